@@ -1,0 +1,184 @@
+// The sites config: YAML, validated with a schema before anything connects.
+// Secrets are never in this file: they come from the environment (see README, "Credentials").
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { IncidentPolicy } from '../workflows/types.ts';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** "500ms", "5s", "2m", "1h", or a number of milliseconds. */
+const duration = z
+  .union([z.number().int().nonnegative(), z.string().regex(DURATION, 'expected a duration like 500ms, 5s, 2m or 1h')])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const [, n, unit] = DURATION.exec(v)!;
+    return Math.round(Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS]);
+  });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
+const endpoint = z.strictObject({
+  url: httpUrl,
+  /** A string only this target's body contains: tells the standby from the primary. */
+  marker: z.string().min(1).optional(),
+  expectStatus: z.number().int().min(100).max(599).default(200),
+});
+
+const standbyAccess = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('in-memory') }),
+  z.strictObject({
+    type: z.literal('cloud-run'),
+    project: z.string().min(1),
+    region: z.string().min(1),
+    service: z.string().min(1),
+  }),
+  /** The standby is public all the time; only traffic is switched. */
+  z.strictObject({ type: z.literal('always-open') }),
+]);
+
+const traffic = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('in-memory') }),
+  z.strictObject({
+    type: z.literal('cloudflare-page-rule'),
+    zoneId: z.string().min(1),
+    pageRuleId: z.string().min(1),
+  }),
+  z.strictObject({
+    type: z.literal('cloudflare-redirect-rule'),
+    zoneId: z.string().min(1),
+    /** The zone's http_request_dynamic_redirect entrypoint ruleset; looked up when omitted. */
+    rulesetId: z.string().min(1).optional(),
+    ruleId: z.string().min(1),
+  }),
+  z.strictObject({
+    type: z.literal('cloudflare-dns'),
+    zoneId: z.string().min(1),
+    recordId: z.string().min(1),
+    primaryContent: z.string().min(1),
+    standbyContent: z.string().min(1),
+    /** Seconds; 1 means "automatic" to Cloudflare. */
+    ttl: z.number().int().min(1).default(60),
+  }),
+]);
+
+const monitor = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('in-memory') }),
+  z.strictObject({
+    type: z.literal('cloud-monitoring'),
+    alertPolicy: z.string().regex(/^projects\/[^/]+\/alertPolicies\/[^/]+$/, 'expected projects/<project>/alertPolicies/<id>'),
+  }),
+  z.strictObject({ type: z.literal('none') }),
+]);
+
+const probe = z
+  .strictObject({
+    interval: duration.default(1000),
+    /** Per request. */
+    timeout: duration.default(3000),
+    successesNeeded: z.number().int().min(1).max(20).default(2),
+    followRedirects: z.boolean().default(true),
+    standbyReadyTimeout: duration.default(15 * 60_000),
+    verifyTimeout: duration.default(2 * 60_000),
+    primaryCheckTimeout: duration.default(30_000),
+  })
+  .prefault({});
+
+const failback = z
+  .strictObject({
+    mode: z.enum(['manual', 'auto']).default('manual'),
+    holdDown: duration.default(5 * 60_000),
+  })
+  .prefault({});
+
+const site = z.strictObject({
+  publicUrl: httpUrl,
+  primary: endpoint,
+  standby: endpoint.extend({ access: standbyAccess }),
+  traffic,
+  monitor: monitor.default({ type: 'none' }),
+  probe,
+  failback,
+});
+
+const SITE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const temporal = z
+  .strictObject({
+    address: z.string().default('127.0.0.1:7233'),
+    namespace: z.string().default('default'),
+    taskQueue: z.string().default('failover'),
+    tls: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          serverName: z.string().optional(),
+          caFile: z.string().optional(),
+          certFile: z.string().optional(),
+          keyFile: z.string().optional(),
+        }),
+      ])
+      .default(false),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  temporal,
+  sites: z
+    .record(z.string().regex(SITE_NAME, 'site names are lower-case letters, digits and dashes (used in workflow IDs)'), site)
+    .refine((s) => Object.keys(s).length > 0, 'at least one site is needed'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SiteConfig = Config['sites'][string];
+export type TemporalConfig = Config['temporal'];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: string[];
+  constructor(source: string, problems: string[]) {
+    super(`invalid config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** Parses and validates YAML text; throws ConfigError listing every problem with its path. */
+export function parseConfig(text: string, source = '<inline>'): Config {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map((e) => `YAML: ${e.message}`));
+  const result = configSchema.safeParse(doc.toJS());
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  return parseConfig(text, path);
+}
+
+export function siteConfig(config: Config, site: string): SiteConfig {
+  const s = config.sites[site];
+  if (!s) throw new ConfigError('sites', [`unknown site "${site}"; known: ${Object.keys(config.sites).join(', ')}`]);
+  return s;
+}
+
+/** The part of a site's config the workflow needs (no secrets, no endpoints). */
+export function incidentPolicy(site: SiteConfig): IncidentPolicy {
+  return {
+    failback: { mode: site.failback.mode, holdDownMs: site.failback.holdDown },
+    standbyReadyTimeoutMs: site.probe.standbyReadyTimeout,
+    verifyTimeoutMs: site.probe.verifyTimeout,
+    primaryCheckTimeoutMs: site.probe.primaryCheckTimeout,
+  };
+}

@@ -1,0 +1,59 @@
+// Activity stubs, one per kind of step, each with the retry policy that suits its provider.
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { NON_RETRYABLE } from './failure-types.ts';
+import type { IncidentPolicy } from './types.ts';
+
+const nonRetryableErrorTypes = NON_RETRYABLE;
+
+// Mutations are never abandoned mid-flight: a cancelled scope waits for the activity to
+// finish, so its effect is known and can be compensated.
+const mutation = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const;
+
+/** Probes heartbeat; a retry after a worker crash resumes from the last heartbeat. */
+const PROBE_HEARTBEAT = '10s';
+const SLACK_MS = 30_000;
+
+export function activityProxies(policy: IncidentPolicy) {
+  return {
+    // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 20 s.
+    standbyAccess: proxyActivities<Activities>({
+      ...mutation,
+      startToCloseTimeout: '30s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
+    // Cloudflare: fast API, 429s carry Retry-After (honoured through nextRetryDelay).
+    traffic: proxyActivities<Activities>({
+      ...mutation,
+      startToCloseTimeout: '20s',
+      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
+    // Cloud Monitoring: off the critical path, so patient.
+    monitor: proxyActivities<Activities>({
+      ...mutation,
+      startToCloseTimeout: '30s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
+    standbyProbe: proxyActivities<Activities>({
+      startToCloseTimeout: policy.standbyReadyTimeoutMs + SLACK_MS,
+      heartbeatTimeout: PROBE_HEARTBEAT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+    }),
+    verifyProbe: proxyActivities<Activities>({
+      startToCloseTimeout: policy.verifyTimeoutMs + SLACK_MS,
+      heartbeatTimeout: PROBE_HEARTBEAT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+    }),
+    primaryCheck: proxyActivities<Activities>({
+      startToCloseTimeout: policy.primaryCheckTimeoutMs + SLACK_MS,
+      heartbeatTimeout: PROBE_HEARTBEAT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+    }),
+    // Waits for as long as the outage lasts (the origin's lasted 55 h); retried forever.
+    holdDown: proxyActivities<Activities>({
+      startToCloseTimeout: '24h',
+      heartbeatTimeout: '30s',
+      retry: { initialInterval: '5s', maximumInterval: '1m', nonRetryableErrorTypes },
+    }),
+  };
+}

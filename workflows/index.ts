@@ -1,0 +1,2 @@
+// The workflow bundle's entry point.
+export { incident } from './incident.ts';

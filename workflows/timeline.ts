@@ -1,0 +1,55 @@
+// Records each step's start, end, attempts, outcome and change for the `status` query.
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import type { StepName, StepOutcome, StepRecord } from './types.ts';
+
+export class Timeline {
+  private readonly steps: StepRecord[];
+  constructor(steps: StepRecord[]) {
+    this.steps = steps;
+  }
+
+  async run<T extends Partial<StepOutcome>>(name: StepName, act: () => Promise<T>): Promise<T> {
+    const record: StepRecord = { name, startedAt: Date.now(), outcome: 'running' };
+    this.steps.push(record);
+    try {
+      const result = await act();
+      Object.assign(record, {
+        endedAt: Date.now(),
+        outcome: 'ok',
+        attempts: result.attempt,
+        changed: result.changed,
+        summary: result.summary,
+      });
+      return result;
+    } catch (err) {
+      Object.assign(record, {
+        endedAt: Date.now(),
+        outcome: isCancellation(err) ? 'cancelled' : 'failed',
+        attempts: attemptOf(err),
+        error: failureMessage(err),
+      });
+      throw err;
+    }
+  }
+}
+
+/** The innermost cause, as "Type: message" (activity failures wrap the real one). */
+export function failureMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  if (e instanceof ApplicationFailure) return `${e.type ?? 'Error'}: ${e.message}`;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+function attemptOf(err: unknown): number | undefined {
+  let e: unknown = err;
+  while (e instanceof Error) {
+    if (e instanceof ApplicationFailure) {
+      const detail = e.details?.[0] as { attempt?: number } | undefined;
+      if (typeof detail?.attempt === 'number') return detail.attempt;
+    }
+    e = e.cause;
+  }
+  return undefined;
+}
