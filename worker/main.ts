@@ -1,0 +1,56 @@
+// The worker process: validates the config, connects to Temporal, runs workflows and
+// activities until SIGINT/SIGTERM, then shuts down gracefully (in-flight activities get
+// `shutdownGraceTime` to finish; anything still running is handed back and retried elsewhere).
+import { fileURLToPath } from 'node:url';
+import { Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { registerSecret } from '../activities/errors.ts';
+import { InMemoryWorld } from '../activities/providers/in-memory.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { logger, temporalLogger } from './logger.ts';
+import { buildRegistry } from './providers.ts';
+import { connectWorker, resolveTemporal } from './temporal-connection.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export async function runWorker(configPath: string): Promise<void> {
+  const config = loadConfig(configPath);
+  for (const name of ['CLOUDFLARE_API_TOKEN', 'TEMPORAL_API_KEY']) registerSecret(process.env[name]);
+  const temporal = resolveTemporal(config.temporal);
+  const metricsAddress = process.env.FAILOVER_WORKER_METRICS; // e.g. 0.0.0.0:9464
+  Runtime.install({
+    logger: temporalLogger(),
+    ...(metricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }),
+  });
+  const connection = await connectWorker(temporal);
+  const worker = await Worker.create({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities(buildRegistry(config, { world: new InMemoryWorld() })),
+    shutdownGraceTime: '30s',
+  });
+  logger.info(
+    { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue, sites: Object.keys(config.sites) },
+    'worker started',
+  );
+  try {
+    await worker.run(); // returns after a shutdown signal once in-flight work is settled
+  } finally {
+    await connection.close();
+    logger.info('worker stopped');
+  }
+}
+
+if (import.meta.main) {
+  const configPath = process.argv[2] ?? process.env.FAILOVER_CONFIG ?? 'config/example.yaml';
+  runWorker(configPath).catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    logger.fatal({ err }, 'worker failed');
+    process.exit(1);
+  });
+}
