@@ -1,5 +1,5 @@
 // How every starter (bridge, watcher, CLI) reaches a site's incident workflow.
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowHandleWithSignaledRunId } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { type Config, incidentPolicy, siteConfig } from '../worker/config.ts';
@@ -20,7 +20,7 @@ export async function triggerIncident(
   taskQueue: string,
   site: string,
   alert: AlertOpened,
-): Promise<IncidentHandle> {
+): Promise<WorkflowHandleWithSignaledRunId<typeof incident>> {
   return client.workflow.signalWithStart<typeof incident, [AlertOpened]>('incident', {
     workflowId: incidentWorkflowId(site),
     taskQueue,

@@ -125,9 +125,20 @@ const temporal = z
 
 export const configSchema = z.strictObject({
   temporal,
-  sites: z
-    .record(z.string().regex(SITE_NAME, 'site names are lower-case letters, digits and dashes (used in workflow IDs)'), site)
-    .refine((s) => Object.keys(s).length > 0, 'at least one site is needed'),
+  // Names are checked beside the values, so a bad name does not hide its site's other problems.
+  sites: z.record(z.string(), site).check(
+    z.superRefine(
+      (sites, ctx) => {
+        if (Object.keys(sites).length === 0) ctx.addIssue({ code: 'custom', message: 'at least one site is needed' });
+        for (const name of Object.keys(sites)) {
+          if (!SITE_NAME.test(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: 'site names are lower-case letters, digits and dashes (used in workflow IDs)' });
+          }
+        }
+      },
+      { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+    ),
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;

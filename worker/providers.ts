@@ -1,7 +1,7 @@
 // Builds each site's provider adapters from its config: the one place that knows which
 // adapter stands behind which config `type`.
 import { ProviderError } from '../activities/errors.ts';
-import { InMemoryWorld } from '../activities/providers/in-memory.ts';
+import type { InMemoryWorld } from '../activities/providers/in-memory.ts';
 import type { Lever, ProviderRegistry, SiteProviders } from '../activities/providers/types.ts';
 import type { Config, SiteConfig } from './config.ts';
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { InMemoryWorld } from '../../activities/providers/in-memory.ts';
 import { type Config, configSchema } from '../../worker/config.ts';
-import { triggerIncident, type IncidentHandle } from '../../starters/incident-client.ts';
+import { type IncidentHandle, triggerIncident } from '../../starters/incident-client.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import type { IncidentStatus, Phase } from '../../workflows/types.ts';
 
@@ -29,7 +29,7 @@ export function testWorld(): InMemoryWorld {
   return new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
 }
 
-export async function trigger(client: Client, config: Config, taskQueue: string, site: string, alertId = 'alert-1'): Promise<IncidentHandle> {
+export async function trigger(client: Client, config: Config, taskQueue: string, site: string, alertId = 'alert-1') {
   return triggerIncident(client, config, taskQueue, site, { alertId, source: 'test' });
 }
 

@@ -30,7 +30,13 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-export async function startWorker(registry: ProviderRegistry, taskQueue = `tq-${randomUUID()}`): Promise<RunningWorker> {
+export interface WorkerOptions {
+  taskQueue?: string;
+  shutdownGraceTime?: string;
+}
+
+export async function startWorker(registry: ProviderRegistry, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const taskQueue = options.taskQueue ?? `tq-${randomUUID()}`;
   quietRuntime();
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const worker = await Worker.create({
@@ -38,7 +44,7 @@ export async function startWorker(registry: ProviderRegistry, taskQueue = `tq-${
     taskQueue,
     workflowBundle: { code: inject('workflowBundle') },
     activities: createActivities(registry),
-    shutdownGraceTime: '10s',
+    shutdownGraceTime: options.shutdownGraceTime ?? '10s',
   });
   const done = worker.run().finally(() => connection.close());
   return {
