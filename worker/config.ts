@@ -123,6 +123,52 @@ const temporal = z
   })
   .prefault({});
 
+/** Cloud Monitoring alerts through Pub/Sub (starters/pubsub-bridge.ts). */
+const alerts = z.strictObject({
+  /** Project of the subscription and of the dead-letter topic. */
+  projectId: z.string().min(1),
+  /** Subscription on the notification channel's topic: a short name or projects/<p>/subscriptions/<s>. */
+  subscription: z.string().min(1),
+  /** Alert policy user label that names the site. */
+  siteLabel: z.string().min(1).default('failover_site'),
+  /** Policy → site for policies without the label; keys: the policy's display name or resource name. */
+  policies: z.record(z.string().min(1), z.string().min(1)).default({}),
+  /** Rejected messages are also published here, with the reason in attributes. */
+  deadLetterTopic: z.string().min(1).optional(),
+  /** Flow control: messages held at once. */
+  maxOutstanding: z.number().int().min(1).max(10_000).default(100),
+  /** Larger payloads are rejected unread (real notifications are a few KiB). */
+  maxMessageBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+  /** "Send test notification" messages: acknowledged and logged (ignore), or handled like real ones. */
+  testNotifications: z.enum(['ignore', 'trigger']).default('ignore'),
+  /** Bound on one call to Temporal. */
+  temporalTimeout: duration.default(10_000),
+  /** How long a message is retried in process while Temporal fails, before it is handed back for redelivery. */
+  retryFor: duration.default(30_000),
+  /** Graceful shutdown: in-flight messages get this long to finish. */
+  drainTimeout: duration.default(30_000),
+  /** Health (/healthz) and Prometheus metrics (/metrics). */
+  http: z.strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65_535).default(9465) }).prefault({}),
+});
+
+const LOCATION = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** Seconds-level health watcher (workflows/watch.ts): probes each site's primary. */
+const watcher = z.strictObject({
+  interval: duration.default(5000),
+  /** Per check; defaults to the interval. */
+  timeout: duration.optional(),
+  failuresToTrigger: z.number().int().min(1).max(100).default(3),
+  /** Consecutive passing checks before the primary counts as healthy again. */
+  successesToRecover: z.number().int().min(1).max(100).default(3),
+  /** Probe vantage points; each runs a worker on the task queue `<taskQueue>-watch-<location>`. */
+  locations: z.array(z.string().regex(LOCATION, 'location names are lower-case letters, digits and dashes')).min(1).default(['local']),
+  /** How many locations must agree before the primary counts as down (or healthy again). */
+  quorum: z.number().int().min(1).default(1),
+  /** Sites to watch; default: every site. */
+  sites: z.array(z.string()).optional(),
+});
+
 export const configSchema = z.strictObject({
   temporal,
   // Names are checked beside the values, so a bad name does not hide its site's other problems.
@@ -139,11 +185,33 @@ export const configSchema = z.strictObject({
       { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
     ),
   ),
-});
+  alerts: alerts.optional(),
+  watcher: watcher.optional(),
+}).check(z.superRefine(checkTriggerReferences));
+
+/** The alert mapping and the watcher may only name configured sites. */
+function checkTriggerReferences(config: { sites: Record<string, unknown>; alerts?: { policies: Record<string, string> }; watcher?: { sites?: string[]; locations: string[]; quorum: number } }, ctx: z.RefinementCtx): void {
+  const known = Object.keys(config.sites);
+  const unknown = (site: string) => !known.includes(site);
+  for (const [policy, site] of Object.entries(config.alerts?.policies ?? {})) {
+    if (unknown(site)) ctx.addIssue({ code: 'custom', path: ['alerts', 'policies', policy], message: `unknown site "${site}"; known: ${known.join(', ')}` });
+  }
+  const w = config.watcher;
+  if (!w) return;
+  w.sites?.forEach((site, i) => {
+    if (unknown(site)) ctx.addIssue({ code: 'custom', path: ['watcher', 'sites', i], message: `unknown site "${site}"; known: ${known.join(', ')}` });
+  });
+  if (new Set(w.locations).size !== w.locations.length) ctx.addIssue({ code: 'custom', path: ['watcher', 'locations'], message: 'locations must be distinct' });
+  if (w.quorum > w.locations.length) {
+    ctx.addIssue({ code: 'custom', path: ['watcher', 'quorum'], message: `quorum ${w.quorum} is more than the ${w.locations.length} location(s)` });
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type SiteConfig = Config['sites'][string];
 export type TemporalConfig = Config['temporal'];
+export type AlertsConfig = NonNullable<Config['alerts']>;
+export type WatcherConfig = NonNullable<Config['watcher']>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
