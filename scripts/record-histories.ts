@@ -2,7 +2,6 @@
 // test. Run after an intended change to workflow logic: `npm run record-histories`.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { ProviderError } from '../activities/errors.ts';
@@ -10,7 +9,7 @@ import { InMemoryWorld } from '../activities/providers/in-memory.ts';
 import { buildRegistry } from '../worker/providers.ts';
 import { WORKFLOWS_PATH } from '../worker/main.ts';
 import { abort, alertOpened, requestFailback, statusQuery } from '../workflows/messages.ts';
-import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts';
+import { startLocalTemporal } from './local-temporal.ts';
 import type { Client } from '@temporalio/client';
 import type { IncidentHandle } from '../starters/incident-client.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../test/support/sites.ts';
@@ -100,13 +99,7 @@ async function main(): Promise<void> {
   const cli = process.env.TEMPORAL_CLI;
   if (!cli) throw new Error('TEMPORAL_CLI is not set: run through `npm run record-histories`');
   Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: cli },
-      searchAttributes: [siteAttribute, phaseAttribute],
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
+  const env = await startLocalTemporal();
   const world = new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
   const worker = await Worker.create({
     connection: env.nativeConnection,

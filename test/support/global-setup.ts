@@ -1,9 +1,8 @@
 // One real Temporal dev server (the CLI's, SQLite in memory) and one workflow bundle for all suites.
 import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { phaseAttribute, siteAttribute } from '../../workflows/search-attributes.ts';
+import { startLocalTemporal } from '../../scripts/local-temporal.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,14 +12,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const cli = process.env.TEMPORAL_CLI;
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
-      searchAttributes: [siteAttribute, phaseAttribute],
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
+  const env = await startLocalTemporal();
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },

@@ -1,0 +1,99 @@
+// Median time from an incident's start to `on_standby`, on a real Temporal dev server and a
+// real worker, with in-process providers: the orchestration overhead itself. Side by side in
+// one run: zero-latency providers, providers that take 50 ms a call (a realistic API), and
+// zero-latency incidents fired back to back (a burst, no idle time between them).
+// Completion is watched by long-polling the history, not by queries: a query is answered by a
+// workflow task, so polling one every few ms would slow down the very thing being measured.
+//   npm run bench            (RUNS=30 by default; results also in bench/results/)
+import type { Client } from '@temporalio/client';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { InMemoryWorld } from '../activities/providers/in-memory.ts';
+import { startLocalTemporal } from '../scripts/local-temporal.ts';
+import { triggerIncident } from '../starters/incident-client.ts';
+import { inMemoryConfig } from '../test/support/sites.ts';
+import { WORKFLOWS_PATH } from '../worker/main.ts';
+import { buildRegistry } from '../worker/providers.ts';
+import type { Phase } from '../workflows/types.ts';
+import { fmt, summarize, type Summary } from './stats.ts';
+
+const RUNS = Number(process.env.RUNS ?? 30);
+const WARMUP = 3;
+/** The origin's figures (seeds/000): 13 min at first, about 3 min after optimising. */
+const ORIGIN_MS = { first: 13 * 60_000, optimised: 3 * 60_000 };
+
+Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
+const env = await startLocalTemporal();
+
+async function measure(label: string, latencyMs: number, gapMs: number): Promise<{ label: string; server: Summary; client: Summary; rssMb: number }> {
+  const world = new InMemoryWorld({ intervalMs: 10, successesNeeded: 1 }, latencyMs);
+  const sites = Array.from({ length: RUNS + WARMUP }, (_, i) => `bench-${latencyMs}-${gapMs}-${i}`);
+  const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeeded: 1 } });
+  const taskQueue = `bench-${latencyMs}-${gapMs}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities(buildRegistry(config, { world })),
+  });
+  const server: number[] = [];
+  const client: number[] = [];
+  await worker.runUntil(async () => {
+    for (const [i, site] of sites.entries()) {
+      world.addSite(site, { primaryUp: false });
+      const t0 = performance.now();
+      const handle = await triggerIncident(env.client, config, taskQueue, site, { alertId: 'bench', source: 'test' });
+      const { startedAt, phase, at } = await firstFinalPhase(env.client, handle.workflowId);
+      const clientMs = performance.now() - t0;
+      if (phase !== 'on_standby') throw new Error(`bench incident of ${site} ended ${phase}`);
+      await handle.terminate('benchmark done');
+      await new Promise((r) => setTimeout(r, gapMs));
+      if (i < WARMUP) continue;
+      client.push(clientMs);
+      server.push(at - startedAt);
+      process.stderr.write(`\r${label}: ${i + 1 - WARMUP}/${RUNS}`);
+    }
+  });
+  process.stderr.write('\n');
+  return { label, server: summarize(server), client: summarize(client), rssMb: process.memoryUsage().rss / 2 ** 20 };
+}
+
+/** Follows the history (long poll) until the phase search attribute says on_standby or rolled_back. */
+async function firstFinalPhase(client: Client, workflowId: string): Promise<{ startedAt: number; phase: Phase; at: number }> {
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  let startedAt = 0;
+  let nextPageToken: Uint8Array | undefined;
+  for (;;) {
+    const page = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId }, waitNewEvent: true, nextPageToken });
+    for (const event of page.history?.events ?? []) {
+      if (event.workflowExecutionStartedEventAttributes) startedAt = ms(event.eventTime);
+      const data = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.FailoverPhase?.data;
+      const phase = data && (JSON.parse(Buffer.from(data).toString()) as Phase);
+      if (phase === 'on_standby' || phase === 'rolled_back') return { startedAt, phase, at: ms(event.eventTime) };
+    }
+    if (!page.nextPageToken?.length) throw new Error(`${workflowId} closed before reaching on_standby`);
+    nextPageToken = page.nextPageToken;
+  }
+}
+
+const results = [
+  await measure('0 ms/call, incidents 500 ms apart', 0, 500),
+  await measure('50 ms/call, incidents 500 ms apart', 50, 500),
+  await measure('0 ms/call, back to back', 0, 0),
+];
+await env.teardown();
+
+console.log(`\nstart → on_standby over ${RUNS} failovers each (after ${WARMUP} warm-up runs)\n`);
+console.log('| providers, arrival | median (server) | p95 (server) | median (client) | p95 (client) | vs. origin 3 min | vs. origin 13 min |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(
+    `| ${r.label} | ${fmt(r.server.median)} | ${fmt(r.server.p95)} | ${fmt(r.client.median)} | ${fmt(r.client.p95)} | ` +
+      `${Math.round(ORIGIN_MS.optimised / r.client.median)}× faster | ${Math.round(ORIGIN_MS.first / r.client.median)}× faster |`,
+  );
+}
+console.log(`\nserver = workflow start event → the event that set phase on_standby (after the public URL was verified);`);
+console.log(`client = signal-with-start call → that event seen by a history long poll. Bench process RSS ${results.at(-1)!.rssMb.toFixed(0)} MB.`);
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/failover-latency.json', import.meta.url), JSON.stringify({ runs: RUNS, at: new Date().toISOString(), results }, null, 2));
