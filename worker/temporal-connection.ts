@@ -54,3 +54,16 @@ export async function connectWorker(t: ResolvedTemporal): Promise<NativeConnecti
   };
   return NativeConnection.connect(options);
 }
+
+/**
+ * A client whose connection is made on first use and re-made after an outage: for long-running
+ * starters (the Pub/Sub bridge) that must start, and keep their messages, while Temporal is down.
+ */
+export function lazyClient(t: ResolvedTemporal): Client {
+  const connection = Connection.lazy({
+    address: t.address,
+    ...(t.tls && { tls: t.tls }),
+    ...(t.apiKey && { apiKey: t.apiKey }),
+  });
+  return new Client({ connection, namespace: t.namespace });
+}
