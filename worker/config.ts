@@ -78,6 +78,8 @@ const probe = z
     /** Per request. */
     timeout: duration.default(3000),
     successesNeeded: z.number().int().min(1).max(20).default(2),
+    /** Requests per check: a check passes if any of them does (rides over one dropped connection). */
+    attempts: z.number().int().min(1).max(10).default(1),
     followRedirects: z.boolean().default(true),
     standbyReadyTimeout: duration.default(15 * 60_000),
     verifyTimeout: duration.default(2 * 60_000),
@@ -169,8 +171,37 @@ const watcher = z.strictObject({
   sites: z.array(z.string()).optional(),
 });
 
+/**
+ * Where the provider SDKs send their requests. Omitted: the real Google and Cloudflare APIs.
+ * Set for the local sandbox (sandbox/world.ts) or a proxy; credentials still come only from the
+ * environment, and a plain-http Google endpoint is called without any credential.
+ */
+const apis = z
+  .strictObject({
+    google: z
+      .strictObject({
+        /** Host name (or host:port) of the endpoint, e.g. 127.0.0.1 for the sandbox. */
+        apiEndpoint: z.string().min(1),
+        port: z.number().int().min(1).max(65_535).optional(),
+        protocol: z.enum(['http', 'https']).default('https'),
+        /** Bound on one API call. */
+        timeout: duration.default(10_000),
+      })
+      .optional(),
+    cloudflare: z
+      .strictObject({
+        /** e.g. http://127.0.0.1:8790/client/v4 for the sandbox. */
+        baseURL: httpUrl,
+        /** Bound on one API call. */
+        timeout: duration.default(10_000),
+      })
+      .optional(),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   temporal,
+  apis,
   // Names are checked beside the values, so a bad name does not hide its site's other problems.
   sites: z.record(z.string(), site).check(
     z.superRefine(
@@ -210,6 +241,7 @@ function checkTriggerReferences(config: { sites: Record<string, unknown>; alerts
 export type Config = z.infer<typeof configSchema>;
 export type SiteConfig = Config['sites'][string];
 export type TemporalConfig = Config['temporal'];
+export type ApisConfig = Config['apis'];
 export type AlertsConfig = NonNullable<Config['alerts']>;
 export type WatcherConfig = NonNullable<Config['watcher']>;
 

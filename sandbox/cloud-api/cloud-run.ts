@@ -1,0 +1,135 @@
+// Cloud Run Admin API v2, the part the standby-access step uses: GET a service, and its IAM
+// policy (getIamPolicy / setIamPolicy with etags), in the JSON the REST transport of
+// @google-cloud/run sends and expects.
+import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { type CloudState, type RunService } from './state.ts';
+import type { IamBinding } from './types.ts';
+
+const SERVICE = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/services\/[^/:]+)(?::(getIamPolicy|setIamPolicy|testIamPermissions))?$/;
+
+const MEMBER = /^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|deleted:user|deleted:serviceAccount|deleted:group):.+|principal(Set)?:\/\/.+)$/;
+
+function semantic(svc: RunService | undefined): unknown {
+  if (!svc) return null;
+  return {
+    invokerIamDisabled: svc.invokerIamDisabled,
+    bindings: svc.bindings
+      .map((b) => ({ ...b, members: [...b.members].sort() }))
+      .sort((a, b) => `${a.role}${JSON.stringify(a.condition ?? null)}`.localeCompare(`${b.role}${JSON.stringify(b.condition ?? null)}`)),
+  };
+}
+
+function policyJson(state: CloudState, svc: RunService): Record<string, unknown> {
+  return { version: svc.policyVersion, etag: state.etagOf(svc), bindings: structuredClone(svc.bindings) };
+}
+
+function serviceJson(state: CloudState, svc: RunService): Record<string, unknown> {
+  return {
+    name: svc.name,
+    uid: svc.uid,
+    generation: String(svc.generation),
+    createTime: svc.createTime,
+    updateTime: svc.updateTime,
+    creator: 'sandbox@example.test',
+    lastModifier: 'sandbox@example.test',
+    ingress: 'INGRESS_TRAFFIC_ALL',
+    launchStage: 'GA',
+    template: { containers: [{ image: 'us-docker.pkg.dev/cloudrun/container/hello', ports: [{ name: 'http1', containerPort: 8080 }] }] },
+    invokerIamDisabled: svc.invokerIamDisabled,
+    uri: svc.uri,
+    urls: [svc.uri],
+    observedGeneration: String(svc.generation),
+    terminalCondition: { type: 'Ready', state: 'CONDITION_SUCCEEDED', lastTransitionTime: svc.updateTime },
+    reconciling: false,
+    etag: `"${state.etagOf(svc)}"`,
+  };
+}
+
+function notFound(name: string): GoogleApiError {
+  const [, project, region, service] = /^projects\/([^/]+)\/locations\/([^/]+)\/services\/(.+)$/.exec(name) ?? [];
+  return new GoogleApiError(404, `Resource '${service}' of kind 'SERVICE' in region '${region}' in project '${project}' does not exist.`);
+}
+
+function parseBindings(raw: unknown): IamBinding[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new GoogleApiError(400, 'Invalid JSON payload received. policy.bindings: expected a list.');
+  return raw.map((b, i) => {
+    if (!isRecord(b) || typeof b.role !== 'string' || !b.role.startsWith('roles/')) {
+      throw new GoogleApiError(400, `policy.bindings[${i}].role: a role name like roles/run.invoker is required.`);
+    }
+    const members = Array.isArray(b.members) ? b.members.map(String) : [];
+    for (const m of members) if (!MEMBER.test(m)) throw new GoogleApiError(400, `Invalid principal: ${m}`);
+    const binding: IamBinding = { role: b.role, members };
+    if (isRecord(b.condition) && typeof b.condition.expression === 'string') {
+      binding.condition = { expression: b.condition.expression };
+      if (typeof b.condition.title === 'string' && b.condition.title) binding.condition.title = b.condition.title;
+      if (typeof b.condition.description === 'string' && b.condition.description) binding.condition.description = b.condition.description;
+    }
+    return binding;
+  });
+}
+
+export function cloudRunRoute(state: CloudState, method: string, path: string): Route | undefined {
+  const m = SERVICE.exec(decodeURIComponent(path));
+  if (!m) return undefined;
+  const name = m[1]!;
+  const verb = m[2];
+  const svc = () => {
+    const s = state.service(name);
+    if (!s) throw notFound(name);
+    return s;
+  };
+  const base = { api: 'run' as const, resource: name, state: () => semantic(state.service(name)) };
+
+  if (!verb && method === 'GET') {
+    return { ...base, op: 'getService', mutating: false, permission: 'run.services.get', handle: () => ({ status: 200, body: serviceJson(state, svc()) }) };
+  }
+  if (verb === 'getIamPolicy' && method === 'GET') {
+    return {
+      ...base,
+      op: 'getIamPolicy',
+      mutating: false,
+      permission: 'run.services.getIamPolicy',
+      handle: (req: ApiRequest): ApiResponse => {
+        const s = svc();
+        const requested = Number(req.url.searchParams.get('options.requestedPolicyVersion') ?? 0);
+        if (s.policyVersion === 3 && requested < 3) {
+          throw new GoogleApiError(400, 'The policy has conditional role bindings; request policy version 3 (options.requestedPolicyVersion) to read it.');
+        }
+        return { status: 200, body: policyJson(state, s) };
+      },
+    };
+  }
+  if (verb === 'setIamPolicy' && method === 'POST') {
+    return {
+      ...base,
+      op: 'setIamPolicy',
+      mutating: true,
+      permission: 'run.services.setIamPolicy',
+      handle: (req: ApiRequest): ApiResponse => {
+        const s = svc();
+        if (!isRecord(req.body) || !isRecord(req.body.policy)) throw new GoogleApiError(400, 'Invalid JSON payload received. Required field "policy" is missing.');
+        const policy = req.body.policy;
+        if (typeof policy.etag === 'string' && policy.etag !== state.etagOf(s)) {
+          throw new GoogleApiError(409, 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+        }
+        const bindings = parseBindings(policy.bindings).filter((b) => b.members.length > 0);
+        const version = typeof policy.version === 'number' ? policy.version : 1;
+        if (bindings.some((b) => b.condition) && version < 3) {
+          throw new GoogleApiError(400, 'Policy version must be 3 for a policy with conditional role bindings.');
+        }
+        state.writeBindings(s, bindings, Math.max(version, bindings.some((b) => b.condition) ? 3 : 1));
+        return { status: 200, body: policyJson(state, s) };
+      },
+    };
+  }
+  return {
+    ...base,
+    op: verb ?? 'service',
+    mutating: method !== 'GET',
+    permission: 'run.services.get',
+    handle: () => {
+      throw new GoogleApiError(501, `${method} ${path} is not simulated.`);
+    },
+  };
+}

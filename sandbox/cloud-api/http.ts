@@ -1,0 +1,145 @@
+// Plumbing shared by the simulated APIs: requests, answers, and each API's own error format.
+import type { IncomingMessage } from 'node:http';
+import type { Api } from './types.ts';
+
+export interface ApiRequest {
+  method: string;
+  url: URL;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One routed operation of a simulated API. */
+export interface Route {
+  api: Api;
+  /** e.g. "setIamPolicy", "rules.edit". */
+  op: string;
+  /** The resource, named as the API names it. */
+  resource: string;
+  mutating: boolean;
+  /** The permission (Google) or token permission group (Cloudflare) the call needs. */
+  permission: string;
+  /** The resource's semantic state, recorded before and after a mutation for the audit log. */
+  state?: () => unknown;
+  handle: (req: ApiRequest) => ApiResponse | Promise<ApiResponse>;
+}
+
+const GOOGLE_STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  412: 'FAILED_PRECONDITION',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  501: 'NOT_IMPLEMENTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+/** An error a Google API answers with: `{"error": {code, message, status, details}}`. */
+export class GoogleApiError extends Error {
+  readonly status: number;
+  readonly details: unknown[];
+  constructor(status: number, message: string, details: unknown[] = []) {
+    super(message);
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** An error Cloudflare answers with: `{"success": false, "errors": [{code, message}], ...}`. */
+export class CloudflareApiError extends Error {
+  readonly status: number;
+  readonly code: number;
+  constructor(status: number, code: number, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function googleError(status: number, message: string, details: unknown[] = []): ApiResponse {
+  return {
+    status,
+    body: { error: { code: status, message, status: GOOGLE_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'UNKNOWN'), details } },
+  };
+}
+
+export function cloudflareError(status: number, code: number, message: string): ApiResponse {
+  return { status, body: { success: false, errors: [{ code, message }], messages: [], result: null } };
+}
+
+export function cloudflareOk(result: unknown, extra: Record<string, unknown> = {}): ApiResponse {
+  return { status: 200, body: { success: true, errors: [], messages: [], result, ...extra } };
+}
+
+/** The error an API answers for an injected status, worded the way that API words it. */
+export function injectedError(route: Route, status: number, retryAfterSeconds?: number): ApiResponse {
+  const headers: Record<string, string> = retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {};
+  if (route.api === 'cloudflare') {
+    const [code, message] =
+      status === 401 || status === 403
+        ? [10000, 'Authentication error']
+        : status === 404
+          ? [7003, `Could not route to ${route.resource}, perhaps your object identifier is invalid?`]
+          : status === 429
+            ? [971, 'Please wait and consider throttling your request speed']
+            : status === 400
+              ? [1004, 'Invalid request']
+              : [10013, `${status} (simulated): an internal error occurred`];
+    return { ...cloudflareError(status, code, message), headers };
+  }
+  const details: unknown[] = [];
+  let message: string;
+  if (status === 403) {
+    message = `Permission '${route.permission}' denied on resource '${route.resource}' (or it may not exist).`;
+    details.push({
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'IAM_PERMISSION_DENIED',
+      domain: 'iam.googleapis.com',
+      metadata: { permission: route.permission, resource: route.resource },
+    });
+  } else if (status === 401) {
+    message = 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.';
+  } else if (status === 404) {
+    message = `Resource '${route.resource}' was not found`;
+  } else if (status === 429) {
+    message = `Quota exceeded for quota metric 'Write requests' of service '${route.api === 'run' ? 'run' : 'monitoring'}.googleapis.com'.`;
+  } else if (status === 409) {
+    message = 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.';
+  } else if (status === 400) {
+    message = 'Request contains an invalid argument.';
+  } else {
+    message = status === 503 ? 'The service is currently unavailable.' : 'Internal error encountered.';
+  }
+  if (retryAfterSeconds !== undefined) {
+    details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` });
+  }
+  return { ...googleError(status, message, details), headers };
+}
+
+export function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error('request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,0 +1,108 @@
+// The primary and standby sites as real HTTP servers. Each page carries a marker
+// ("served-by: primary" / "served-by: standby") so probes can tell them apart. The primary can
+// be killed (connection refused, or 503) and revived; the standby answers 403, like Cloud Run,
+// until anonymous callers may invoke it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type SiteRole = 'primary' | 'standby';
+
+export const MARKER: Record<SiteRole, string> = { primary: 'served-by: primary', standby: 'served-by: standby' };
+
+export type KillMode = 'refuse' | '503';
+
+export interface SiteServerOptions {
+  site: string;
+  role: SiteRole;
+  host?: string;
+  port?: number;
+  /** Consulted on every request: a status to answer instead of the page (the standby's 403). */
+  gate?: () => number | undefined;
+}
+
+const FORBIDDEN = `<html><head><title>403 Forbidden</title></head><body><h1>Error: Forbidden</h1>
+<h2>Your client does not have permission to get URL <code>/</code> from this server.</h2></body></html>\n`;
+
+export class SiteServer {
+  readonly site: string;
+  readonly role: SiteRole;
+  private readonly host: string;
+  private port: number;
+  private readonly gate: (() => number | undefined) | undefined;
+  private server: Server | undefined;
+  private down: KillMode | undefined;
+  /** A status every request gets, whatever the state (tests: "the standby is broken"). */
+  override: number | undefined;
+  requests = 0;
+
+  constructor(opts: SiteServerOptions) {
+    this.site = opts.site;
+    this.role = opts.role;
+    this.host = opts.host ?? '127.0.0.1';
+    this.port = opts.port ?? 0;
+    this.gate = opts.gate;
+  }
+
+  get url(): string {
+    return `http://${this.host}:${this.port}/`;
+  }
+
+  get isUp(): boolean {
+    return this.down === undefined;
+  }
+
+  async start(): Promise<string> {
+    const server = createServer((req, res) => this.answer(req, res));
+    server.keepAliveTimeout = 1_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+    return this.url;
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
+    this.requests++;
+    const path = req.url ?? '/';
+    const status = this.override ?? (this.down === '503' ? 503 : this.gate?.());
+    if (status === 403) {
+      res.writeHead(403, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(FORBIDDEN.replace('<code>/</code>', `<code>${path.replace(/[<>&"]/g, '')}</code>`));
+      return;
+    }
+    if (status !== undefined && status !== 200) {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(status === 503 && { 'retry-after': '5' }) });
+      res.end(`${status} from the ${this.role} of ${this.site}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(`<html><body><h1>${this.site}</h1><p>${MARKER[this.role]}</p><p>path: ${path.replace(/[<>&"]/g, '')}</p></body></html>\n`);
+  }
+
+  /** "refuse": the port closes (connection refused); "503": it answers 503 Service Unavailable. */
+  async kill(mode: KillMode = 'refuse'): Promise<void> {
+    if (this.down === 'refuse') return;
+    this.down = mode;
+    if (mode === 'refuse' && this.server) await this.close();
+  }
+
+  async revive(): Promise<void> {
+    const wasRefusing = this.down === 'refuse';
+    this.down = undefined;
+    if (wasRefusing) await this.start();
+  }
+
+  private async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    await this.close();
+  }
+}
