@@ -14,13 +14,13 @@ export const DEV_SERVER_TUNING = [
   '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
 ];
 
-export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
+export async function startLocalTemporal(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {
   const cli = process.env.TEMPORAL_CLI; // set by scripts/run.sh
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
       searchAttributes: [siteAttribute, phaseAttribute],
-      extraArgs: ['--log-level', 'error', ...DEV_SERVER_TUNING],
+      extraArgs: ['--log-level', 'error', ...DEV_SERVER_TUNING, ...extraArgs],
     },
   });
 }

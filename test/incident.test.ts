@@ -5,7 +5,8 @@ import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld, Operation } from '../activities/providers/in-memory.ts';
 import type { Config } from '../worker/config.ts';
 import { buildRegistry } from '../worker/providers.ts';
-import { abort, alertClosed, alertOpened, approveFailback, requestFailback, statusQuery } from '../workflows/messages.ts';
+import { abort, alertClosed, alertOpened, approveFailback, primaryRecovered, requestFailback, statusQuery } from '../workflows/messages.ts';
+import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
 import { phaseAttribute } from '../workflows/search-attributes.ts';
 import type { StepName } from '../workflows/types.ts';
 import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from './support/sites.ts';
@@ -295,6 +296,30 @@ describe('abort and cancellation', () => {
     await handle.cancel();
     const status = await handle.result();
     expect(status.phase).toBe('rolled_back');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  });
+});
+
+describe('a long stay on standby', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('continues as new to bound the history, keeping the status and what failback must restore', async () => {
+    const [site] = h.sites as [string];
+    h.world.addSite(site, { primaryUp: false });
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitForPhase(handle, 'on_standby');
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS / 2; i++) await handle.signal(primaryRecovered, { by: `watcher-${i}` });
+    const runs = async () =>
+      (await client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `WorkflowId = '${handle.workflowId}'` })).executions.length;
+    await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
+
+    const latest = client.workflow.getHandle(handle.workflowId);
+    const carried = await waitForPhase(latest, 'on_standby');
+    expect(carried.triggers.filter((t) => t.kind === 'primary_recovered').length).toBeGreaterThan(100);
+    expect(carried.steps.map((s) => s.name)).toContain('verify_public_url_on_standby');
+    h.world.state(site).primaryUp = true;
+    await latest.executeUpdate(requestFailback, { args: [{ by: 'frank' }] });
+    expect((await latest.result()).phase).toBe('resolved');
     expect(h.world.snapshot(site)).toEqual(AT_START);
   });
 });

@@ -4,6 +4,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startLocalTemporal } from '../../scripts/local-temporal.ts';
 
+export const CONTINUE_AS_NEW_AFTER_EVENTS = 300;
+
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
@@ -12,7 +14,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const env = await startLocalTemporal();
+  // Suggest continue-as-new early (default: thousands of events) so a suite can exercise it.
+  const env = await startLocalTemporal(['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${CONTINUE_AS_NEW_AFTER_EVENTS}`]);
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
