@@ -2,7 +2,7 @@
 // policy (getIamPolicy / setIamPolicy with etags), in the JSON the REST transport of
 // @google-cloud/run sends and expects.
 import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
-import { type CloudState, type RunService } from './state.ts';
+import { sortedBindings, type CloudState, type RunService } from './state.ts';
 import type { IamBinding } from './types.ts';
 
 const SERVICE = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/services\/[^/:]+)(?::(getIamPolicy|setIamPolicy|testIamPermissions))?$/;
@@ -13,9 +13,7 @@ function semantic(svc: RunService | undefined): unknown {
   if (!svc) return null;
   return {
     invokerIamDisabled: svc.invokerIamDisabled,
-    bindings: svc.bindings
-      .map((b) => ({ ...b, members: [...b.members].sort() }))
-      .sort((a, b) => `${a.role}${JSON.stringify(a.condition ?? null)}`.localeCompare(`${b.role}${JSON.stringify(b.condition ?? null)}`)),
+    bindings: sortedBindings(svc.bindings),
   };
 }
 

@@ -39,10 +39,12 @@ export function hasPublicInvoker(bindings: IamBinding[]): boolean {
   return bindings.some((b) => b.role === INVOKER_ROLE && !b.condition && b.members.includes('allUsers'));
 }
 
-function sortedBindings(bindings: IamBinding[]): IamBinding[] {
+/** Bindings in a canonical order (by role, unconditional first), members sorted. */
+export function sortedBindings(bindings: IamBinding[]): IamBinding[] {
+  const key = (b: IamBinding) => `${b.role}\u0000${b.condition ? `1${JSON.stringify(b.condition)}` : '0'}`;
   return bindings
     .map((b) => ({ ...b, members: [...b.members].sort() }))
-    .sort((a, b) => `${a.role} ${JSON.stringify(a.condition ?? null)}`.localeCompare(`${b.role} ${JSON.stringify(b.condition ?? null)}`));
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 function omit(obj: Json, keys: string[]): Json {
