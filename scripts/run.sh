@@ -32,10 +32,12 @@ NODE_DIR=$(dirname "$NODE_BIN")
 PATH="$ROOT/node_modules/.bin:$NODE_DIR:$PATH"
 export PATH
 
-# 2. Dependencies (npm ci when node_modules is missing or older than the lock file)
+# 2. Dependencies, when node_modules is missing or older than the lock file. `npm install`, not
+# `npm ci`: the lock holds only the platform binaries (@swc/core-*) the registry served when it
+# was written, and `npm ci` refuses a lock without the others; `npm install` follows the lock.
 if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
-  log "installing dependencies (npm ci)"
-  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  log "installing dependencies (npm install)"
+  (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error >&2)
 fi
 
 # 3. Temporal CLI

@@ -243,6 +243,7 @@ describe('duplicate, late and out-of-order alerts', () => {
     await handle.signal(alertClosed, { alertId: 'a-3', source: 'test' }); // closed before its open
     await handle.signal(alertOpened, { alertId: 'a-3', source: 'test' });
     await trigger(client, h.config, h.worker.taskQueue, site, 'a-4'); // late: already on standby
+    for (let i = 0; i < 3; i++) await handle.signal(primaryRecovered, { by: 'watcher' }); // repeats are counted
     const status = await handle.query(statusQuery);
 
     expect(again.signaledRunId).toBe(handle.signaledRunId);
@@ -252,6 +253,7 @@ describe('duplicate, late and out-of-order alerts', () => {
     expect(ignored['a-2']).toMatch(/already failing_over|already on_standby/);
     expect(ignored['a-3']).toMatch(/out of order/);
     expect(ignored['a-4']).toBe('incident already on_standby');
+    expect(status.triggers.filter((t) => t.kind === 'primary_recovered')).toEqual([expect.objectContaining({ source: 'watcher', repeats: 2 })]);
     expect(status.steps.filter((s) => s.name === 'enable_standby_access')).toHaveLength(1);
     expect(h.world.mutations.filter((m) => m.site === site)).toHaveLength(3);
     const { executions } = await client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `WorkflowId = '${handle.workflowId}'` });

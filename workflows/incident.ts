@@ -15,7 +15,7 @@ import * as messages from './messages.ts';
 import { Saga } from './saga.ts';
 import { phaseAttribute, siteAttribute } from './search-attributes.ts';
 import { Timeline, failureMessage } from './timeline.ts';
-import type { IncidentInput, IncidentStatus, Phase, StepOutcome, TriggerRecord, UndoSnapshots } from './types.ts';
+import type { IncidentInput, IncidentStatus, Phase, Snapshot, StepOutcome, TriggerRecord, UndoSnapshots } from './types.ts';
 
 /** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
 const MAX_TRIGGERS = 200;
@@ -45,7 +45,12 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   const timeline = new Timeline(status.steps);
 
   function record(trigger: Omit<TriggerRecord, 'at'>): void {
-    if (status.triggers.length >= MAX_TRIGGERS) status.triggersDropped++;
+    // A repeat of the last trigger (e.g. a watcher reporting "healthy" every few seconds) is counted, not listed.
+    const last = status.triggers.at(-1);
+    if (last && last.kind === trigger.kind && last.source === trigger.source && last.id === trigger.id && last.ignored === trigger.ignored) {
+      last.repeats = (last.repeats ?? 0) + 1;
+      last.lastAt = Date.now();
+    } else if (status.triggers.length >= MAX_TRIGGERS) status.triggersDropped++;
     else status.triggers.push({ ...trigger, at: Date.now() });
   }
 
@@ -207,8 +212,8 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
 
   async function cleanup(
     name: 'close_standby_access' | 'resume_monitor',
-    before: UndoSnapshots[keyof UndoSnapshots],
-    restore: (before: NonNullable<UndoSnapshots[keyof UndoSnapshots]>) => Promise<StepOutcome>,
+    before: Snapshot | undefined,
+    restore: (before: Snapshot) => Promise<StepOutcome>,
   ): Promise<void> {
     if (!before) return;
     try {

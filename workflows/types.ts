@@ -57,8 +57,11 @@ export interface TriggerRecord {
   source: string;
   /** Workflow time it was received (ms since epoch). */
   at: number;
-  /** True when it changed nothing (a duplicate, late or out-of-order message). */
+  /** Why it changed nothing (a duplicate, late or out-of-order message), if it did not. */
   ignored?: string;
+  /** Identical triggers received right after this one, and when the last of them came. */
+  repeats?: number;
+  lastAt?: number;
 }
 
 export type StepName =
