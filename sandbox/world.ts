@@ -40,6 +40,8 @@ export interface SandboxSiteSpec {
   invokerIamDisabled?: boolean;
   /** The standby service's IAM bindings at start (default: an uptime checker invoker and a developer). */
   bindings?: IamBinding[];
+  /** Merged into this site's probe section, over the world's. */
+  probe?: Record<string, unknown>;
   ports?: { primary?: number; standby?: number; edge?: number };
 }
 
@@ -213,7 +215,8 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
       } else {
         site.primaryContent = `home.${zone.name}`;
         site.standbyContent = runHost;
-        const record = state.addDnsRecord(zone, { name: `www.${zone.name}`, type: 'CNAME', content: site.primaryContent, ttl: 300, proxied: false, comment: 'public site' });
+        // Kept at the short TTL the config writes: a long TTL before the incident is what slows a DNS failover.
+        const record = state.addDnsRecord(zone, { name: `www.${zone.name}`, type: 'CNAME', content: site.primaryContent, ttl: 60, proxied: false, comment: 'public site' });
         state.addDnsRecord(zone, { name: zone.name, type: 'MX', content: `mail.${zone.name}`, priority: 10, ttl: 3600, proxied: false, proxiable: false });
         site.recordId = String(record.id);
         routing = { mode: 'dns', zoneId: zone.id, recordId: site.recordId, hosts: { [site.primaryContent]: primary.url, [site.standbyContent]: standby.url } };
@@ -262,7 +265,7 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         },
         traffic,
         monitor,
-        probe: { ...DEFAULT_PROBE, ...options.probe },
+        probe: { ...DEFAULT_PROBE, ...options.probe, ...spec.probe },
         ...(options.failback && { failback: options.failback }),
       };
     }

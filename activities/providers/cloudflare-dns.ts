@@ -1,5 +1,7 @@
 // Traffic by a Cloudflare DNS record: its content switched between the primary's and the
-// standby's target, with the configured (short) TTL; restore puts back content and TTL as found.
+// standby's target, written with the configured (short) TTL in both directions; restore puts
+// back content and TTL exactly as found. Keep the record at that TTL all the time: resolvers hold
+// the answer they have for the TTL it had, so a long TTL before the incident delays the switch.
 import type Cloudflare from 'cloudflare';
 import type { Snapshot, Target } from '../../workflows/types.ts';
 import { ProviderError } from '../errors.ts';
