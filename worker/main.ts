@@ -2,8 +2,11 @@
 // activities until SIGINT/SIGTERM, then shuts down gracefully (in-flight activities get
 // `shutdownGraceTime` to finish; anything still running is handed back and retried elsewhere).
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { createWatchTriggerActivities } from '../activities/watch.ts';
+import { createLocationWorker, ensureWatchers } from '../starters/watcher.ts';
 import { registerSecret } from '../activities/errors.ts';
 import { InMemoryWorld } from '../activities/providers/in-memory.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -23,20 +26,27 @@ export async function runWorker(configPath: string): Promise<void> {
     ...(metricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }),
   });
   const connection = await connectWorker(temporal);
+  const registry = buildRegistry(config, { world: new InMemoryWorld() });
+  const client = new Client({ connection, namespace: temporal.namespace });
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(buildRegistry(config, { world: new InMemoryWorld() })),
+    activities: { ...createActivities(registry), ...createWatchTriggerActivities({ client, config, taskQueue: temporal.taskQueue }) },
     shutdownGraceTime: '30s',
   });
+  // Health watcher (docs/triggers.md): this process probes from its own location, and makes sure
+  // every watched site has its watch workflow, with the current policy.
+  const location = config.watcher && (process.env.FAILOVER_WATCH_LOCATION ?? config.watcher.locations[0]);
+  const probes = location ? await createLocationWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, location, registry }) : undefined;
+  if (config.watcher) await ensureWatchers(client, config, temporal.taskQueue);
   logger.info(
     { address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue, sites: Object.keys(config.sites) },
     'worker started',
   );
   try {
-    await worker.run(); // returns after a shutdown signal once in-flight work is settled
+    await Promise.all([worker.run(), probes?.run()]); // return after a shutdown signal once in-flight work is settled
   } finally {
     await connection.close();
     logger.info('worker stopped');

@@ -1,2 +1,3 @@
 // The workflow bundle's entry point.
 export { incident } from './incident.ts';
+export { watch } from './watch.ts';

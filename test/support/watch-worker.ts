@@ -1,0 +1,116 @@
+// Workers for the health watcher suites: the main worker (incident + watcher workflows, incident
+// activities and the watcher's trigger activities) and one probe worker per watcher location.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createActivities } from '../../activities/index.ts';
+import type { InMemoryWorld } from '../../activities/providers/in-memory.ts';
+import type { Endpoint, ProbeResult, ProviderRegistry } from '../../activities/providers/types.ts';
+import { createWatchTriggerActivities } from '../../activities/watch.ts';
+import { createLocationWorker } from '../../starters/watcher.ts';
+import type { Config } from '../../worker/config.ts';
+import type { Target } from '../../workflows/types.ts';
+
+function quietRuntime(): void {
+  try {
+    Runtime.install({
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+      shutdownSignals: [],
+    });
+  } catch {
+    /* already installed by another helper of this test file */
+  }
+}
+
+/** A primary whose health the test scripts check by check; afterwards it answers `up`. */
+export class ScriptedPrimary {
+  up = true;
+  readonly script: boolean[] = [];
+  readonly checks: { at: number; ok: boolean }[] = [];
+
+  check(): ProbeResult {
+    const ok = this.script.length > 0 ? this.script.shift()! : this.up;
+    this.checks.push({ at: Date.now(), ok });
+    return ok ? { ok, detail: '200 OK in 3 ms' } : { ok, detail: 'connect ECONNREFUSED' };
+  }
+
+  /** Index (1-based) and time of the check that completed the first run of `k` failures. */
+  kthConsecutiveFailure(k: number): { index: number; at: number } | undefined {
+    let run = 0;
+    for (const [i, c] of this.checks.entries()) {
+      run = c.ok ? 0 : run + 1;
+      if (run === k) return { index: i + 1, at: c.at };
+    }
+    return undefined;
+  }
+}
+
+/** The world's providers, with the primary seen through a scripted probe (one vantage point). */
+export function vantage(world: InMemoryWorld, primaries: Map<string, ScriptedPrimary>): ProviderRegistry {
+  return {
+    forSite(site) {
+      const base = world.forSite(site);
+      const primary = primaries.get(site);
+      if (!primary) return base;
+      return {
+        ...base,
+        prober: {
+          check: async (endpoint: Endpoint, expect: Target, signal?: AbortSignal) =>
+            endpoint === 'primary' ? primary.check() : base.prober.check(endpoint, expect, signal),
+        },
+      };
+    },
+  };
+}
+
+export interface WatchWorkers {
+  taskQueue: string;
+  client: Client;
+  /** Starts (or restarts) the probe worker of a location. */
+  startLocation(location: string, registry: ProviderRegistry): Promise<void>;
+  stopLocation(location: string): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWatchWorkers(config: Config, registry: ProviderRegistry): Promise<WatchWorkers> {
+  quietRuntime();
+  const taskQueue = `tq-watch-${randomUUID()}`;
+  const address = inject('temporalAddress');
+  const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  const main = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: { code: inject('workflowBundle') },
+    activities: { ...createActivities(registry), ...createWatchTriggerActivities({ client, config, taskQueue }) },
+    shutdownGraceTime: '5s',
+  });
+  const running = new Map<string, { worker: Worker; done: Promise<void> }>([['', { worker: main, done: main.run() }]]);
+
+  async function stop(key: string): Promise<void> {
+    const w = running.get(key);
+    if (!w) return;
+    running.delete(key);
+    if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+    await w.done;
+  }
+
+  return {
+    taskQueue,
+    client,
+    async startLocation(location, locationRegistry) {
+      await stop(location);
+      const worker = await createLocationWorker({ connection, namespace: 'default', taskQueue, location, registry: locationRegistry });
+      running.set(location, { worker, done: worker.run() });
+    },
+    stopLocation: stop,
+    async shutdown() {
+      for (const key of [...running.keys()].filter((k) => k !== '')) await stop(key);
+      await stop('');
+      await connection.close();
+      await client.connection.close();
+    },
+  };
+}

@@ -1,0 +1,230 @@
+// The health watcher on a real dev server: watch workflow, probe activities per location,
+// triggering the incident, quorum, recovery, continue-as-new, worker restarts.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { lookupIncident } from '../starters/incident-lookup.ts';
+import { ensureWatchers, type PolicyTuning, watchPolicy } from '../starters/watcher.ts';
+import { type Config, configSchema } from '../worker/config.ts';
+import { incidentWorkflowId, statusQuery } from '../workflows/messages.ts';
+import { stopWatch, type WatchStatus, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
+import type { IncidentStatus } from '../workflows/types.ts';
+import type { watch } from '../workflows/watch.ts';
+import { waitFor } from './support/bridge.ts';
+import { testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
+import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from './support/watch-worker.ts';
+
+const SITE = {
+  publicUrl: 'https://www.example.test/',
+  primary: { url: 'https://home.example.test/healthz' },
+  standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
+  traffic: { type: 'in-memory' },
+  monitor: { type: 'in-memory' },
+  probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '2s', verifyTimeout: '2s', primaryCheckTimeout: '1s' },
+};
+
+function watchConfig(sites: string[], watcher: Record<string, unknown> = {}): Config {
+  return configSchema.parse({
+    sites: Object.fromEntries(sites.map((s) => [s, SITE])),
+    watcher: { interval: '50ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2, ...watcher },
+  });
+}
+
+const world = testWorld();
+const S = {
+  detect: uniqueSite('w-detect'),
+  flap: uniqueSite('w-flap'),
+  recover: uniqueSite('w-recover'),
+  can: uniqueSite('w-can'),
+  restart: uniqueSite('w-restart'),
+  quorum: uniqueSite('w-quorum'),
+  reconf: uniqueSite('w-reconf'),
+};
+const ALL = Object.values(S);
+/** What the default location ("local") sees. */
+const local = new Map(ALL.map((s) => [s, new ScriptedPrimary()]));
+/** Two more vantage points, for the quorum test. */
+const east = new Map([[S.quorum, new ScriptedPrimary()]]);
+const west = new Map([[S.quorum, new ScriptedPrimary()]]);
+const baseConfig = watchConfig(ALL);
+let w: WatchWorkers;
+
+beforeAll(async () => {
+  for (const site of ALL) world.addSite(site, { primaryUp: false });
+  w = await startWatchWorkers(baseConfig, world);
+  await w.startLocation('local', vantage(world, local));
+  await w.startLocation('east', vantage(world, east));
+  await w.startLocation('west', vantage(world, west));
+});
+
+afterAll(async () => {
+  if (!w) return;
+  await Promise.allSettled(ALL.map((s) => w.client.workflow.getHandle(watchWorkflowId(s)).terminate('test over')));
+  await w.shutdown();
+});
+
+const watchHandle = (site: string) => w.client.workflow.getHandle<typeof watch>(watchWorkflowId(site));
+const watchStatus = (site: string): Promise<WatchStatus> => watchHandle(site).query(watchStatusQuery);
+const incident = (site: string) => w.client.workflow.getHandle(incidentWorkflowId(site));
+
+async function watchOnly(site: string, config = baseConfig, tuning: PolicyTuning = {}): Promise<void> {
+  await ensureWatchers(w.client, { ...config, watcher: { ...config.watcher!, sites: [site] } }, w.taskQueue, tuning);
+}
+
+async function verdict(site: string, wanted: WatchStatus['verdict'], timeoutMs = 20_000): Promise<WatchStatus> {
+  return waitFor(`watcher of ${site} to say ${wanted}`, async () => {
+    const s = await watchStatus(site);
+    return s.verdict === wanted ? s : undefined;
+  }, timeoutMs);
+}
+
+async function incidentStatus(site: string): Promise<IncidentStatus> {
+  await waitFor(`an incident for ${site}`, async () => (await lookupIncident(w.client, site)).state !== 'none');
+  return incident(site).query(statusQuery);
+}
+
+test('K consecutive failed checks trigger the incident, from the watcher, after the K-th failure', async () => {
+  const site = S.detect;
+  const primary = local.get(site)!;
+  await watchOnly(site);
+  await verdict(site, 'up');
+  primary.up = false;
+  const s = await incidentStatus(site);
+  const opened = s.triggers.filter((t) => t.kind === 'alert_opened');
+  expect(opened).toHaveLength(1);
+  expect(opened[0]).toMatchObject({ source: 'watcher', id: expect.stringMatching(new RegExp(`^watcher:${site}:`)) as string });
+
+  const third = primary.kthConsecutiveFailure(3)!;
+  const { startTime } = await incident(site).describe();
+  expect(startTime.getTime()).toBeGreaterThanOrEqual(third.at);
+  const ws = await verdict(site, 'down');
+  expect(ws.triggers).toBe(1);
+  expect(ws.lastTrigger?.outcome).toBe('started the incident');
+  expect(ws.locations.local).toMatchObject({ verdict: 'down', detail: 'connect ECONNREFUSED' });
+  await waitForPhase(incident(site), 'on_standby');
+});
+
+test('fewer than K consecutive failures (flapping) trigger nothing', async () => {
+  const site = S.flap;
+  const primary = local.get(site)!;
+  await watchOnly(site);
+  await verdict(site, 'up');
+  primary.script.push(false, false, true, false, false, true, true, false, false, true);
+  const checksBefore = primary.checks.length;
+  // Every scripted check is made, and a few healthy ones after it.
+  await waitFor('the script to be consumed', () => primary.script.length === 0 && primary.checks.length >= checksBefore + 13);
+  const ws = await watchStatus(site);
+  expect(ws.verdict).toBe('up');
+  expect(ws.triggers).toBe(0);
+  expect((await lookupIncident(w.client, site)).state).toBe('none');
+});
+
+test('the primary healthy again: the watcher tells the incident on standby', async () => {
+  const site = S.recover;
+  const primary = local.get(site)!;
+  primary.up = false;
+  await watchOnly(site);
+  await incidentStatus(site);
+  await waitForPhase(incident(site), 'on_standby');
+  primary.up = true;
+  const ws = await verdict(site, 'up');
+  expect(ws.recoveries).toBe(1);
+  await waitFor('primaryRecovered on the incident', async () => (await incident(site).query(statusQuery)).triggers.some((t) => t.kind === 'primary_recovered'));
+  const s = await incident(site).query(statusQuery);
+  expect(s.triggers.filter((t) => t.kind === 'primary_recovered')).toEqual([expect.objectContaining({ source: 'watcher' })]);
+  expect(ws.lastRecovery?.outcome).toMatch(/told the incident on standby/);
+  expect(s.phase).toBe('on_standby'); // failback stays the human's call (mode manual)
+});
+
+test('continue-as-new bounds the history and keeps the verdict: one trigger, one recovery', async () => {
+  const site = S.can;
+  const primary = local.get(site)!;
+  primary.up = false;
+  await watchOnly(site, baseConfig, { maxProbeRunMs: 150, historyLimit: 40 });
+  await incidentStatus(site);
+  const { runId } = await watchHandle(site).describe();
+  await waitFor('several runs', async () => ((await watchStatus(site)).runs >= 3 ? true : undefined), 30_000);
+  expect((await watchHandle(site).describe()).runId).not.toBe(runId);
+  let ws = await watchStatus(site);
+  expect(ws.verdict).toBe('down');
+  expect(ws.triggers).toBe(1);
+  primary.up = true;
+  ws = await verdict(site, 'up');
+  await waitFor('more runs', async () => ((await watchStatus(site)).runs >= ws.runs + 1 ? true : undefined), 30_000);
+  ws = await watchStatus(site);
+  expect(ws.triggers).toBe(1);
+  expect(ws.recoveries).toBe(1);
+  const s = await incident(site).query(statusQuery);
+  expect(s.triggers.filter((t) => t.source === 'watcher' && t.kind === 'alert_opened')).toHaveLength(1);
+  // History per run stays bounded.
+  const history = await watchHandle(site).fetchHistory();
+  expect(history.events!.length).toBeLessThan(120);
+});
+
+test('a probe worker restart loses nothing: probing resumes and the outage is still caught', async () => {
+  const site = S.restart;
+  const primary = local.get(site)!;
+  await watchOnly(site);
+  await verdict(site, 'up');
+  await w.stopLocation('local');
+  const checks = primary.checks.length;
+  await w.startLocation('local', vantage(world, local));
+  await waitFor('probing to resume', () => primary.checks.length > checks + 2, 30_000);
+  primary.up = false;
+  const s = await incidentStatus(site);
+  expect(s.triggers.filter((t) => t.kind === 'alert_opened' && t.source === 'watcher')).toHaveLength(1);
+});
+
+test('several locations: the incident waits for the quorum to agree', async () => {
+  const site = S.quorum;
+  const config = watchConfig(ALL, { locations: ['east', 'west'], quorum: 2 });
+  await watchOnly(site, config);
+  await verdict(site, 'up');
+  east.get(site)!.up = false;
+  await waitFor('east to say down', async () => ((await watchStatus(site)).locations.east?.verdict === 'down' ? true : undefined));
+  let ws = await watchStatus(site);
+  expect(ws.locations.west?.verdict).toBe('up');
+  expect(ws.verdict).toBe('up');
+  expect(ws.triggers).toBe(0);
+  expect((await lookupIncident(w.client, site)).state).toBe('none');
+
+  west.get(site)!.up = false;
+  const s = await incidentStatus(site);
+  const alert = s.triggers.find((t) => t.kind === 'alert_opened');
+  expect(alert?.source).toBe('watcher');
+  ws = await verdict(site, 'down');
+  expect(ws.lastTrigger?.alertId).toBe(alert?.id);
+  expect(ws.events.some((e) => /east, west \(quorum 2\/2\)/.test(e.what))).toBe(true);
+});
+
+test('a config change reaches the running watcher; stop ends it', async () => {
+  const site = S.reconf;
+  await watchOnly(site);
+  await verdict(site, 'up');
+  const { runId } = await watchHandle(site).describe();
+  const changed = watchConfig(ALL, { interval: '80ms', failuresToTrigger: 5 });
+  await watchOnly(site, changed);
+  await waitFor('reconfigured', async () => ((await watchStatus(site)).events.some((e) => e.what === 'reconfigured') ? true : undefined));
+  expect((await watchHandle(site).describe()).runId).toBe(runId);
+  // The same policy again changes nothing.
+  await watchOnly(site, changed);
+  await watchHandle(site).signal(stopWatch, { by: 'test' });
+  const final = await watchHandle(site).result();
+  expect(final.stopped).toBe(true);
+  expect(final.events.filter((e) => e.what === 'reconfigured')).toHaveLength(1);
+});
+
+describe('policy from config', () => {
+  test('defaults: 5 s, K = 3, one location on its own task queue', () => {
+    const config = configSchema.parse({ sites: { a: SITE }, watcher: {} });
+    expect(watchPolicy(config, 'a', 'failover')).toEqual({
+      intervalMs: 5000,
+      timeoutMs: 3000, // the site's probe.timeout, when shorter than the interval
+      failuresToTrigger: 3,
+      successesToRecover: 3,
+      locations: [{ name: 'local', taskQueue: 'failover-watch-local' }],
+      quorum: 1,
+      taskQueue: 'failover',
+      maxProbeRunMs: 600_000,
+      historyLimit: 2000,
+    });
+  });
+});
