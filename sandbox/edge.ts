@@ -81,6 +81,7 @@ export class Edge {
   private port: number;
   private server: Server | undefined;
   override: number | undefined;
+  requests = 0;
   /** Requests the edge forwarded, for tests that want to see where traffic went. */
   readonly served: { at: number; to: 'redirect' | 'proxy'; target: string; status: number }[] = [];
 
@@ -166,6 +167,7 @@ export class Edge {
   }
 
   private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.requests++;
     if (this.override !== undefined) {
       res.writeHead(this.override, { 'content-type': 'text/plain' });
       res.end(`${this.override} from the edge of ${this.site}\n`);
