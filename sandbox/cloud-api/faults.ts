@@ -105,7 +105,10 @@ export class FaultInjector {
         labels.push(`hold ${r.hold}`);
       }
     }
-    if (effect) effect.label = labels.join(', ');
+    if (effect) {
+      effect.label = labels.join(', ');
+      this.rules = this.rules.filter((r) => r.times === undefined || r.hits < r.times); // spent rules expire
+    }
     return effect;
   }
 
