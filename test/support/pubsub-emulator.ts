@@ -96,6 +96,8 @@ export async function startPubSubEmulator(projectId = 'failover-test', timeoutMs
 }
 
 export function emulatorClient(host: string, projectId: string): PubSub {
+  // No Google Cloud here: skip the auth library's probe of the GCE metadata server.
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   return new PubSub({ projectId, apiEndpoint: host, emulatorMode: true });
 }
 
