@@ -1,0 +1,117 @@
+// Alert latency through the Pub/Sub bridge: from publishing a Cloud Monitoring notification to
+// the real Pub/Sub emulator, to the site's incident running its first workflow task on a real
+// Temporal dev server (read from the history's event times; same clock). 200 notifications for
+// 200 sites, paced (a steady stream) and as one burst (every site alerting at once).
+//   sh scripts/run.sh node bench/pubsub-latency.ts        (MESSAGES=200 RATE=20 by default)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { Runtime, Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { createActivities } from '../activities/index.ts';
+import { InMemoryWorld } from '../activities/providers/in-memory.ts';
+import { startLocalTemporal } from '../scripts/local-temporal.ts';
+import { notification } from '../starters/alert-message.ts';
+import { startBridge } from '../starters/pubsub-bridge.ts';
+import { createTopicAndSubscription, startPubSubEmulator } from '../test/support/pubsub-emulator.ts';
+import { WORKFLOWS_PATH } from '../worker/main.ts';
+import { configSchema } from '../worker/config.ts';
+import { buildRegistry } from '../worker/providers.ts';
+import { incidentWorkflowId } from '../workflows/messages.ts';
+import { fmt, summarize, type Summary } from './stats.ts';
+
+const MESSAGES = Number(process.env.MESSAGES ?? 200);
+const RATE = Number(process.env.RATE ?? 20); // messages per second in the paced run
+
+Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
+const [temporal, emulator] = await Promise.all([startLocalTemporal(), startPubSubEmulator('failover-bench')]);
+const pubsub = emulator.client();
+
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+
+/** Event times of the incident's first run: started (signal-with-start accepted) and first workflow task started. */
+async function eventTimes(client: Client, site: string): Promise<{ started: number; firstTask: number }> {
+  for (;;) {
+    const history = await client.workflow.getHandle(incidentWorkflowId(site)).fetchHistory();
+    const started = history.events?.find((e) => e.workflowExecutionStartedEventAttributes);
+    const task = history.events?.find((e) => e.workflowTaskStartedEventAttributes);
+    if (started && task) return { started: ms(started.eventTime), firstTask: ms(task.eventTime) };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Result {
+  label: string;
+  accepted: Summary;
+  firstTask: Summary;
+  wallMs: number;
+}
+
+async function run(label: string, rate: number | 'burst'): Promise<Result> {
+  const tag = rate === 'burst' ? 'burst' : `r${rate}`;
+  const sites = Array.from({ length: MESSAGES }, (_, i) => `bench-${tag}-${i}`);
+  const world = new InMemoryWorld({ intervalMs: 10, successesNeeded: 1 });
+  for (const s of sites) world.addSite(s, { primaryUp: false });
+  const topic = `alerts-${tag}`;
+  const subscription = `alerts-${tag}-sub`;
+  await createTopicAndSubscription(pubsub, topic, subscription);
+  const one = {
+    publicUrl: 'https://www.example.test/',
+    primary: { url: 'https://home.example.test/healthz' },
+    standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
+    traffic: { type: 'in-memory' },
+    monitor: { type: 'in-memory' },
+    probe: { interval: '10ms', successesNeeded: 1 },
+  };
+  const config = configSchema.parse({
+    temporal: { taskQueue: `bench-${tag}` },
+    sites: Object.fromEntries(sites.map((s) => [s, one])),
+    alerts: { projectId: emulator.projectId, subscription },
+  });
+  const worker = await Worker.create({
+    connection: temporal.nativeConnection,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities(buildRegistry(config, { world })),
+  });
+  const bridge = await startBridge({ config, client: temporal.client, taskQueue: config.temporal.taskQueue, pubsub, logger: pino({ level: 'warn' }), http: false });
+  const publishedAt = new Map<string, number>();
+  const t0 = Date.now();
+  const result = await worker.runUntil(async () => {
+    const publishes: Promise<string>[] = [];
+    for (const [i, site] of sites.entries()) {
+      if (rate !== 'burst') {
+        const due = t0 + (i * 1000) / rate;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+      publishedAt.set(site, Date.now());
+      publishes.push(pubsub.topic(topic).publishMessage({ json: notification({ incidentId: `inc-${site}`, state: 'open', site }) }));
+    }
+    await Promise.all(publishes);
+    const accepted: number[] = [];
+    const firstTask: number[] = [];
+    for (const site of sites) {
+      const t = await eventTimes(temporal.client, site);
+      accepted.push(t.started - publishedAt.get(site)!);
+      firstTask.push(t.firstTask - publishedAt.get(site)!);
+    }
+    return { label, accepted: summarize(accepted), firstTask: summarize(firstTask), wallMs: Date.now() - t0 };
+  });
+  await bridge.stop();
+  process.stderr.write(`${label}: done in ${fmt(result.wallMs)}\n`);
+  return result;
+}
+
+const results = [await run(`paced, ${RATE}/s`, RATE), await run(`burst of ${MESSAGES}`, 'burst')];
+await pubsub.close();
+await Promise.all([temporal.teardown(), emulator.stop()]);
+
+console.log(`\npublish → incident over ${MESSAGES} notifications (one site each), real Pub/Sub emulator + Temporal dev server\n`);
+console.log('| arrival | accepted: median | accepted: p95 | first workflow task: median | first workflow task: p95 | max |');
+console.log('|---|---|---|---|---|---|');
+for (const r of results) {
+  console.log(`| ${r.label} | ${fmt(r.accepted.median)} | ${fmt(r.accepted.p95)} | ${fmt(r.firstTask.median)} | ${fmt(r.firstTask.p95)} | ${fmt(r.firstTask.max)} |`);
+}
+console.log('\naccepted = publish call → WorkflowExecutionStarted (the bridge\'s signal-with-start accepted);');
+console.log('first workflow task = publish call → the incident\'s first WorkflowTaskStarted event.');
+mkdirSync(new URL('results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('results/pubsub-latency.json', import.meta.url), JSON.stringify({ messages: MESSAGES, rate: RATE, at: new Date().toISOString(), results }, null, 2));
