@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${world.urls.api}${path}`, init);
 const google = (path: string, init: RequestInit = {}) =>
-  api(path, { ...init, headers: { 'x-goog-api-key': 'sandbox', 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
+  api(path, { ...init, headers: { 'x-goog-api-key': 'sandbox', 'content-type': 'application/json', ...((init.headers ?? {}) as Record<string, string>) } });
 const cf = (path: string, init: RequestInit = {}, token = world.env.CLOUDFLARE_API_TOKEN) =>
   api(`/client/v4${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
 
@@ -31,7 +31,7 @@ describe('wire formats and errors, as each API writes them', () => {
     const name = world.sites['sb-redirect']!.serviceName;
     const svc = await (await google(`/v2/${name}`)).json();
     expect(svc).toMatchObject({ name, invokerIamDisabled: false, uri: expect.stringMatching(/^https:\/\/.*\.a\.run\.app$/) });
-    const policy = await (await google(`/v2/${name}:getIamPolicy?options.requestedPolicyVersion=3`)).json();
+    const policy = (await (await google(`/v2/${name}:getIamPolicy?options.requestedPolicyVersion=3`)).json()) as Record<string, unknown>;
     expect(policy).toMatchObject({ version: 1, etag: expect.any(String), bindings: expect.any(Array) });
     const stale = await google(`/v2/${name}:setIamPolicy`, { method: 'POST', body: JSON.stringify({ policy: { ...policy, etag: 'AAAAAAAAAAA=' } }) });
     expect(stale.status).toBe(409);
@@ -58,7 +58,7 @@ describe('wire formats and errors, as each API writes them', () => {
 
   test('Cloudflare: the v4 envelope; a rule PATCH without its fields is refused; tokens and permissions', async () => {
     const s = world.sites['sb-redirect']!;
-    const entry = await (await cf(`/zones/${s.zoneId}/rulesets/phases/http_request_dynamic_redirect/entrypoint`)).json();
+    const entry = (await (await cf(`/zones/${s.zoneId}/rulesets/phases/http_request_dynamic_redirect/entrypoint`)).json()) as { result: { rules: unknown[] } };
     expect(entry).toMatchObject({ success: true, errors: [], messages: [], result: { id: s.rulesetId, phase: 'http_request_dynamic_redirect' } });
     expect(entry.result.rules).toHaveLength(3);
     const partial = await cf(`/zones/${s.zoneId}/rulesets/${s.rulesetId}/rules/${s.ruleId}`, { method: 'PATCH', body: JSON.stringify({ enabled: true }) });
