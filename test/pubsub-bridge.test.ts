@@ -135,7 +135,11 @@ describe('open alerts', () => {
     await publish(pubsub, topic, open(S.dup, 'inc-dup'));
     await settled(bridge, 4);
     expect((await handle(S.dup).describe()).runId).toBe(runId);
-    const s = await status(S.dup);
+    // Accepted signals reach the workflow's state with its next workflow task.
+    const s = await waitFor('4 alerts on the incident', async () => {
+      const x = await status(S.dup);
+      return x.triggers.length >= 4 ? x : undefined;
+    });
     const opened = s.triggers.filter((t) => t.kind === 'alert_opened');
     expect(opened).toHaveLength(4);
     expect(opened.filter((t) => !t.ignored)).toHaveLength(1);
@@ -194,7 +198,10 @@ describe('closed alerts', () => {
     await publish(pubsub, topic, closed(S.closedAfter, 'inc-ca'));
     await publish(pubsub, topic, closed(S.closedAfter, 'inc-ca'));
     await settled(bridge, 3);
-    const s = await status(S.closedAfter);
+    const s = await waitFor('both closes on the incident', async () => {
+      const x = await status(S.closedAfter);
+      return x.triggers.filter((t) => t.kind === 'alert_closed').length >= 2 ? x : undefined;
+    });
     expect(s.phase).toBe('on_standby');
     const closes = s.triggers.filter((t) => t.kind === 'alert_closed');
     expect(closes).toEqual([

@@ -65,7 +65,7 @@ export interface WatchStatus {
   /** Incidents triggered (down transitions acted on). */
   triggers: number;
   lastTrigger?: { alertId: string; at: number; outcome: string };
-  /** Recoveries reported (up transitions). */
+  /** Recoveries seen (down → up transitions); each was reported to the incident. */
   recoveries: number;
   lastRecovery?: { at: number; outcome: string };
   /** The latest transitions, newest last (bounded). */
