@@ -101,6 +101,8 @@ export interface SandboxWorld {
   control: SandboxControl;
   /** The state now, without etags, versions and timestamps. */
   snapshot(): StateSnapshot;
+  /** What differs between two snapshots, by path (empty: the same). */
+  diff: typeof diff;
   stop(): Promise<void>;
 }
 
@@ -372,6 +374,7 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
     writeConfig: (path, extra) => writeFileSync(path, configYaml(extra)),
     control,
     snapshot: () => state.snapshot(),
+    diff,
     async stop() {
       for (const s of Object.values(sites)) {
         await s.edge.stop();
