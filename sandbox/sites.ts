@@ -52,12 +52,43 @@ export class SiteServer {
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => this.answer(req, res));
-    server.keepAliveTimeout = 1_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => resolve());
-    });
+    let server = createServer();
+    const listen = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server = createServer((req, res) => this.answer(req, res));
+        server.keepAliveTimeout = 1_000;
+        server.once('error', reject);
+        server.listen(port, this.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    if (this.port !== 0) {
+      // A revive: the same port again. Retry a little if it is still taken.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await listen(this.port);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 50) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    } else if (this.role === 'primary') {
+      // The primary closes its port when killed and must get the same one back: pick it below the
+      // ephemeral range (Linux 32768+, macOS 49152+), where outgoing connections and other
+      // "any free port" listeners cannot take it in the meantime.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await listen(20_000 + Math.floor(Math.random() * 12_000));
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 100) throw err;
+        }
+      }
+    } else {
+      await listen(0);
+    }
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
     return this.url;
