@@ -52,7 +52,21 @@ export function createActivities(registry: ProviderRegistry) {
 
   const providers = (site: string) => registry.forSite(site);
 
+  async function read(site: string, lever: 'standbyAccess' | 'traffic' | 'monitor'): Promise<Snapshot> {
+    try {
+      return await providers(site)[lever].read();
+    } catch (err) {
+      throw toFailure(err, Context.current().info.attempt);
+    }
+  }
+
   return {
+    // Reads: the workflow records the state before each change, so its undo is exact even when
+    // a change was applied by an attempt whose reply was lost.
+    readStandbyAccess: (site: string) => read(site, 'standbyAccess'),
+    readTraffic: (site: string) => read(site, 'traffic'),
+    readMonitor: (site: string) => read(site, 'monitor'),
+
     openStandbyAccess: (site: string) => mutate(() => providers(site).standbyAccess.set('open')),
     restoreStandbyAccess: (site: string, before: Snapshot) => mutate(() => providers(site).standbyAccess.restore(before)),
     routeTraffic: (site: string, target: Target) => mutate(() => providers(site).traffic.set(target)),

@@ -1,12 +1,9 @@
-// worker/providers.ts: config types → adapters, the token check, and the first attempt's
-// `before` kept across retries (what makes compensation right after a crash mid-step).
-import { MockActivityEnvironment } from '@temporalio/testing';
+// worker/providers.ts: config types → adapters, and the token check.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
 import { HttpProber } from '../activities/providers/http-prober.ts';
-import type { Lever } from '../activities/providers/types.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
-import { buildRegistry, rememberBefore } from '../worker/providers.ts';
+import { buildRegistry } from '../worker/providers.ts';
 import { inMemoryConfig, testWorld } from './support/sites.ts';
 
 let world: SandboxWorld;
@@ -45,47 +42,5 @@ describe('buildRegistry', () => {
     expect(await p.prober.check('primary', 'primary')).toEqual({ ok: true, detail: 'primary serves 200' });
     await p.standbyAccess.set('open');
     expect(mem.snapshot('mem-a').standbyAccess).toBe('open');
-  });
-});
-
-describe('rememberBefore', () => {
-  /** A lever over one boolean, like allUsers on the invoker role. */
-  function flag(): Lever<'open' | 'closed'> & { value: boolean } {
-    const lever = {
-      value: false,
-      resource: 'flag',
-      read: async () => ({ open: lever.value }),
-      set: async (p: 'open' | 'closed') => {
-        const before = { open: lever.value };
-        const changed = lever.value !== (p === 'open');
-        lever.value = p === 'open';
-        return { changed, before, summary: changed ? 'flipped' : 'already' };
-      },
-      restore: async () => ({ changed: false, before: { open: lever.value }, summary: '' }),
-    };
-    return lever;
-  }
-
-  test('records the state before writing, in a heartbeat', async () => {
-    const lever = flag();
-    const env = new MockActivityEnvironment({ attempt: 1 });
-    const beats: unknown[] = [];
-    env.on('heartbeat', (d: unknown) => beats.push(d));
-    const change = await env.run(() => rememberBefore(lever).set('open'));
-    expect(change).toMatchObject({ changed: true, before: { open: false } });
-    expect(beats).toEqual([{ before: { open: false } }]);
-  });
-
-  test('a retry that finds the work done by the attempt that crashed reports the first attempt\'s before', async () => {
-    const lever = flag();
-    lever.value = true; // the crashed attempt wrote it
-    const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { before: { open: false } } });
-    const change = await env.run(() => rememberBefore(lever).set('open'));
-    expect(change).toMatchObject({ changed: true, before: { open: false }, summary: expect.stringContaining('applied by an earlier attempt') });
-  });
-
-  test('outside an activity it is the lever itself', async () => {
-    const lever = flag();
-    expect(await rememberBefore(lever).set('open')).toEqual({ changed: true, before: { open: false }, summary: 'flipped' });
   });
 });

@@ -2,9 +2,7 @@
 // adapter stands behind which config `type`.
 import { ServicesClient } from '@google-cloud/run';
 import { AlertPolicyServiceClient } from '@google-cloud/monitoring';
-import { Context } from '@temporalio/activity';
 import type Cloudflare from 'cloudflare';
-import type { Snapshot } from '../workflows/types.ts';
 import { ProviderError } from '../activities/errors.ts';
 import { AlertPolicyMonitor } from '../activities/providers/cloud-monitoring.ts';
 import { CloudRunStandbyAccess } from '../activities/providers/cloud-run.ts';
@@ -15,7 +13,7 @@ import { CloudflareRedirectRuleTraffic } from '../activities/providers/cloudflar
 import { googleClientOptions } from '../activities/providers/google.ts';
 import { HttpProber } from '../activities/providers/http-prober.ts';
 import type { InMemoryWorld } from '../activities/providers/in-memory.ts';
-import type { Change, Lever, ProviderRegistry, SiteProviders } from '../activities/providers/types.ts';
+import type { Lever, ProviderRegistry, SiteProviders } from '../activities/providers/types.ts';
 import type { ApisConfig, Config, SiteConfig } from './config.ts';
 
 export interface RegistryDeps {
@@ -95,27 +93,23 @@ function buildSite(site: string, cfg: SiteConfig, deps: RegistryDeps, clients: C
     const a = cfg.standby.access;
     if (a.type === 'in-memory') return inMemory().standbyAccess;
     if (a.type === 'always-open') return alwaysOpen(`standby of ${site}`);
-    return rememberBefore(
-      new CloudRunStandbyAccess({ client: clients.cloudRun(), project: a.project, region: a.region, service: a.service, timeoutMs: clients.googleTimeoutMs }),
-    );
+    return new CloudRunStandbyAccess({ client: clients.cloudRun(), project: a.project, region: a.region, service: a.service, timeoutMs: clients.googleTimeoutMs });
   })();
   const traffic = (() => {
     const t = cfg.traffic;
     if (t.type === 'in-memory') return inMemory().traffic;
     const client = clients.cloudflare(site);
-    if (t.type === 'cloudflare-page-rule') return rememberBefore(new CloudflarePageRuleTraffic({ client, zoneId: t.zoneId, pageRuleId: t.pageRuleId }));
+    if (t.type === 'cloudflare-page-rule') return new CloudflarePageRuleTraffic({ client, zoneId: t.zoneId, pageRuleId: t.pageRuleId });
     if (t.type === 'cloudflare-redirect-rule') {
-      return rememberBefore(new CloudflareRedirectRuleTraffic({ client, zoneId: t.zoneId, ruleId: t.ruleId, ...(t.rulesetId && { rulesetId: t.rulesetId }) }));
+      return new CloudflareRedirectRuleTraffic({ client, zoneId: t.zoneId, ruleId: t.ruleId, ...(t.rulesetId && { rulesetId: t.rulesetId }) });
     }
-    return rememberBefore(
-      new CloudflareDnsTraffic({ client, zoneId: t.zoneId, recordId: t.recordId, primaryContent: t.primaryContent, standbyContent: t.standbyContent, ttl: t.ttl }),
-    );
+    return new CloudflareDnsTraffic({ client, zoneId: t.zoneId, recordId: t.recordId, primaryContent: t.primaryContent, standbyContent: t.standbyContent, ttl: t.ttl });
   })();
   const monitor = (() => {
     const m = cfg.monitor;
     if (m.type === 'in-memory') return inMemory().monitor;
     if (m.type === 'none') return noMonitor(site);
-    return rememberBefore(new AlertPolicyMonitor({ client: clients.alertPolicies(), alertPolicy: m.alertPolicy, timeoutMs: clients.googleTimeoutMs }));
+    return new AlertPolicyMonitor({ client: clients.alertPolicies(), alertPolicy: m.alertPolicy, timeoutMs: clients.googleTimeoutMs });
   })();
   // A site whose access or traffic is simulated in memory is probed in memory too: its URLs are not real.
   const simulated = cfg.standby.access.type === 'in-memory' || cfg.traffic.type === 'in-memory';
@@ -135,45 +129,6 @@ function buildSite(site: string, cfg: SiteConfig, deps: RegistryDeps, clients: C
     monitor,
     prober,
     probe: { intervalMs: cfg.probe.interval, successesNeeded: cfg.probe.successesNeeded },
-  };
-}
-
-/** The activity context when running inside one (not in unit tests that call adapters directly). */
-function activityContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined;
-  }
-}
-
-const sameSnapshot = (a: Snapshot, b: Snapshot) => JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
-
-/**
- * Keeps the state found by the *first* attempt of a step as its `before`, across retries and
- * worker crashes: the snapshot is read and recorded in an activity heartbeat before anything is
- * written, and a later attempt (which may find the world already changed by the attempt that
- * crashed) reports that recorded state. Without this, a retry after "written but not answered"
- * would report the changed world as `before`, and compensation would restore the wrong state.
- */
-export function rememberBefore<P extends string>(lever: Lever<P>): Lever<P> {
-  return {
-    resource: lever.resource,
-    read: () => lever.read(),
-    restore: (before) => lever.restore(before),
-    async set(position): Promise<Change> {
-      const ctx = activityContext();
-      if (!ctx) return lever.set(position);
-      const recorded = (ctx.info.heartbeatDetails as { before?: Snapshot } | undefined)?.before;
-      if (!recorded) ctx.heartbeat({ before: await lever.read() });
-      const change = await lever.set(position);
-      if (!recorded || sameSnapshot(recorded, change.before)) return recorded ? { ...change, before: recorded } : change;
-      return {
-        changed: true,
-        before: recorded,
-        summary: `${change.summary}; applied by an earlier attempt (attempt ${ctx.info.attempt} found it done), before: ${JSON.stringify(recorded)}`,
-      };
-    },
   };
 }
 

@@ -1,5 +1,5 @@
 // Activity stubs, one per kind of step, each with the retry policy that suits its provider.
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { NON_RETRYABLE } from './failure-types.ts';
 import type { IncidentPolicy } from './types.ts';
@@ -10,12 +10,18 @@ const nonRetryableErrorTypes = NON_RETRYABLE;
 // finish, so its effect is known and can be compensated.
 const mutation = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const;
 
-/** Probes heartbeat; a retry after a worker crash resumes from the last heartbeat. */
-const PROBE_HEARTBEAT = '10s';
+/** Probes heartbeat; cancellation reaches them with a heartbeat, at most 80% of this apart. */
+const PROBE_HEARTBEAT = '5s';
 const SLACK_MS = 30_000;
 
 export function activityProxies(policy: IncidentPolicy) {
   return {
+    // Reads of a provider's state before changing it: short, so local activities (no trip
+    // through the task queue), with their result recorded in the history.
+    read: proxyLocalActivities<Activities>({
+      startToCloseTimeout: '20s',
+      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
     // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 20 s.
     standbyAccess: proxyActivities<Activities>({
       ...mutation,

@@ -15,7 +15,7 @@ import * as messages from './messages.ts';
 import { Saga } from './saga.ts';
 import { phaseAttribute, siteAttribute } from './search-attributes.ts';
 import { Timeline, failureMessage } from './timeline.ts';
-import type { IncidentInput, IncidentStatus, Phase, Snapshot, StepOutcome, TriggerRecord, UndoSnapshots } from './types.ts';
+import type { IncidentInput, IncidentStatus, Phase, Snapshot, StepName, StepOutcome, TriggerRecord, UndoSnapshots } from './types.ts';
 
 /** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
 const MAX_TRIGGERS = 200;
@@ -35,7 +35,7 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   const undo: UndoSnapshots = input.carried?.undo ?? {};
   const opened = new Set(status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => t.id));
   const closed = new Set(status.triggers.filter((t) => t.kind === 'alert_closed').map((t) => t.id));
-  let triggered = false;
+  let triggered = input.carried !== undefined;
   let failbackRequestedBy: string | undefined;
   let abortRequestedBy: string | undefined;
   /** The failover or failback in flight; abort cancels it and its compensation runs. */
@@ -69,7 +69,7 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     if (opened.has(alert.alertId)) return record({ ...base, ignored: 'duplicate' });
     opened.add(alert.alertId);
     if (closed.has(alert.alertId)) return record({ ...base, ignored: 'already closed (arrived out of order)' });
-    if (status.phase !== 'awaiting_trigger') return record({ ...base, ignored: `incident already ${status.phase}` });
+    if (triggered) return record({ ...base, ignored: `incident already ${status.phase === 'awaiting_trigger' ? 'triggered' : status.phase}` });
     triggered = true;
     record(base);
   });
@@ -120,6 +120,27 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     return undefined;
   }
 
+  /**
+   * One change of a saga: read the state (recorded in history), register its undo, then change
+   * it. The undo is registered first because a change can land even when its step fails.
+   */
+  async function change(
+    saga: Saga,
+    name: StepName,
+    undoName: StepName,
+    read: () => Promise<Snapshot>,
+    apply: () => Promise<StepOutcome>,
+    restore: (before: Snapshot) => Promise<StepOutcome>,
+  ): Promise<Snapshot> {
+    let before: Snapshot = {};
+    await timeline.run(name, async () => {
+      before = await read();
+      saga.add(undoName, () => restore(before));
+      return apply();
+    });
+    return before;
+  }
+
   async function failover(): Promise<boolean> {
     setPhase('failing_over');
     const saga = new Saga();
@@ -128,21 +149,35 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     try {
       await inFlight.run(async () => {
         // Off the critical path: a monitor that cannot be paused must not keep users on a dead primary.
-        monitorPaused = timeline.run('pause_monitor', () => act.monitor.pauseMonitor(site)).then(
-          (paused) => {
-            undo.monitor = paused.before;
-            saga.add('undo_pause_monitor', () => act.monitor.restoreMonitor(site, paused.before));
-          },
+        monitorPaused = change(
+          saga,
+          'pause_monitor',
+          'undo_pause_monitor',
+          () => act.read.readMonitor(site),
+          () => act.monitor.pauseMonitor(site),
+          (before) => act.monitor.restoreMonitor(site, before),
+        ).then(
+          (before) => void (undo.monitor = before),
           (err) => void status.warnings.push(`monitor not paused: ${failureMessage(err)}`),
         );
-        const access = await timeline.run('enable_standby_access', () => act.standbyAccess.openStandbyAccess(site));
-        undo.standbyAccess = access.before;
-        saga.add('undo_enable_standby_access', () => act.standbyAccess.restoreStandbyAccess(site, access.before));
+        undo.standbyAccess = await change(
+          saga,
+          'enable_standby_access',
+          'undo_enable_standby_access',
+          () => act.read.readStandbyAccess(site),
+          () => act.standbyAccess.openStandbyAccess(site),
+          (before) => act.standbyAccess.restoreStandbyAccess(site, before),
+        );
         // Never route users to something that has not served: probe the standby directly first.
         await timeline.run('await_standby_ready', () => act.standbyProbe.awaitStandbyReady(site, policy.standbyReadyTimeoutMs));
-        const routed = await timeline.run('route_traffic_to_standby', () => act.traffic.routeTraffic(site, 'standby'));
-        undo.traffic = routed.before;
-        saga.add('undo_route_traffic_to_standby', () => act.traffic.restoreTraffic(site, routed.before));
+        undo.traffic = await change(
+          saga,
+          'route_traffic_to_standby',
+          'undo_route_traffic_to_standby',
+          () => act.read.readTraffic(site),
+          () => act.traffic.routeTraffic(site, 'standby'),
+          (before) => act.traffic.restoreTraffic(site, before),
+        );
         await timeline.run('verify_public_url_on_standby', () => act.verifyProbe.verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs));
         await monitorPaused;
       });
@@ -181,23 +216,25 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   async function failback(): Promise<boolean> {
     const manual = failbackRequestedBy !== undefined;
     setPhase('failing_back');
-    let routed: StepOutcome | undefined;
+    const saga = new Saga();
     inFlight = new CancellationScope();
     try {
       await inFlight.run(async () => {
         if (manual) await timeline.run('await_primary_healthy', () => act.primaryCheck.checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs));
-        routed = await timeline.run('route_traffic_to_primary', () => act.traffic.routeTraffic(site, 'primary'));
+        await change(
+          saga,
+          'route_traffic_to_primary',
+          // Users keep a working site if the primary fails verification: back to the standby.
+          'undo_route_traffic_to_primary',
+          () => act.read.readTraffic(site),
+          () => act.traffic.routeTraffic(site, 'primary'),
+          (before) => act.traffic.restoreTraffic(site, before),
+        );
         await timeline.run('verify_public_url_on_primary', () => act.verifyProbe.verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs));
       });
     } catch (err) {
       status.cause = abortRequestedBy ? `failback aborted by ${abortRequestedBy}` : `failback failed: ${failedStepMessage(err)}`;
-      if (routed) {
-        // Users keep a working site: send them back to the standby.
-        const before = routed.before;
-        const saga = new Saga();
-        saga.add('undo_route_traffic_to_primary', () => act.traffic.restoreTraffic(site, before));
-        for (const f of await saga.compensate(timeline)) status.warnings.push(`compensation failed, check by hand: ${f}`);
-      }
+      for (const f of await saga.compensate(timeline)) status.warnings.push(`compensation failed, check by hand: ${f}`);
       return false;
     } finally {
       inFlight = undefined;

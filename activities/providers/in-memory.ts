@@ -97,18 +97,21 @@ export class InMemoryWorld implements ProviderRegistry {
     this.state(site);
     const lever = <K extends 'standbyAccess' | 'traffic' | 'monitor'>(op: K): Lever<InMemorySiteState[K]> => {
       const read = (): Snapshot => ({ [op]: this.state(site)[op] });
-      const write = (to: InMemorySiteState[K], verb: string): Promise<Change> =>
-        this.call(site, op, () => {
+      // Like a real adapter: read, and only a needed write meets the API (and its faults).
+      const write = async (to: InMemorySiteState[K], verb: string): Promise<Change> => {
+        const before = read();
+        if (before[op] === to) return { changed: false, before, summary: `${op} already ${to}` };
+        return this.call(site, op, () => {
           const s = this.state(site);
-          const before = read();
-          if (s[op] === to) return { changed: false, before, summary: `${op} already ${to}` };
           this.mutations.push({ site, op, from: String(s[op]), to: String(to), at: Date.now() });
           s[op] = to;
           return { changed: true, before, summary: `${verb} ${op}: ${String(before[op])} → ${String(to)}` };
         });
+      };
       return {
         resource: `in-memory ${op} of ${site}`,
-        read: () => this.call(site, op, read),
+        // Faults target changes; reads always answer (they are not what the tests break).
+        read: async () => read(),
         set: (to) => write(to, 'set'),
         restore: (before) => write(before[op] as InMemorySiteState[K], 'restored'),
       };
