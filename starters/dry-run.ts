@@ -4,7 +4,7 @@ import type { Endpoint, Lever, ProviderRegistry } from '../activities/providers/
 import type { SiteConfig } from '../worker/config.ts';
 import type { Snapshot, Target } from '../workflows/types.ts';
 
-export type PlanVerdict = 'would change' | 'already as wanted' | 'unknown' | 'cannot read';
+export type PlanVerdict = 'would change' | 'already as wanted' | 'cannot read';
 
 export interface PlannedStep {
   step: 'enable_standby_access' | 'route_traffic_to_standby' | 'pause_monitor';
@@ -28,33 +28,10 @@ export interface FailoverPlan {
   probes: PlannedProbe[];
 }
 
-/** Does a snapshot (as the adapters report it) already show the wanted position? */
-export function isAsWanted(kind: PlannedStep['step'], snapshot: Snapshot, site: SiteConfig): boolean | undefined {
-  const s = snapshot;
-  switch (kind) {
-    case 'enable_standby_access':
-      if ('standbyAccess' in s) return s.standbyAccess === 'open';
-      if ('allUsersInvoker' in s) return s.allUsersInvoker === true || s.invokerIamDisabled === true;
-      if (s.access === 'always-open') return true;
-      return undefined;
-    case 'route_traffic_to_standby':
-      if ('traffic' in s) return s.traffic === 'standby';
-      if ('pageRuleStatus' in s) return s.pageRuleStatus === 'active';
-      if ('redirectRuleEnabled' in s) return s.redirectRuleEnabled === true;
-      if ('dnsContent' in s && site.traffic.type === 'cloudflare-dns') return s.dnsContent === site.traffic.standbyContent;
-      return undefined;
-    case 'pause_monitor':
-      if ('monitor' in s) return s.monitor === 'paused' || s.monitor === 'none';
-      if ('enabled' in s) return s.enabled === false;
-      return undefined;
-  }
-}
-
-async function planStep(kind: PlannedStep['step'], lever: Lever<string>, wanted: string, site: SiteConfig): Promise<PlannedStep> {
+async function planStep<P extends string>(kind: PlannedStep['step'], lever: Lever<P>, wanted: P): Promise<PlannedStep> {
   try {
     const current = await lever.read();
-    const as = isAsWanted(kind, current, site);
-    return { step: kind, resource: lever.resource, wanted, current, verdict: as === undefined ? 'unknown' : as ? 'already as wanted' : 'would change' };
+    return { step: kind, resource: lever.resource, wanted, current, verdict: lever.isAt(wanted, current) ? 'already as wanted' : 'would change' };
   } catch (err) {
     return { step: kind, resource: lever.resource, wanted, verdict: 'cannot read', error: err instanceof Error ? err.message : String(err) };
   }
@@ -63,9 +40,9 @@ async function planStep(kind: PlannedStep['step'], lever: Lever<string>, wanted:
 export async function planFailover(registry: ProviderRegistry, site: string, cfg: SiteConfig): Promise<FailoverPlan> {
   const p = registry.forSite(site);
   const steps = await Promise.all([
-    planStep('enable_standby_access', p.standbyAccess, 'open', cfg),
-    planStep('route_traffic_to_standby', p.traffic, 'standby', cfg),
-    planStep('pause_monitor', p.monitor, 'paused', cfg),
+    planStep('enable_standby_access', p.standbyAccess, 'open'),
+    planStep('route_traffic_to_standby', p.traffic, 'standby'),
+    planStep('pause_monitor', p.monitor, 'paused'),
   ]);
   const probe = async (endpoint: Endpoint, expect: Target): Promise<PlannedProbe> => {
     try {

@@ -9,7 +9,9 @@ import { inMemoryConfig, testWorld } from './support/sites.ts';
 let world: SandboxWorld;
 
 beforeAll(async () => {
-  world = await startSandboxWorld({ sites: ['reg-a', { name: 'reg-open', access: 'always-open', monitor: false, traffic: 'dns' }] });
+  world = await startSandboxWorld({
+    sites: ['reg-a', { name: 'reg-open', access: 'always-open', monitor: false, traffic: 'dns' }, { name: 'reg-pr', traffic: 'page-rule' }],
+  });
 });
 afterAll(async () => {
   await world?.stop();
@@ -27,6 +29,26 @@ describe('buildRegistry', () => {
     const open = buildRegistry(world.config, { env: world.env }).forSite('reg-open');
     expect(await open.standbyAccess.set('closed')).toMatchObject({ changed: false, summary: expect.stringContaining('always open') });
     expect(await open.monitor.set('paused')).toMatchObject({ changed: false, summary: 'no monitor configured' });
+  });
+
+  test('every adapter tells from a snapshot whether it is already at a position (what a dry run shows)', async () => {
+    for (const site of ['reg-a', 'reg-open', 'reg-pr']) {
+      const p = buildRegistry(world.config, { env: world.env }).forSite(site);
+      const levers = [
+        [p.standbyAccess, 'open', 'closed'],
+        [p.traffic, 'standby', 'primary'],
+        [p.monitor, 'paused', 'enabled'],
+      ] as const;
+      for (const [lever, wanted, start] of levers) {
+        const at = async (pos: string) => (lever.isAt as (p: string, s: object) => boolean)(pos, await lever.read());
+        const fixed = site === 'reg-open' && wanted !== 'standby'; // always open, no monitor
+        expect(await at(wanted), `${site} ${lever.resource} before`).toBe(fixed);
+        if (!fixed) expect(await at(start), `${site} ${lever.resource} start`).toBe(true);
+        await (lever.set as (p: string) => Promise<unknown>)(wanted);
+        expect(await at(wanted), `${site} ${lever.resource} after`).toBe(true);
+        await (lever.set as (p: string) => Promise<unknown>)(start);
+      }
+    }
   });
 
   test('a Cloudflare site without CLOUDFLARE_API_TOKEN is an invalid config that names the variable', () => {

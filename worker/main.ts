@@ -25,8 +25,18 @@ export async function runWorker(configPath: string): Promise<void> {
     logger: temporalLogger(),
     ...(metricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress } } } }),
   });
-  const connection = await connectWorker(temporal);
   const registry = buildRegistry(config, { world: new InMemoryWorld() });
+  // Build every site's adapters now: a missing token or a bad type fails the start, not an incident.
+  const problems = Object.keys(config.sites).flatMap((site) => {
+    try {
+      registry.forSite(site);
+      return [];
+    } catch (err) {
+      return [err instanceof Error ? err.message : String(err)];
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(configPath, problems);
+  const connection = await connectWorker(temporal);
   const client = new Client({ connection, namespace: temporal.namespace });
   const worker = await Worker.create({
     connection,

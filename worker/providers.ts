@@ -138,6 +138,7 @@ function alwaysOpen(resource: string): Lever<'open' | 'closed'> {
   return {
     resource,
     read: async () => before,
+    isAt: (position) => position === 'open',
     set: async (position) => ({ changed: false, before, summary: `${resource} is always open; ${position} is not applied` }),
     restore: async () => ({ changed: false, before, summary: `${resource} is always open; nothing to restore` }),
   };
@@ -148,6 +149,7 @@ function noMonitor(site: string): Lever<'paused' | 'enabled'> {
   return {
     resource: `no monitor for ${site}`,
     read: async () => before,
+    isAt: () => true,
     set: async () => ({ changed: false, before, summary: 'no monitor configured' }),
     restore: async () => ({ changed: false, before, summary: 'no monitor configured' }),
   };

@@ -42,6 +42,10 @@ export class AlertPolicyMonitor implements Monitor {
     return { enabled: policy.enabled?.value ?? true };
   }
 
+  isAt(position: 'paused' | 'enabled', s: Snapshot): boolean {
+    return s.enabled === (position === 'enabled');
+  }
+
   set(position: 'paused' | 'enabled'): Promise<Change> {
     return this.write(position === 'enabled', 'set');
   }

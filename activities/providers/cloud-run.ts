@@ -92,6 +92,11 @@ export class CloudRunStandbyAccess implements StandbyAccess {
     return { allUsersInvoker: hasPublicInvoker(await this.policy()), invokerIamDisabled };
   }
 
+  isAt(position: 'open' | 'closed', s: Snapshot): boolean {
+    // A disabled invoker check makes the service public whatever IAM says; it cannot be closed here.
+    return position === 'open' ? s.allUsersInvoker === true || s.invokerIamDisabled === true : s.allUsersInvoker === false;
+  }
+
   set(position: 'open' | 'closed'): Promise<Change> {
     return this.apply(position === 'open', 'set');
   }

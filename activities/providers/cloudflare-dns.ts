@@ -50,6 +50,10 @@ export class CloudflareDnsTraffic implements TrafficRouter {
     return { dnsContent: r.content ?? '', dnsTtl: r.ttl };
   }
 
+  isAt(target: Target, s: Snapshot): boolean {
+    return s.dnsContent === (target === 'standby' ? this.opts.standbyContent : this.opts.primaryContent);
+  }
+
   set(target: Target): Promise<Change> {
     const content = target === 'standby' ? this.opts.standbyContent : this.opts.primaryContent;
     return this.write(content, this.opts.ttl, false, `set (traffic → ${target})`);

@@ -37,6 +37,10 @@ export class CloudflarePageRuleTraffic implements TrafficRouter {
     return { pageRuleStatus: rule.status };
   }
 
+  isAt(target: Target, s: Snapshot): boolean {
+    return s.pageRuleStatus === (target === 'standby' ? 'active' : 'disabled');
+  }
+
   set(target: Target): Promise<Change> {
     return this.write(target === 'standby' ? 'active' : 'disabled', `set (traffic → ${target})`);
   }

@@ -67,6 +67,10 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
     return { redirectRuleEnabled: (await this.rule()).rule.enabled !== false };
   }
 
+  isAt(target: Target, s: Snapshot): boolean {
+    return s.redirectRuleEnabled === (target === 'standby');
+  }
+
   set(target: Target): Promise<Change> {
     return this.write(target === 'standby', `set (traffic → ${target})`);
   }

@@ -112,6 +112,7 @@ export class InMemoryWorld implements ProviderRegistry {
         resource: `in-memory ${op} of ${site}`,
         // Faults target changes; reads always answer (they are not what the tests break).
         read: async () => read(),
+        isAt: (position, snapshot) => snapshot[op] === position,
         set: (to) => write(to, 'set'),
         restore: (before) => write(before[op] as InMemorySiteState[K], 'restored'),
       };

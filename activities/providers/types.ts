@@ -18,6 +18,8 @@ export interface Lever<Position extends string> {
   /** The resource, named as its API names it (for messages). */
   readonly resource: string;
   read(): Promise<Snapshot>;
+  /** Whether a snapshot from `read` shows the lever already at `position` (`set` would change nothing). */
+  isAt(position: Position, snapshot: Snapshot): boolean;
   set(position: Position): Promise<Change>;
   restore(before: Snapshot): Promise<Change>;
 }
