@@ -1,19 +1,28 @@
 // `npm start`: the whole local world in one command, no accounts needed.
 //   - a persistent Temporal dev server (SQLite in .data/, Web UI on http://localhost:8233)
-//   - a worker for the example config of sites
-// Ctrl-C stops everything; state survives a restart.
+//   - the sandbox (sandbox/): the cloud API simulator, and per site a primary, a Cloud Run-like
+//     standby and a Cloudflare-like edge on fixed ports, driven through the real SDKs
+//   - a worker for those sites, with the health watcher: kill a primary and watch it fail over
+// Ctrl-C stops everything; Temporal's state survives a restart (the sandbox starts afresh).
+// FAILOVER_CONFIG=<file> runs the worker on that config instead of the sandbox.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DEV_SERVER_TUNING } from './local-temporal.ts';
+import { startSandboxWorld } from '../sandbox/world.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
-const CONFIG = process.env.FAILOVER_CONFIG ?? 'config/example.yaml';
+const API_PORT = Number(process.env.SANDBOX_API_PORT ?? 8480);
+/** Fixed ports, so URLs in Temporal's persisted history still mean something after a restart. */
+const SITES = [
+  { name: 'www', traffic: 'redirect-rule', ports: { primary: 8481, standby: 8482, edge: 8483 } },
+  { name: 'shop', traffic: 'dns', ports: { primary: 8484, standby: 8485, edge: 8486 } },
+] as const;
 
 const children: ChildProcess[] = [];
 function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
@@ -71,13 +80,42 @@ run('temporal', cli, [
 ]);
 await waitForPort(TEMPORAL_PORT);
 
-console.log(`[start] worker for ${CONFIG}`);
-run('worker', process.execPath, ['worker/main.ts', CONFIG], { TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}` });
+let config = process.env.FAILOVER_CONFIG;
+let workerEnv: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}` };
+if (!config) {
+  const world = await startSandboxWorld({
+    apiPort: API_PORT,
+    sites: SITES.map((s) => ({ ...s, ports: { ...s.ports } })),
+    // IAM takes minutes to apply on real Cloud Run; a few seconds here, to see the standby wait.
+    propagationDelayMs: 3000,
+    cloudflareToken: 'sandbox-demo-token',
+    probe: { interval: '250ms', successesNeeded: 2 },
+    failback: { mode: 'auto', holdDown: '20s' },
+  });
+  config = `${ROOT}/.data/sandbox.yaml`;
+  world.writeConfig(config, {
+    temporal: { address: `127.0.0.1:${TEMPORAL_PORT}`, taskQueue: 'failover' },
+    watcher: { interval: '1s', failuresToTrigger: 3 },
+  });
+  workerEnv = { ...workerEnv, ...world.env };
+  process.on('exit', () => void world.stop());
+  const lines = SITES.map((s) => {
+    const u = world.urls.sites[s.name]!;
+    return `  ${s.name.padEnd(5)} public ${u.public}   primary ${u.primary}   standby ${u.standby}   (${s.traffic})`;
+  });
+  console.log(`[start] sandbox: cloud API simulator on ${world.urls.api}\n${lines.join('\n')}`);
+}
+
+console.log(`[start] worker for ${config}`);
+run('worker', process.execPath, ['worker/main.ts', config], workerEnv);
 
 console.log(`
-  Temporal UI:  http://localhost:${UI_PORT}   (filter: FailoverPhase = "on_standby")
-  Trigger:      ${cli} workflow signal-with-start --workflow-id incident-blog --type incident \\
-                  --task-queue failover --input '{"site":"blog","policy":{"failback":{"mode":"manual","holdDownMs":300000},"standbyReadyTimeoutMs":900000,"verifyTimeoutMs":120000,"primaryCheckTimeoutMs":30000}}' \\
-                  --signal-name alertOpened --signal-input '{"alertId":"demo-1","source":"cli"}'
-  Stop:         Ctrl-C
+  Temporal UI   http://localhost:${UI_PORT}   (list: FailoverPhase = "on_standby")
+  Outage        curl -X POST http://127.0.0.1:${API_PORT}/_sandbox/sites/www/primary/kill -d '{}'
+                  the watcher sees it within ~3 s; the incident opens the standby, waits, switches the redirect
+  Recovery      curl -X POST http://127.0.0.1:${API_PORT}/_sandbox/sites/www/primary/revive -d '{}'
+                  automatic failback after 20 s of health (or: ./scripts/failover failback www)
+  Steer         export FAILOVER_CONFIG=${config}
+                ./scripts/failover status | history www | start shop --dry-run | abort www
+  Stop          Ctrl-C
 `);

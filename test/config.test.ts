@@ -81,7 +81,10 @@ sites:
     expect(Object.keys(loadConfig(file).sites)).toEqual(['blog']);
   });
 
-  test('the example config shipped with the project is valid', () => {
-    expect(Object.keys(loadConfig('config/example.yaml').sites).length).toBeGreaterThan(0);
+  test('the example configs shipped with the project are valid', () => {
+    expect(Object.keys(loadConfig('config/example.yaml').sites)).toEqual(['blog']);
+    const production = loadConfig('config/production.example.yaml');
+    expect(production.sites.blog!.standby.access.type).toBe('cloud-run');
+    expect(production.watcher?.quorum).toBe(2);
   });
 });

@@ -12,6 +12,7 @@ import { InMemoryWorld } from '../activities/providers/in-memory.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { logger, temporalLogger } from './logger.ts';
 import { buildRegistry } from './providers.ts';
+import type { ProviderRegistry } from '../activities/providers/types.ts';
 import { connectWorker, resolveTemporal } from './temporal-connection.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -36,6 +37,7 @@ export async function runWorker(configPath: string): Promise<void> {
     }
   });
   if (problems.length > 0) throw new ConfigError(configPath, problems);
+  void checkProviders(registry, Object.keys(config.sites));
   const connection = await connectWorker(temporal);
   const client = new Client({ connection, namespace: temporal.namespace });
   const worker = await Worker.create({
@@ -60,6 +62,19 @@ export async function runWorker(configPath: string): Promise<void> {
   } finally {
     await connection.close();
     logger.info('worker stopped');
+  }
+}
+
+/**
+ * Reads every lever once, in the background: warms the SDK clients (the first Google call loads
+ * its protos, ~0.7 s that would otherwise land on an incident's critical path) and logs missing
+ * permissions at start rather than mid-incident. Never fatal: a provider may be briefly down.
+ */
+async function checkProviders(registry: ProviderRegistry, sites: string[]): Promise<void> {
+  for (const site of sites) {
+    const p = registry.forSite(site);
+    const results = await Promise.allSettled([p.standbyAccess.read(), p.traffic.read(), p.monitor.read()]);
+    for (const r of results) if (r.status === 'rejected') logger.warn({ site, err: String(r.reason) }, 'provider check failed');
   }
 }
 
