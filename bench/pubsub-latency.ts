@@ -14,7 +14,7 @@ import { notification } from '../starters/alert-message.ts';
 import { startBridge } from '../starters/pubsub-bridge.ts';
 import { createTopicAndSubscription, startPubSubEmulator } from '../test/support/pubsub-emulator.ts';
 import { WORKFLOWS_PATH } from '../worker/main.ts';
-import { configSchema } from '../worker/config.ts';
+import { inMemoryConfig } from '../test/support/sites.ts';
 import { buildRegistry } from '../worker/providers.ts';
 import { incidentWorkflowId } from '../workflows/messages.ts';
 import { fmt, summarize, type Summary } from './stats.ts';
@@ -54,17 +54,8 @@ async function run(label: string, rate: number | 'burst'): Promise<Result> {
   const topic = `alerts-${tag}`;
   const subscription = `alerts-${tag}-sub`;
   await createTopicAndSubscription(pubsub, topic, subscription);
-  const one = {
-    publicUrl: 'https://www.example.test/',
-    primary: { url: 'https://home.example.test/healthz' },
-    standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
-    traffic: { type: 'in-memory' },
-    monitor: { type: 'in-memory' },
-    probe: { interval: '10ms', successesNeeded: 1 },
-  };
-  const config = configSchema.parse({
+    const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeeded: 1 } }, {
     temporal: { taskQueue: `bench-${tag}` },
-    sites: Object.fromEntries(sites.map((s) => [s, one])),
     alerts: { projectId: emulator.projectId, subscription },
   });
   const worker = await Worker.create({

@@ -13,7 +13,7 @@ import { createWatchTriggerActivities } from '../activities/watch.ts';
 import { startLocalTemporal } from '../scripts/local-temporal.ts';
 import { createLocationWorker, ensureWatchers } from '../starters/watcher.ts';
 import { WORKFLOWS_PATH } from '../worker/main.ts';
-import { configSchema } from '../worker/config.ts';
+import { inMemoryConfig } from '../test/support/sites.ts';
 import { buildRegistry } from '../worker/providers.ts';
 import { incidentWorkflowId } from '../workflows/messages.ts';
 import { stopWatch, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
@@ -29,17 +29,8 @@ const client = temporal.client;
 const sites = Array.from({ length: TRIALS }, (_, i) => `detect-${i}`);
 const world = new InMemoryWorld({ intervalMs: 10, successesNeeded: 1 });
 for (const s of sites) world.addSite(s);
-const one = {
-  publicUrl: 'https://www.example.test/',
-  primary: { url: 'https://home.example.test/healthz' },
-  standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
-  traffic: { type: 'in-memory' },
-  monitor: { type: 'in-memory' },
-  probe: { interval: '10ms', successesNeeded: 1 },
-};
-const config = configSchema.parse({
+const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeeded: 1 } }, {
   temporal: { taskQueue: 'bench-watch' },
-  sites: Object.fromEntries(sites.map((s) => [s, one])),
   watcher: { interval: INTERVAL, failuresToTrigger: K, successesToRecover: K },
 });
 const taskQueue = config.temporal.taskQueue;

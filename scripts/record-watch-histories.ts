@@ -10,7 +10,7 @@ import { InMemoryWorld } from '../activities/providers/in-memory.ts';
 import { createWatchTriggerActivities } from '../activities/watch.ts';
 import { lookupIncident } from '../starters/incident-lookup.ts';
 import { createLocationWorker, ensureWatchers, type PolicyTuning } from '../starters/watcher.ts';
-import { configSchema } from '../worker/config.ts';
+import { inMemoryConfig } from '../test/support/sites.ts';
 import { WORKFLOWS_PATH } from '../worker/main.ts';
 import { buildRegistry } from '../worker/providers.ts';
 import type { watch } from '../workflows/watch.ts';
@@ -20,17 +20,8 @@ import { startLocalTemporal } from './local-temporal.ts';
 const OUT = new URL('../test/histories/', import.meta.url);
 const TASK_QUEUE = 'record-watch';
 const SITES = ['watch-detect-recover', 'watch-continue-as-new'];
-const one = {
-  publicUrl: 'https://www.example.test/',
-  primary: { url: 'https://home.example.test/healthz' },
-  standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
-  traffic: { type: 'in-memory' },
-  monitor: { type: 'in-memory' },
-  probe: { interval: '20ms', successesNeeded: 1 },
-};
-const config = configSchema.parse({
+const config = inMemoryConfig(SITES, { probe: { interval: '20ms', successesNeeded: 1 } }, {
   temporal: { taskQueue: TASK_QUEUE },
-  sites: Object.fromEntries(SITES.map((s) => [s, one])),
   watcher: { interval: '100ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2 },
 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

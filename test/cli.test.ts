@@ -17,7 +17,11 @@ const ROOT = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'failover-cli-'));
 const S = { main: uniqueSite('cli'), abort: uniqueSite('cli-abort'), idle: uniqueSite('cli-idle') };
 const world = testWorld();
-const config = inMemoryConfig(Object.values(S));
+// A standby that never serves holds the failover for a minute: room for a CLI process to start
+// and abort it even on a loaded machine.
+const config = inMemoryConfig(Object.values(S), {
+  probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '1m', verifyTimeout: '2s', primaryCheckTimeout: '1s' },
+});
 let worker: RunningWorker;
 let client: Client;
 let configPath: string;

@@ -3,29 +3,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lookupIncident } from '../starters/incident-lookup.ts';
 import { ensureWatchers, type PolicyTuning, watchPolicy } from '../starters/watcher.ts';
-import { type Config, configSchema } from '../worker/config.ts';
+import type { Config } from '../worker/config.ts';
 import { incidentWorkflowId, statusQuery } from '../workflows/messages.ts';
 import { stopWatch, type WatchStatus, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
 import type { IncidentStatus } from '../workflows/types.ts';
 import type { watch } from '../workflows/watch.ts';
 import { waitFor } from './support/bridge.ts';
-import { testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
+import { inMemoryConfig, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
 import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from './support/watch-worker.ts';
 
-const SITE = {
-  publicUrl: 'https://www.example.test/',
-  primary: { url: 'https://home.example.test/healthz' },
-  standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
-  traffic: { type: 'in-memory' },
-  monitor: { type: 'in-memory' },
-  probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '2s', verifyTimeout: '2s', primaryCheckTimeout: '1s' },
-};
-
 function watchConfig(sites: string[], watcher: Record<string, unknown> = {}): Config {
-  return configSchema.parse({
-    sites: Object.fromEntries(sites.map((s) => [s, SITE])),
-    watcher: { interval: '50ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2, ...watcher },
-  });
+  return inMemoryConfig(sites, {}, { watcher: { interval: '50ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2, ...watcher } });
 }
 
 const world = testWorld();
@@ -225,7 +213,7 @@ test('a config change reaches the running watcher; stop ends it', async () => {
 
 describe('policy from config', () => {
   test('defaults: 5 s, K = 3, one location on its own task queue', () => {
-    const config = configSchema.parse({ sites: { a: SITE }, watcher: {} });
+    const config = inMemoryConfig(['a'], {}, { watcher: {} });
     expect(watchPolicy(config, 'a', 'failover')).toEqual({
       intervalMs: 5000,
       timeoutMs: 3000, // the site's probe.timeout, when shorter than the interval

@@ -2,24 +2,12 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { pino, type Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
-import { type Config, configSchema } from '../../worker/config.ts';
+import type { Config } from '../../worker/config.ts';
+import { inMemoryConfig } from './sites.ts';
 import { notification } from '../../starters/alert-message.ts';
 
-const SITE = {
-  publicUrl: 'https://www.example.test/',
-  primary: { url: 'https://home.example.test/healthz' },
-  standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
-  traffic: { type: 'in-memory' },
-  monitor: { type: 'in-memory' },
-  probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '2s', verifyTimeout: '2s', primaryCheckTimeout: '1s' },
-};
-
 export function bridgeConfig(sites: string[], alerts: Record<string, unknown>, temporal: Record<string, unknown> = {}): Config {
-  return configSchema.parse({
-    temporal,
-    sites: Object.fromEntries(sites.map((s) => [s, SITE])),
-    alerts: { projectId: 'failover-test', http: { host: '127.0.0.1', port: 0 }, ...alerts },
-  });
+  return inMemoryConfig(sites, {}, { temporal, alerts: { projectId: 'failover-test', http: { host: '127.0.0.1', port: 0 }, ...alerts } });
 }
 
 export function open(site: string, incidentId: string): Record<string, unknown> {

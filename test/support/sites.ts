@@ -11,8 +11,11 @@ export function uniqueSite(prefix = 's'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A config whose sites all use in-memory providers, with timeouts short enough for tests. */
-export function inMemoryConfig(sites: string[], site: Record<string, unknown> = {}): Config {
+/**
+ * A config whose sites all use in-memory providers, with timeouts short enough for tests;
+ * `site` is merged into every site, `top` adds top-level sections (temporal, alerts, watcher).
+ */
+export function inMemoryConfig(sites: string[], site: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Config {
   const one = {
     publicUrl: 'https://www.example.test/',
     primary: { url: 'https://home.example.test/healthz' },
@@ -22,7 +25,7 @@ export function inMemoryConfig(sites: string[], site: Record<string, unknown> = 
     probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '2s', verifyTimeout: '2s', primaryCheckTimeout: '1s' },
     ...site,
   };
-  return configSchema.parse({ sites: Object.fromEntries(sites.map((s) => [s, one])) });
+  return configSchema.parse({ ...top, sites: Object.fromEntries(sites.map((s) => [s, one])) });
 }
 
 export function testWorld(): InMemoryWorld {
