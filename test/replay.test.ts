@@ -4,6 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { expect, inject, test } from 'vitest';
+import { quietRuntime } from './support/temporal.ts';
 
 const DIR = new URL('histories/', import.meta.url);
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
@@ -13,6 +14,7 @@ test('at least the six required scenarios are recorded', () => {
 });
 
 test('every recorded history replays without non-determinism', async () => {
+  quietRuntime();
   const histories = files.map((f) => ({ workflowId: f, history: JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle: { code: inject('workflowBundle') } }, histories)) {

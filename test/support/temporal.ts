@@ -7,7 +7,8 @@ import { createActivities } from '../../activities/index.ts';
 import type { ProviderRegistry } from '../../activities/providers/types.ts';
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+/** Temporal's runtime logs only errors in tests (once per test process). */
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
