@@ -72,15 +72,7 @@ export interface FieldChange {
 }
 
 /** One mutating request (accepted or refused); `effect` says whether it changed the state. */
-export interface AuditEntry {
-  seq: number;
-  at: number;
-  api: Api;
-  op: string;
-  method: string;
-  path: string;
-  resource: string;
-  status: number;
+export interface AuditEntry extends Omit<CallRecord, 'fault'> {
   effect: boolean;
   changes: FieldChange[];
 }
