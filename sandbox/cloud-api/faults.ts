@@ -17,15 +17,9 @@ function rng(seed: number): () => number {
 }
 
 /** The merged effect of every rule that hit one request. */
-export interface FaultEffect {
+export interface FaultEffect
+  extends Pick<FaultRule, 'status' | 'retryAfterSeconds' | 'timeout' | 'reset' | 'etagConflict' | 'concurrentBinding' | 'hold'> {
   latencyMs: number;
-  status?: number;
-  retryAfterSeconds?: number;
-  timeout?: boolean;
-  reset?: boolean;
-  etagConflict?: boolean;
-  concurrentBinding?: { role: string; member: string };
-  hold?: 'before' | 'after';
   /** For the call log: e.g. "status 429, latency 200ms". */
   label: string;
 }
