@@ -1,6 +1,7 @@
 // One error mapping for every provider: what is retried, what is not, and what the message says.
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../workflows/failure-types.ts';
+import { redact } from './secrets.ts';
 
 export type ProviderErrorKind =
   | 'permission' // 401/403: names the resource and the permission missing
@@ -58,20 +59,9 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-// --- secrets never leave the process ---------------------------------------------------------
-
-const secrets = new Set<string>();
-
-/** Registers a credential so that it is masked in every error message that leaves an activity. */
-export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 6) secrets.add(value);
-}
-
-export function redact(text: string): string {
-  let out = text;
-  for (const s of secrets) out = out.split(s).join('[redacted]');
-  // Bearer tokens and API keys that were never registered still get masked.
-  return out.replace(/(Bearer\s+)[\w.\-~+/]+=*/gi, '$1[redacted]').replace(/(api[_-]?key|token)=([^&\s"']+)/gi, '$1=[redacted]');
+/** The message of anything thrown. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Turns anything an adapter threw into the ApplicationFailure Temporal should see. */

@@ -1,5 +1,5 @@
 // Repeats a check until a target has served long enough, or a deadline passes.
-import { ProviderError } from './errors.ts';
+import { ProviderError, errorMessage } from './errors.ts';
 import type { ProbeResult } from './providers/types.ts';
 
 export interface ProbeLoopOptions {
@@ -41,7 +41,7 @@ export async function probeUntilServing(
     try {
       result = await check();
     } catch (err) {
-      result = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      result = { ok: false, detail: errorMessage(err) };
     }
     const now = deps.now();
     progress.checks++;

@@ -7,15 +7,14 @@
 //   npm run bench            (RUNS=30 by default; results also in bench/results/)
 import type { Client } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
-import { InMemoryWorld } from '../activities/providers/in-memory.ts';
+import { Runtime } from '@temporalio/worker';
+import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { startLocalTemporal } from '../scripts/local-temporal.ts';
-import { triggerIncident } from '../starters/incident-client.ts';
+import { Incidents } from '../clients/incidents.ts';
 import { inMemoryConfig } from '../test/support/sites.ts';
-import { WORKFLOWS_PATH } from '../worker/main.ts';
-import { buildRegistry } from '../worker/providers.ts';
-import type { Phase } from '../workflows/types.ts';
+import { createMainWorker } from '../worker/workers.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import type { Phase } from '../workflows/incident-types.ts';
 import { fmt, summarize, type Summary } from './stats.ts';
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -31,19 +30,15 @@ async function measure(label: string, latencyMs: number, gapMs: number): Promise
   const sites = Array.from({ length: RUNS + WARMUP }, (_, i) => `bench-${latencyMs}-${gapMs}-${i}`);
   const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeeded: 1 } });
   const taskQueue = `bench-${latencyMs}-${gapMs}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(buildRegistry(config, { world })),
-  });
+  const worker = await createMainWorker({ connection: env.nativeConnection, taskQueue, registry: buildRegistry(config, { world }) });
+  const incidents = Incidents.of(env.client, config, taskQueue);
   const server: number[] = [];
   const client: number[] = [];
   await worker.runUntil(async () => {
     for (const [i, site] of sites.entries()) {
       world.addSite(site, { primaryUp: false });
       const t0 = performance.now();
-      const handle = await triggerIncident(env.client, config, taskQueue, site, { alertId: 'bench', source: 'test' });
+      const handle = await incidents.trigger(site, { alertId: 'bench', source: 'test' });
       const { startedAt, phase, at } = await firstFinalPhase(env.client, handle.workflowId);
       const clientMs = performance.now() - t0;
       if (phase !== 'on_standby') throw new Error(`bench incident of ${site} ended ${phase}`);

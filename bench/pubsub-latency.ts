@@ -5,18 +5,18 @@
 //   sh scripts/run.sh node bench/pubsub-latency.ts        (MESSAGES=200 RATE=20 by default)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { Runtime, Worker } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
-import { createActivities } from '../activities/index.ts';
-import { InMemoryWorld } from '../activities/providers/in-memory.ts';
+import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { startLocalTemporal } from '../scripts/local-temporal.ts';
-import { notification } from '../starters/alert-message.ts';
-import { startBridge } from '../starters/pubsub-bridge.ts';
+import { notification } from '../starters/bridge/alert-message.ts';
+import { startBridge } from '../starters/bridge/bridge.ts';
 import { createTopicAndSubscription, startPubSubEmulator } from '../test/support/pubsub-emulator.ts';
-import { WORKFLOWS_PATH } from '../worker/main.ts';
+import { createMainWorker } from '../worker/workers.ts';
+import { Incidents } from '../clients/incidents.ts';
 import { inMemoryConfig } from '../test/support/sites.ts';
-import { buildRegistry } from '../worker/providers.ts';
-import { incidentWorkflowId } from '../workflows/messages.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { fmt, summarize, type Summary } from './stats.ts';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 200);
@@ -58,13 +58,13 @@ async function run(label: string, rate: number | 'burst'): Promise<Result> {
     temporal: { taskQueue: `bench-${tag}` },
     alerts: { projectId: emulator.projectId, subscription },
   });
-  const worker = await Worker.create({
+  const worker = await createMainWorker({
     connection: temporal.nativeConnection,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(buildRegistry(config, { world })),
+    registry: buildRegistry(config, { world }),
   });
-  const bridge = await startBridge({ config, client: temporal.client, taskQueue: config.temporal.taskQueue, pubsub, logger: pino({ level: 'warn' }), http: false });
+  const incidents = Incidents.of(temporal.client, config, config.temporal.taskQueue);
+  const bridge = await startBridge({ config, incidents, pubsub, logger: pino({ level: 'warn' }), http: false });
   const publishedAt = new Map<string, number>();
   const t0 = Date.now();
   const result = await worker.runUntil(async () => {

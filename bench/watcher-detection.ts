@@ -6,16 +6,15 @@
 //   sh scripts/run.sh node bench/watcher-detection.ts        (TRIALS=10 INTERVAL=1s K=3 by default)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
-import { InMemoryWorld } from '../activities/providers/in-memory.ts';
-import { createWatchTriggerActivities } from '../activities/watch.ts';
+import { Runtime } from '@temporalio/worker';
+import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { startLocalTemporal } from '../scripts/local-temporal.ts';
-import { createLocationWorker, ensureWatchers } from '../starters/watcher.ts';
-import { WORKFLOWS_PATH } from '../worker/main.ts';
+import { ensureWatchers } from '../clients/watchers.ts';
+import { createLocationWorker, createMainWorker } from '../worker/workers.ts';
+import { Incidents } from '../clients/incidents.ts';
 import { inMemoryConfig } from '../test/support/sites.ts';
-import { buildRegistry } from '../worker/providers.ts';
-import { incidentWorkflowId } from '../workflows/messages.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { stopWatch, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
 import { fmt, summarize } from './stats.ts';
 
@@ -35,11 +34,11 @@ const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeede
 });
 const taskQueue = config.temporal.taskQueue;
 const registry = buildRegistry(config, { world });
-const main = await Worker.create({
+const main = await createMainWorker({
   connection: temporal.nativeConnection,
   taskQueue,
-  workflowsPath: WORKFLOWS_PATH,
-  activities: { ...createActivities(registry), ...createWatchTriggerActivities({ client, config, taskQueue }) },
+  registry,
+  incidents: Incidents.of(client, config, taskQueue),
 });
 const probes = await createLocationWorker({ connection: temporal.nativeConnection, namespace: 'default', taskQueue, location: 'local', registry });
 

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { type Config, configSchema } from '../worker/config.ts';
+import { type Config, configSchema } from '../config/schema.ts';
 import { ALL_CF_PERMISSIONS } from './cloud-api/cloudflare.ts';
 import { diff } from './cloud-api/audit.ts';
 import type { ApiResponse } from './cloud-api/http.ts';

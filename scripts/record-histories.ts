@@ -2,16 +2,15 @@
 // test. Run after an intended change to workflow logic: `npm run record-histories`.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
+import { Runtime } from '@temporalio/worker';
 import { ProviderError } from '../activities/errors.ts';
-import { InMemoryWorld } from '../activities/providers/in-memory.ts';
-import { buildRegistry } from '../worker/providers.ts';
-import { WORKFLOWS_PATH } from '../worker/main.ts';
-import { abort, alertOpened, requestFailback, statusQuery } from '../workflows/messages.ts';
+import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import { createMainWorker } from '../worker/workers.ts';
+import { abort, alertOpened, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
 import { startLocalTemporal } from './local-temporal.ts';
 import type { Client } from '@temporalio/client';
-import type { IncidentHandle } from '../starters/incident-client.ts';
+import type { IncidentHandle } from '../clients/incidents.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../test/support/sites.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);
@@ -101,11 +100,10 @@ async function main(): Promise<void> {
   Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
   const env = await startLocalTemporal();
   const world = new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
-  const worker = await Worker.create({
+  const worker = await createMainWorker({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(buildRegistry(config, { world })),
+    registry: buildRegistry(config, { world }),
   });
   mkdirSync(OUT, { recursive: true });
   await worker.runUntil(async () => {

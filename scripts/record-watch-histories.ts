@@ -4,17 +4,17 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.ts';
-import { InMemoryWorld } from '../activities/providers/in-memory.ts';
-import { createWatchTriggerActivities } from '../activities/watch.ts';
-import { lookupIncident } from '../starters/incident-lookup.ts';
-import { createLocationWorker, ensureWatchers, type PolicyTuning } from '../starters/watcher.ts';
+import { Runtime } from '@temporalio/worker';
+import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
+import { Incidents } from '../clients/incidents.ts';
+import { ensureWatchers } from '../clients/watchers.ts';
+import type { WatchTuning } from '../config/policies.ts';
 import { inMemoryConfig } from '../test/support/sites.ts';
-import { WORKFLOWS_PATH } from '../worker/main.ts';
-import { buildRegistry } from '../worker/providers.ts';
+import { createLocationWorker, createMainWorker } from '../worker/workers.ts';
+import { buildRegistry } from '../clients/providers.ts';
 import type { watch } from '../workflows/watch.ts';
-import { stopWatch, type WatchStatus, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
+import { stopWatch, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
+import type { WatchStatus } from '../workflows/watch-types.ts';
 import { startLocalTemporal } from './local-temporal.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);
@@ -35,7 +35,7 @@ async function until(client: Client, site: string, ok: (s: WatchStatus) => boole
   }
 }
 
-async function start(client: Client, site: string, tuning: PolicyTuning = {}): Promise<void> {
+async function start(client: Client, site: string, tuning: WatchTuning = {}): Promise<void> {
   await ensureWatchers(client, { ...config, watcher: { ...config.watcher!, sites: [site] } }, TASK_QUEUE, tuning);
 }
 
@@ -48,12 +48,8 @@ async function main(): Promise<void> {
   const world = new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
   for (const s of SITES) world.addSite(s);
   const registry = buildRegistry(config, { world });
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createActivities(registry), ...createWatchTriggerActivities({ client, config, taskQueue: TASK_QUEUE }) },
-  });
+  const incidents = Incidents.of(client, config, TASK_QUEUE);
+  const worker = await createMainWorker({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, registry, incidents });
   const probes = await createLocationWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE, location: 'local', registry });
   const recorded: Array<{ name: string; runId: string }> = [];
   await Promise.all([
@@ -66,7 +62,7 @@ async function main(): Promise<void> {
         await until(client, site, (s) => s.verdict === 'up');
         world.state(site).primaryUp = false;
         await until(client, site, (s) => s.triggers === 1);
-        while ((await lookupIncident(client, site)).phase !== 'on_standby') await sleep(50);
+        while ((await incidents.lookup(site)).phase !== 'on_standby') await sleep(50);
         world.state(site).primaryUp = true;
         await until(client, site, (s) => s.recoveries === 1);
         const h = client.workflow.getHandle<typeof watch>(watchWorkflowId(site));

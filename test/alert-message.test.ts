@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { notification, parseAlertMessage, type SiteRouting, toIso } from '../starters/alert-message.ts';
+import { notification, parseAlertMessage, type SiteRouting, toIso } from '../starters/bridge/alert-message.ts';
 
 const routing: SiteRouting = {
   siteLabel: 'failover_site',

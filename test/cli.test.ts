@@ -8,8 +8,8 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { stringify } from 'yaml';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
-import { buildRegistry } from '../worker/providers.ts';
-import { incidentWorkflowId, statusQuery } from '../workflows/messages.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import { incidentWorkflowId, statusQuery } from '../workflows/incident-messages.ts';
 import { inMemoryConfig, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
@@ -32,7 +32,7 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, join(ROOT, 'starters/cli.ts')]): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, join(ROOT, 'starters/cli/main.ts')]): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(command[0]!, [...command.slice(1), ...args], {
       cwd: dir,

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, incidentPolicy, loadConfig, parseConfig } from '../worker/config.ts';
+import { ConfigError, loadConfig, parseConfig } from '../config/load.ts';
+import { incidentPolicy } from '../config/policies.ts';
 
 const VALID = `
 sites:

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, test } from 'vitest';
-import { ProviderError, kindOfHttpStatus, parseRetryAfter, redact, registerSecret, toFailure } from '../activities/errors.ts';
+import { ProviderError, kindOfHttpStatus, parseRetryAfter, toFailure } from '../activities/errors.ts';
+import { redact, registerSecret } from '../activities/secrets.ts';
 import { NON_RETRYABLE } from '../workflows/failure-types.ts';
 
 describe('error mapping', () => {

@@ -2,13 +2,13 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
-import type { InMemoryWorld, Operation } from '../activities/providers/in-memory.ts';
-import type { Config } from '../worker/config.ts';
-import { buildRegistry } from '../worker/providers.ts';
-import { abort, alertClosed, alertOpened, approveFailback, primaryRecovered, requestFailback, statusQuery } from '../workflows/messages.ts';
+import type { InMemoryWorld, Operation } from '../activities/providers/in-memory/world.ts';
+import type { Config } from '../config/schema.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import { abort, alertClosed, alertOpened, approveFailback, primaryRecovered, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
 import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
 import { phaseAttribute } from '../workflows/search-attributes.ts';
-import type { StepName } from '../workflows/types.ts';
+import type { StepName } from '../workflows/incident-types.ts';
 import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from './support/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 

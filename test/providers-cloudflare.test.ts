@@ -2,10 +2,10 @@
 // modes: page rule status, single redirect rule `enabled`, DNS record content (+TTL).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { toFailure } from '../activities/errors.ts';
-import { cloudflareClient } from '../activities/providers/cloudflare-errors.ts';
-import { CloudflareDnsTraffic } from '../activities/providers/cloudflare-dns.ts';
-import { CloudflarePageRuleTraffic } from '../activities/providers/cloudflare-page-rule.ts';
-import { CloudflareRedirectRuleTraffic } from '../activities/providers/cloudflare-redirect-rule.ts';
+import { cloudflareClient } from '../activities/providers/cloudflare/client.ts';
+import { CloudflareDnsTraffic } from '../activities/providers/cloudflare/dns.ts';
+import { CloudflarePageRuleTraffic } from '../activities/providers/cloudflare/page-rule.ts';
+import { CloudflareRedirectRuleTraffic } from '../activities/providers/cloudflare/redirect-rule.ts';
 import type { TrafficRouter } from '../activities/providers/types.ts';
 import type { FaultRule } from '../sandbox/cloud-api/types.ts';
 import { diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';

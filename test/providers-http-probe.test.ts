@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HttpProber, type HttpProberOptions } from '../activities/providers/http-prober.ts';
+import { HttpProber, type HttpProberOptions } from '../activities/providers/http/prober.ts';
 import { MARKER } from '../sandbox/sites.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 

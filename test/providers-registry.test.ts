@@ -1,9 +1,9 @@
 // worker/providers.ts: config types → adapters, and the token check.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
-import { HttpProber } from '../activities/providers/http-prober.ts';
+import { HttpProber } from '../activities/providers/http/prober.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
-import { buildRegistry } from '../worker/providers.ts';
+import { buildRegistry } from '../clients/providers.ts';
 import { inMemoryConfig, testWorld } from './support/sites.ts';
 
 let world: SandboxWorld;

@@ -9,13 +9,13 @@ import type { PubSub } from '@google-cloud/pubsub';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type Bridge, startBridge } from '../starters/pubsub-bridge.ts';
-import { lookupIncident } from '../starters/incident-lookup.ts';
-import { incidentWorkflowId } from '../workflows/messages.ts';
+import { type Bridge, startBridge } from '../starters/bridge/bridge.ts';
+import { Incidents } from '../clients/incidents.ts';
+import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts';
 import { bridgeConfig, capturedLogger, closed, count, open, publish, waitFor } from './support/bridge.ts';
 import { type PubSubEmulator, createTopicAndSubscription, freePort, startPubSubEmulator } from './support/pubsub-emulator.ts';
-import { uniqueSite } from './support/sites.ts';
+import { lookupIncident, uniqueSite } from './support/sites.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'temporal-outage-'));
 let port: number;
@@ -79,7 +79,7 @@ test('Temporal unreachable for a while: messages are handed back, redelivered, a
   const subscription = `alerts-outage-sub-${id}`;
   await createTopicAndSubscription(pubsub, topic, subscription);
   const config = bridgeConfig([a, b, c], { subscription, retryFor: '300ms', temporalTimeout: '1s' });
-  bridge = await startBridge({ config, client, taskQueue: 'no-worker-here', pubsub, logger: capturedLogger().logger });
+  bridge = await startBridge({ config, incidents: Incidents.of(client, config, 'no-worker-here'), pubsub, logger: capturedLogger().logger });
 
   await publish(pubsub, topic, open(a, 'inc-a'));
   await waitFor('incident a', async () => (await lookupIncident(client, a)).state === 'running');

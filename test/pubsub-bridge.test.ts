@@ -8,15 +8,15 @@ import { type PubSub, v1 } from '@google-cloud/pubsub';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { stringify } from 'yaml';
-import { type Bridge, startBridge } from '../starters/pubsub-bridge.ts';
-import { notification } from '../starters/alert-message.ts';
-import { lookupIncident } from '../starters/incident-lookup.ts';
-import { buildRegistry } from '../worker/providers.ts';
-import { incidentWorkflowId, requestFailback, statusQuery } from '../workflows/messages.ts';
-import type { IncidentStatus, Phase, TriggerRecord } from '../workflows/types.ts';
+import { type Bridge, startBridge } from '../starters/bridge/bridge.ts';
+import { notification } from '../starters/bridge/alert-message.ts';
+import { Incidents } from '../clients/incidents.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import { incidentWorkflowId, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
+import type { IncidentStatus, Phase, TriggerRecord } from '../workflows/incident-types.ts';
 import { bridgeConfig, capturedLogger, closed, count, observations, open, publish, waitFor } from './support/bridge.ts';
 import { type PubSubEmulator, createTopicAndSubscription, freePort, startPubSubEmulator } from './support/pubsub-emulator.ts';
-import { testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
+import { lookupIncident, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 // Every site any test uses, so one worker and one config serve the whole file.
@@ -66,7 +66,7 @@ async function setup(sites: string[], alerts: Record<string, unknown> = {}, logg
   const subscription = `alerts-sub-${id}`;
   await createTopicAndSubscription(pubsub, topic, subscription);
   const config = bridgeConfig(sites, { subscription, ...alerts });
-  const bridge = await startBridge({ config, client, taskQueue: worker.taskQueue, pubsub, logger: logger.logger });
+  const bridge = await startBridge({ config, incidents: Incidents.of(client, config, worker.taskQueue), pubsub, logger: logger.logger });
   bridges.push(bridge);
   return { topic, subscription, config, bridge, logs: logger };
 }
@@ -281,7 +281,7 @@ test('bridge restarted mid-stream (graceful stop, then a new bridge): nothing is
   const handledByFirst = await count(first.bridge.metrics.started);
   expect(handledByFirst).toBeLessThan(S.restart.length);
 
-  const second = await startBridge({ config: first.config, client, taskQueue: worker.taskQueue, pubsub, logger: capturedLogger().logger });
+  const second = await startBridge({ config: first.config, incidents: Incidents.of(client, first.config, worker.taskQueue), pubsub, logger: capturedLogger().logger });
   bridges.push(second);
   for (const [i, site] of S.restart.entries()) {
     await waitFor(`incident of ${site}`, async () => (await lookupIncident(client, site)).state !== 'none');
@@ -324,7 +324,8 @@ test('bridge process killed mid-stream (SIGKILL): unacknowledged messages are re
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
 
-  const next = await startBridge({ config: bridgeConfig(S.crash, { subscription }), client, taskQueue: worker.taskQueue, pubsub, logger: capturedLogger().logger });
+  const crashConfig = bridgeConfig(S.crash, { subscription });
+  const next = await startBridge({ config: crashConfig, incidents: Incidents.of(client, crashConfig, worker.taskQueue), pubsub, logger: capturedLogger().logger });
   bridges.push(next);
   for (const [i, site] of S.crash.entries()) {
     await waitFor(`incident of ${site}`, async () => (await lookupIncident(client, site)).state !== 'none', 60_000);

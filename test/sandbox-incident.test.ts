@@ -3,12 +3,12 @@
 // state equals the start, and its audit shows each change applied exactly once.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { IncidentHandle } from '../starters/incident-client.ts';
-import { abort, requestFailback, statusQuery } from '../workflows/messages.ts';
-import type { IncidentStatus } from '../workflows/types.ts';
+import type { IncidentHandle } from '../clients/incidents.ts';
+import { abort, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
+import type { IncidentStatus } from '../workflows/incident-types.ts';
 import { MARKER } from '../sandbox/sites.ts';
 import { diff, startSandboxWorld, type SandboxWorld, type TrafficMode } from '../sandbox/world.ts';
-import { buildRegistry } from '../worker/providers.ts';
+import { buildRegistry } from '../clients/providers.ts';
 import { effectiveMutations } from './support/sandbox.ts';
 import { trigger, uniqueSite, waitForPhase } from './support/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';

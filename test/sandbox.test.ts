@@ -1,7 +1,7 @@
 // The sandbox itself: wire formats and errors as each API writes them, fault injection (seeded),
 // held requests, the audit log, snapshot/diff, the edge, and the control API over HTTP.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseConfig } from '../worker/config.ts';
+import { parseConfig } from '../config/load.ts';
 import { evaluateExpression } from '../sandbox/edge.ts';
 import { MARKER } from '../sandbox/sites.ts';
 import { SandboxClient, diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { type WatchProgress, watchLoop } from '../activities/watch.ts';
-import type { ProbeOptions } from '../workflows/watch-messages.ts';
+import { type WatchProgress, watchLoop } from '../activities/watch-probe.ts';
+import type { ProbeOptions } from '../workflows/watch-types.ts';
 
 /** A fake clock and a scripted primary: every check takes `checkMs`, sleeps advance the clock. */
 function harness(script: (boolean | Error)[], checkMs = 0) {

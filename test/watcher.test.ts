@@ -1,15 +1,16 @@
 // The health watcher on a real dev server: watch workflow, probe activities per location,
 // triggering the incident, quorum, recovery, continue-as-new, worker restarts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { lookupIncident } from '../starters/incident-lookup.ts';
-import { ensureWatchers, type PolicyTuning, watchPolicy } from '../starters/watcher.ts';
-import type { Config } from '../worker/config.ts';
-import { incidentWorkflowId, statusQuery } from '../workflows/messages.ts';
-import { stopWatch, type WatchStatus, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
-import type { IncidentStatus } from '../workflows/types.ts';
+import { ensureWatchers } from '../clients/watchers.ts';
+import { type WatchTuning as PolicyTuning, watchPolicy } from '../config/policies.ts';
+import type { Config } from '../config/schema.ts';
+import { incidentWorkflowId, statusQuery } from '../workflows/incident-messages.ts';
+import { stopWatch, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
+import type { WatchStatus } from '../workflows/watch-types.ts';
+import type { IncidentStatus } from '../workflows/incident-types.ts';
 import type { watch } from '../workflows/watch.ts';
 import { waitFor } from './support/bridge.ts';
-import { inMemoryConfig, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
+import { inMemoryConfig, lookupIncident, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
 import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from './support/watch-worker.ts';
 
 function watchConfig(sites: string[], watcher: Record<string, unknown> = {}): Config {

@@ -10,49 +10,24 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { activityProxies } from './activity-proxies.ts';
-import * as messages from './messages.ts';
+import { incidentActivities } from './incident-activities.ts';
+import * as messages from './incident-messages.ts';
+import { IncidentState } from './incident-state.ts';
 import { Saga } from './saga.ts';
 import { phaseAttribute, siteAttribute } from './search-attributes.ts';
 import { Timeline, failureMessage } from './timeline.ts';
-import type { IncidentInput, IncidentStatus, Phase, Snapshot, StepName, StepOutcome, TriggerRecord, UndoSnapshots } from './types.ts';
-
-/** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
-const MAX_TRIGGERS = 200;
+import type { IncidentInput, IncidentStatus, Phase, StepName } from './incident-types.ts';
+import type { Snapshot, StepOutcome } from './types.ts';
 
 export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   const { site, policy } = input;
-  const status: IncidentStatus = input.carried?.status ?? {
-    site,
-    phase: 'awaiting_trigger',
-    startedAt: Date.now(),
-    warnings: [],
-    triggers: [],
-    triggersDropped: 0,
-    steps: [],
-    failbackMode: policy.failback.mode,
-  };
-  const undo: UndoSnapshots = input.carried?.undo ?? {};
-  const opened = new Set(status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => t.id));
-  const closed = new Set(status.triggers.filter((t) => t.kind === 'alert_closed').map((t) => t.id));
-  let triggered = input.carried !== undefined;
-  let failbackRequestedBy: string | undefined;
-  let abortRequestedBy: string | undefined;
+  const state = new IncidentState(site, policy, input.carried);
+  const { status, undo } = state;
   /** The failover or failback in flight; abort cancels it and its compensation runs. */
   let inFlight: CancellationScope | undefined;
 
-  const act = activityProxies(policy);
+  const act = incidentActivities(policy);
   const timeline = new Timeline(status.steps);
-
-  function record(trigger: Omit<TriggerRecord, 'at'>): void {
-    // A repeat of the last trigger (e.g. a watcher reporting "healthy" every few seconds) is counted, not listed.
-    const last = status.triggers.at(-1);
-    if (last && last.kind === trigger.kind && last.source === trigger.source && last.id === trigger.id && last.ignored === trigger.ignored) {
-      last.repeats = (last.repeats ?? 0) + 1;
-      last.lastAt = Date.now();
-    } else if (status.triggers.length >= MAX_TRIGGERS) status.triggersDropped++;
-    else status.triggers.push({ ...trigger, at: Date.now() });
-  }
 
   function setPhase(phase: Phase): void {
     status.phase = phase;
@@ -60,65 +35,27 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     setCurrentDetails(`**${site}**: ${phase.replaceAll('_', ' ')}${status.cause ? `\n\nlast problem: ${status.cause}` : ''}`);
   }
 
-  const busy = (): boolean => status.phase === 'failing_over' || status.phase === 'failing_back';
-
   setHandler(messages.statusQuery, () => status);
-
-  setHandler(messages.alertOpened, (alert) => {
-    const base = { kind: 'alert_opened', id: alert.alertId, source: alert.source } as const;
-    if (opened.has(alert.alertId)) return record({ ...base, ignored: 'duplicate' });
-    opened.add(alert.alertId);
-    if (closed.has(alert.alertId)) return record({ ...base, ignored: 'already closed (arrived out of order)' });
-    if (triggered) return record({ ...base, ignored: `incident already ${status.phase === 'awaiting_trigger' ? 'triggered' : status.phase}` });
-    triggered = true;
-    record(base);
-  });
-
-  setHandler(messages.alertClosed, (alert) => {
-    const base = { kind: 'alert_closed', id: alert.alertId, source: alert.source } as const;
-    if (closed.has(alert.alertId)) return record({ ...base, ignored: 'duplicate' });
-    closed.add(alert.alertId);
-    record(base);
-  });
-
-  setHandler(messages.primaryRecovered, ({ by }) => record({ kind: 'primary_recovered', source: by }));
-
-  setHandler(messages.approveFailback, ({ by }) => {
-    const refusal = failbackRefusal();
-    record({ kind: 'failback_requested', source: by, ...(refusal && { ignored: refusal }) });
-    if (!refusal) failbackRequestedBy = by;
-  });
-
+  setHandler(messages.alertOpened, (alert) => state.alertOpened(alert));
+  setHandler(messages.alertClosed, (alert) => state.alertClosed(alert));
+  setHandler(messages.primaryRecovered, (actor) => state.primaryRecovered(actor));
+  setHandler(messages.approveFailback, (actor) => state.approveFailback(actor));
   setHandler(
     messages.requestFailback,
-    ({ by }) => {
-      record({ kind: 'failback_requested', source: by });
-      failbackRequestedBy = by;
+    (actor) => {
+      state.acceptFailback(actor);
       return { accepted: true, phase: status.phase };
     },
     {
       validator: (_actor) => {
-        const refusal = failbackRefusal();
+        const refusal = state.failbackRefusal();
         if (refusal) throw new Error(refusal);
       },
     },
   );
-
-  setHandler(messages.abort, ({ by }) => {
-    if (status.phase === 'awaiting_trigger' || busy()) {
-      abortRequestedBy ??= by;
-      inFlight?.cancel();
-      record({ kind: 'abort', source: by });
-    } else {
-      record({ kind: 'abort', source: by, ignored: `nothing in flight to abort (site is ${status.phase}); use failback` });
-    }
+  setHandler(messages.abort, (actor) => {
+    if (state.abort(actor)) inFlight?.cancel();
   });
-
-  function failbackRefusal(): string | undefined {
-    if (status.phase !== 'on_standby') return `site ${site} is ${status.phase}, not on_standby: there is nothing to fail back`;
-    if (failbackRequestedBy) return `failback already requested by ${failbackRequestedBy}`;
-    return undefined;
-  }
 
   /**
    * One change of a saga: read the state (recorded in history), register its undo, then change
@@ -158,7 +95,7 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           (before) => act.monitor.restoreMonitor(site, before),
         ).then(
           (before) => void (undo.monitor = before),
-          (err) => void status.warnings.push(`monitor not paused: ${failureMessage(err)}`),
+          (err) => void state.warn(`monitor not paused: ${failureMessage(err)}`),
         );
         undo.standbyAccess = await change(
           saga,
@@ -184,10 +121,10 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
       status.onStandbyAt = Date.now();
       return true;
     } catch (err) {
-      status.cause = abortRequestedBy ? `aborted by ${abortRequestedBy}` : failedStepMessage(err);
+      status.cause = state.abortRequestedBy ? `aborted by ${state.abortRequestedBy}` : state.failedStepMessage(err);
       await CancellationScope.nonCancellable(() => monitorPaused);
       const failed = await saga.compensate(timeline);
-      for (const f of failed) status.warnings.push(`compensation failed, check by hand: ${f}`);
+      for (const f of failed) state.warn(`compensation failed, check by hand: ${f}`);
       return false;
     } finally {
       inFlight = undefined;
@@ -204,17 +141,17 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
         .then(
           () => void (primaryStable = true),
           (err) => {
-            if (!isCancellation(err)) status.warnings.push(`automatic failback disabled: ${failureMessage(err)}`);
+            if (!isCancellation(err)) state.warn(`automatic failback disabled: ${failureMessage(err)}`);
           },
         );
     }
-    await condition(() => primaryStable || failbackRequestedBy !== undefined || workflowInfo().continueAsNewSuggested);
+    await condition(() => primaryStable || state.failbackRequestedBy !== undefined || workflowInfo().continueAsNewSuggested);
     if (!primaryStable) holdDown.cancel();
-    return primaryStable || failbackRequestedBy !== undefined ? 'failback' : 'continue_as_new';
+    return primaryStable || state.failbackRequestedBy !== undefined ? 'failback' : 'continue_as_new';
   }
 
   async function failback(): Promise<boolean> {
-    const manual = failbackRequestedBy !== undefined;
+    const manual = state.failbackRequestedBy !== undefined;
     setPhase('failing_back');
     const saga = new Saga();
     inFlight = new CancellationScope();
@@ -233,13 +170,13 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
         await timeline.run('verify_public_url_on_primary', () => act.verifyProbe.verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs));
       });
     } catch (err) {
-      status.cause = abortRequestedBy ? `failback aborted by ${abortRequestedBy}` : `failback failed: ${failedStepMessage(err)}`;
-      for (const f of await saga.compensate(timeline)) status.warnings.push(`compensation failed, check by hand: ${f}`);
+      status.cause = state.abortRequestedBy ? `failback aborted by ${state.abortRequestedBy}` : `failback failed: ${state.failedStepMessage(err)}`;
+      for (const f of await saga.compensate(timeline)) state.warn(`compensation failed, check by hand: ${f}`);
       return false;
     } finally {
       inFlight = undefined;
-      failbackRequestedBy = undefined;
-      abortRequestedBy = undefined;
+      state.failbackRequestedBy = undefined;
+      state.abortRequestedBy = undefined;
     }
     // Users are on the verified primary now: the rest is cleanup, retried but never undone.
     await cleanup('close_standby_access', undo.standbyAccess, (before) => act.standbyAccess.restoreStandbyAccess(site, before));
@@ -256,7 +193,7 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     try {
       await timeline.run(name, () => restore(before));
     } catch (err) {
-      status.warnings.push(`${name} failed, check by hand: ${failureMessage(err)}`);
+      state.warn(`${name} failed, check by hand: ${failureMessage(err)}`);
     }
   }
 
@@ -266,17 +203,12 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     return status;
   }
 
-  function failedStepMessage(err: unknown): string {
-    const step = status.steps.findLast((s) => s.outcome === 'failed' || s.outcome === 'cancelled');
-    return `${step ? `${step.name}: ` : ''}${failureMessage(err)}`;
-  }
-
   // --- main ---
   if (!input.carried) {
     upsertSearchAttributes([{ key: siteAttribute, value: site }]);
     setPhase('awaiting_trigger');
-    await condition(() => triggered || abortRequestedBy !== undefined);
-    if (!triggered || abortRequestedBy !== undefined) return finish('dismissed');
+    await condition(() => state.triggered || state.abortRequestedBy !== undefined);
+    if (!state.triggered || state.abortRequestedBy !== undefined) return finish('dismissed');
     if (!(await failover())) return finish('rolled_back');
   }
   for (;;) {

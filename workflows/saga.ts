@@ -1,6 +1,7 @@
 // Compensations of completed steps, run newest first, each one attempted even if another fails.
 import { CancellationScope } from '@temporalio/workflow';
-import type { StepName, StepOutcome } from './types.ts';
+import type { StepName } from './incident-types.ts';
+import type { StepOutcome } from './types.ts';
 import { failureMessage, type Timeline } from './timeline.ts';
 
 interface Compensation {

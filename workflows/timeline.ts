@@ -1,6 +1,7 @@
 // Records each step's start, end, attempts, outcome and change for the `status` query.
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import type { StepName, StepOutcome, StepRecord } from './types.ts';
+import type { StepName, StepRecord } from './incident-types.ts';
+import type { StepOutcome } from './types.ts';
 
 export class Timeline {
   private readonly steps: StepRecord[];

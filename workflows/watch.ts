@@ -17,58 +17,37 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { WatchProbeActivities, WatchTriggerActivities } from '../activities/index.ts';
 import { NON_RETRYABLE } from './failure-types.ts';
 import { failureMessage } from './timeline.ts';
-import {
-  type LocationState,
-  type ProbeVerdict,
-  type Verdict,
-  type WatchActivities,
-  type WatchInput,
-  type WatchLocation,
-  type WatchPolicy,
-  type WatchStatus,
-  reconfigureWatch,
-  stopWatch,
-  watchStatusQuery,
-} from './watch-messages.ts';
+import { reconfigureWatch, stopWatch, watchStatusQuery } from './watch-messages.ts';
+import { WatchState } from './watch-state.ts';
+import type { LocationState, ProbeVerdict, WatchInput, WatchLocation, WatchStatus } from './watch-types.ts';
 
-const MAX_EVENTS = 30;
 /** Before a location whose probe failed (no worker, bad config) is tried again. */
 const RETRY_LOCATION_MS = 15_000;
 
 export async function watch(input: WatchInput): Promise<WatchStatus> {
   const { site } = input;
-  let policy: WatchPolicy = input.policy;
-  const status: WatchStatus = input.carried ?? {
-    site,
-    verdict: 'unknown',
-    verdictSince: Date.now(),
-    locations: {},
-    triggers: 0,
-    recoveries: 0,
-    events: [],
-    runs: 0,
-  };
-  status.runs++;
+  const state = new WatchState(site, input.policy, input.carried);
+  const { status } = state;
   let reconfigured = false;
   let stopRequestedBy: string | undefined;
 
   setHandler(watchStatusQuery, () => status);
   setHandler(reconfigureWatch, (next) => {
-    if (JSON.stringify(next) === JSON.stringify(policy)) return;
-    policy = next;
-    reconfigured = true;
+    if (state.reconfigure(next)) reconfigured = true;
   });
   setHandler(stopWatch, ({ by }) => void (stopRequestedBy ??= by));
 
-  const control = proxyActivities<WatchActivities>({
+  const control = proxyActivities<WatchTriggerActivities>({
     startToCloseTimeout: '30s',
     retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: NON_RETRYABLE },
   });
 
   function probes(location: WatchLocation) {
-    return proxyActivities<WatchActivities>({
+    const policy = state.policy;
+    return proxyActivities<WatchProbeActivities>({
       taskQueue: location.taskQueue,
       // A location without a worker shows as such instead of waiting silently.
       scheduleToStartTimeout: '1m',
@@ -80,15 +59,8 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
     });
   }
 
-  function note(what: string): void {
-    status.events.push({ at: Date.now(), what });
-    if (status.events.length > MAX_EVENTS) status.events.splice(0, status.events.length - MAX_EVENTS);
-  }
-
-  function details(): void {
-    const where = Object.entries(status.locations).map(([name, l]) => `${name}: ${l.verdict}${l.error ? ` (${l.error})` : ''}`);
-    setCurrentDetails(`**${site}** primary is **${status.verdict}**\n\n${where.join('\n\n')}`);
-  }
+  const note = (what: string): void => state.note(what);
+  const details = (): void => setCurrentDetails(state.details());
 
   interface Report {
     location: string;
@@ -106,6 +78,7 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
     void scope.run(async () => {
       try {
         if (delayMs > 0) await sleep(delayMs);
+        const { policy } = state;
         const current = status.locations[location.name]?.verdict ?? 'unknown';
         const result = await probes(location).watchPrimary(site, location.name, {
           intervalMs: policy.intervalMs,
@@ -123,34 +96,18 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
   }
 
   function launchAll(): void {
-    for (const name of Object.keys(status.locations)) {
-      if (!policy.locations.some((l) => l.name === name)) delete status.locations[name];
-    }
-    for (const location of policy.locations) {
-      status.locations[location.name] ??= { verdict: 'unknown', checks: 0 };
-      launch(location);
-    }
+    state.syncLocations();
+    for (const location of state.policy.locations) launch(location);
   }
 
-  function quorumVerdict(): Verdict {
-    const verdicts = policy.locations.map((l) => status.locations[l.name]?.verdict ?? 'unknown');
-    if (verdicts.filter((v) => v === 'down').length >= policy.quorum) return 'down';
-    if (verdicts.filter((v) => v === 'up').length >= policy.quorum) return 'up';
-    return status.verdict; // no quorum either way: keep the last verdict (no flapping)
-  }
-
-  async function evaluate(trigger: { location: string; state: LocationState }): Promise<void> {
-    const next = quorumVerdict();
-    if (next === status.verdict) return;
-    const previous = status.verdict;
-    status.verdict = next;
-    status.verdictSince = Date.now();
-    const agreeing = policy.locations.filter((l) => status.locations[l.name]?.verdict === next).map((l) => l.name);
-    const why = `${agreeing.join(', ')} (quorum ${policy.quorum}/${policy.locations.length}): ${trigger.state.detail ?? ''}`;
-    note(`primary ${previous} → ${next}: ${why}`);
+  async function evaluate(reported: LocationState): Promise<void> {
+    const transition = state.evaluate(reported);
+    if (!transition) return;
+    const { next, why } = transition;
+    const { policy } = state;
     details();
     if (next === 'down') {
-      const startedAt = new Date(trigger.state.since ?? Date.now()).toISOString();
+      const startedAt = new Date(reported.since ?? Date.now()).toISOString();
       const alertId = `watcher:${site}:${new Date(Date.now()).toISOString()}`;
       const summary = `primary failed ${policy.failuresToTrigger} consecutive checks every ${policy.intervalMs} ms from ${why}`;
       let outcome: string;
@@ -175,7 +132,8 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
     }
   }
 
-  const timeToContinue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > policy.historyLimit;
+  const timeToContinue = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > state.policy.historyLimit;
 
   details();
   launchAll();
@@ -194,7 +152,7 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
       reports.length = 0;
       if (!reconfigured) {
         await condition(allHandlersFinished);
-        return continueAsNew<typeof watch>({ site, policy, carried: status });
+        return continueAsNew<typeof watch>({ site, policy: state.policy, carried: status });
       }
       reconfigured = false;
       note('reconfigured');
@@ -204,25 +162,15 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
     }
     const report = reports.shift()!;
     if (report.generation !== generation) continue;
-    const location = policy.locations.find((l) => l.name === report.location);
+    const location = state.policy.locations.find((l) => l.name === report.location);
     if (!location) continue;
-    const state = (status.locations[location.name] ??= { verdict: 'unknown', checks: 0 });
     if (report.error !== undefined || !report.result) {
-      if (state.error !== report.error) note(`${location.name}: ${report.error}`);
-      state.error = report.error;
+      if (state.locationFailed(location.name, report.error)) note(`${location.name}: ${report.error}`);
       launch(location, RETRY_LOCATION_MS);
       continue;
     }
-    const { verdict, since, checks, detail } = report.result;
-    delete state.error;
-    state.checks += checks;
-    if (detail !== undefined) state.detail = detail;
-    if (verdict !== state.verdict) {
-      state.verdict = verdict;
-      if (since !== undefined) state.since = since;
-      details();
-    }
+    if (state.locationReported(location.name, report.result)) details();
     launch(location);
-    await evaluate({ location: location.name, state });
+    await evaluate(state.location(location.name));
   }
 }

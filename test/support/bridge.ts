@@ -2,9 +2,9 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { pino, type Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
-import type { Config } from '../../worker/config.ts';
+import type { Config } from '../../config/schema.ts';
 import { inMemoryConfig } from './sites.ts';
-import { notification } from '../../starters/alert-message.ts';
+import { notification } from '../../starters/bridge/alert-message.ts';
 
 export function bridgeConfig(sites: string[], alerts: Record<string, unknown>, temporal: Record<string, unknown> = {}): Config {
   return inMemoryConfig(sites, {}, { temporal, alerts: { projectId: 'failover-test', http: { host: '127.0.0.1', port: 0 }, ...alerts } });

@@ -4,8 +4,8 @@ import { ServicesClient } from '@google-cloud/run';
 import type Cloudflare from 'cloudflare';
 import { expect } from 'vitest';
 import { ProviderError, toFailure } from '../../activities/errors.ts';
-import { cloudflareClient } from '../../activities/providers/cloudflare-errors.ts';
-import { googleClientOptions } from '../../activities/providers/google.ts';
+import { cloudflareClient } from '../../activities/providers/cloudflare/client.ts';
+import { googleClientOptions } from '../../activities/providers/google/options.ts';
 import type { AuditEntry } from '../../sandbox/cloud-api/types.ts';
 import type { SandboxWorld } from '../../sandbox/world.ts';
 

@@ -1,11 +1,11 @@
 // Configs and helpers for suites that run incidents on the in-memory world.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { InMemoryWorld } from '../../activities/providers/in-memory.ts';
-import { type Config, configSchema } from '../../worker/config.ts';
-import { type IncidentHandle, triggerIncident } from '../../starters/incident-client.ts';
-import { statusQuery } from '../../workflows/messages.ts';
-import type { IncidentStatus, Phase } from '../../workflows/types.ts';
+import { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
+import { type Config, configSchema } from '../../config/schema.ts';
+import { type IncidentHandle, type IncidentLookup, Incidents } from '../../clients/incidents.ts';
+import { statusQuery } from '../../workflows/incident-messages.ts';
+import type { IncidentStatus, Phase } from '../../workflows/incident-types.ts';
 
 export function uniqueSite(prefix = 's'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -33,7 +33,14 @@ export function testWorld(): InMemoryWorld {
 }
 
 export async function trigger(client: Client, config: Config, taskQueue: string, site: string, alertId = 'alert-1') {
-  return triggerIncident(client, config, taskQueue, site, { alertId, source: 'test' });
+  return Incidents.of(client, config, taskQueue).trigger(site, { alertId, source: 'test' });
+}
+
+/** The site's latest incident, for suites that only look (no policy needed). */
+export function lookupIncident(client: Client, site: string): Promise<IncidentLookup> {
+  return new Incidents(client, 'unused', () => {
+    throw new Error('lookups start nothing');
+  }).lookup(site);
 }
 
 export async function waitForPhase(handle: IncidentHandle, phase: Phase | Phase[], timeoutMs = 30_000): Promise<IncidentStatus> {

@@ -1,9 +1,10 @@
 // Starts an in-process worker against the suite's real Temporal dev server.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Worker} from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
+import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';
 import type { ProviderRegistry } from '../../activities/providers/types.ts';
 
 let runtimeInstalled = false;
@@ -16,6 +17,11 @@ export function quietRuntime(): void {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
     shutdownSignals: [],
   });
+}
+
+/** The workflow bundle the global setup built once for every suite. */
+export function testWorkflows(): WorkflowSource {
+  return { workflowBundle: { code: inject('workflowBundle') } };
 }
 
 export async function testClient(): Promise<Client> {
@@ -40,12 +46,12 @@ export async function startWorker(registry: ProviderRegistry, options: WorkerOpt
   const taskQueue = options.taskQueue ?? `tq-${randomUUID()}`;
   quietRuntime();
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  const worker = await Worker.create({
+  const worker = await createMainWorker({
     connection,
     taskQueue,
-    workflowBundle: { code: inject('workflowBundle') },
-    activities: createActivities(registry),
-    shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+    registry,
+    workflows: testWorkflows(),
+    tuning: { shutdownGraceTime: options.shutdownGraceTime ?? '10s' },
   });
   const done = worker.run().finally(() => connection.close());
   return {

@@ -2,14 +2,15 @@
 // activities and the watcher's trigger activities) and one probe worker per watcher location.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Worker} from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
-import type { InMemoryWorld } from '../../activities/providers/in-memory.ts';
+import type { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import type { Endpoint, ProbeResult, ProviderRegistry } from '../../activities/providers/types.ts';
-import { createWatchTriggerActivities } from '../../activities/watch.ts';
-import { createLocationWorker } from '../../starters/watcher.ts';
-import type { Config } from '../../worker/config.ts';
+import { Incidents } from '../../clients/incidents.ts';
+import { createLocationWorker, createMainWorker } from '../../worker/workers.ts';
+import { testWorkflows } from './temporal.ts';
+import type { Config } from '../../config/schema.ts';
 import type { Target } from '../../workflows/types.ts';
 
 function quietRuntime(): void {
@@ -80,12 +81,13 @@ export async function startWatchWorkers(config: Config, registry: ProviderRegist
   const address = inject('temporalAddress');
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }) });
-  const main = await Worker.create({
+  const main = await createMainWorker({
     connection,
     taskQueue,
-    workflowBundle: { code: inject('workflowBundle') },
-    activities: { ...createActivities(registry), ...createWatchTriggerActivities({ client, config, taskQueue }) },
-    shutdownGraceTime: '5s',
+    registry,
+    incidents: Incidents.of(client, config, taskQueue),
+    workflows: testWorkflows(),
+    tuning: { shutdownGraceTime: '5s' },
   });
   const running = new Map<string, { worker: Worker; done: Promise<void> }>([['', { worker: main, done: main.run() }]]);
 

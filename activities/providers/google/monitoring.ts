@@ -1,0 +1,68 @@
+// The monitor lever: a Cloud Monitoring alert policy's `enabled`, through the Monitoring API v3
+// (@google-cloud/monitoring AlertPolicyServiceClient, REST transport). Writes carry an update
+// mask of just `enabled`, so a concurrent edit of anything else in the policy is never undone.
+import type { AlertPolicyServiceClient } from '@google-cloud/monitoring';
+import type { Snapshot } from '../../../workflows/types.ts';
+import { googleCall, type GoogleCall } from './errors.ts';
+import { callOptions } from './options.ts';
+import { restoreField } from '../snapshot.ts';
+import type { Change, Monitor } from '../types.ts';
+
+export interface AlertPolicyMonitorOptions {
+  client: AlertPolicyServiceClient;
+  /** projects/<project>/alertPolicies/<id> */
+  alertPolicy: string;
+  timeoutMs?: number;
+}
+
+export class AlertPolicyMonitor implements Monitor {
+  readonly resource: string;
+  private readonly client: AlertPolicyServiceClient;
+  private readonly timeoutMs: number;
+
+  constructor(opts: AlertPolicyMonitorOptions) {
+    this.client = opts.client;
+    this.resource = opts.alertPolicy;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  private call<T>(call: Omit<GoogleCall, 'resource'>, run: () => Promise<T>): Promise<T> {
+    return googleCall({ ...call, resource: this.resource }, run);
+  }
+
+  async read(): Promise<{ enabled: boolean }> {
+    const [policy] = await this.call(
+      { what: 'Cloud Monitoring get alert policy', permission: 'monitoring.alertPolicies.get', role: 'roles/monitoring.alertPolicyViewer' },
+      () => this.client.getAlertPolicy({ name: this.resource }, callOptions(this.timeoutMs)),
+    );
+    // BoolValue: absent means the API default, enabled.
+    return { enabled: policy.enabled?.value ?? true };
+  }
+
+  isAt(position: 'paused' | 'enabled', s: Snapshot): boolean {
+    return s.enabled === (position === 'enabled');
+  }
+
+  set(position: 'paused' | 'enabled'): Promise<Change> {
+    return this.write(position === 'enabled', 'set');
+  }
+
+  restore(before: Snapshot): Promise<Change> {
+    return this.write(restoreField(this.resource, before, 'enabled', 'boolean'), 'restored');
+  }
+
+  private async write(enabled: boolean, verb: string): Promise<Change> {
+    const before = await this.read();
+    const word = (e: boolean) => (e ? 'enabled' : 'paused (disabled)');
+    if (before.enabled === enabled) return { changed: false, before, summary: `alert policy ${this.resource} already ${word(enabled)}` };
+    await this.call(
+      { what: 'Cloud Monitoring update alert policy', permission: 'monitoring.alertPolicies.update', role: 'roles/monitoring.alertPolicyEditor' },
+      () =>
+        this.client.updateAlertPolicy(
+          { alertPolicy: { name: this.resource, enabled: { value: enabled } }, updateMask: { paths: ['enabled'] } },
+          callOptions(this.timeoutMs),
+        ),
+    );
+    return { changed: true, before, summary: `${verb}: alert policy ${this.resource} ${word(before.enabled)} → ${word(enabled)}` };
+  }
+}

@@ -1,0 +1,44 @@
+// The health watcher's trigger activities (workflows/watch.ts): they run on the main worker and
+// reach the site's incident through the IncidentControl the worker assembly hands them.
+import { Context } from '@temporalio/activity';
+import type { Actor, AlertOpened } from '../workflows/types.ts';
+import { toFailure } from './errors.ts';
+
+/** What the trigger activities need of the incidents (clients/incidents.ts implements it). */
+export interface IncidentControl {
+  lookup(site: string): Promise<{ state: 'none' | 'running' | 'ended'; phase?: string }>;
+  /** Signal-with-start of the site's incident. */
+  trigger(site: string, alert: AlertOpened): Promise<unknown>;
+  primaryRecovered(site: string, actor: Actor): Promise<void>;
+}
+
+export type WatchTriggerActivities = ReturnType<typeof createWatchTriggerActivities>;
+
+export function createWatchTriggerActivities(incidents: IncidentControl) {
+  return {
+    /** Signal-with-start of the site's incident; returns what was done, for the status. */
+    async triggerIncidentFromWatcher(site: string, alert: AlertOpened): Promise<string> {
+      try {
+        const before = await incidents.lookup(site);
+        await incidents.trigger(site, alert);
+        return before.state === 'running'
+          ? `signalled the running incident (${before.phase ?? 'phase unknown'})`
+          : 'started the incident';
+      } catch (err) {
+        throw toFailure(err, Context.current().info.attempt);
+      }
+    },
+    /** Tells the site's incident, when it is on standby, that the primary serves again. */
+    async reportPrimaryRecovered(site: string, detail: string): Promise<string> {
+      try {
+        const incident = await incidents.lookup(site);
+        if (incident.state !== 'running') return 'no running incident';
+        if (incident.phase !== 'on_standby') return `incident is ${incident.phase ?? 'in an unknown phase'}: not told`;
+        await incidents.primaryRecovered(site, { by: 'watcher', reason: detail });
+        return 'told the incident on standby (primaryRecovered)';
+      } catch (err) {
+        throw toFailure(err, Context.current().info.attempt);
+      }
+    },
+  };
+}

@@ -1,0 +1,330 @@
+// The Pub/Sub bridge's core: Cloud Monitoring notification channel → topic → this subscription → the
+// site's incident workflow. A message is acknowledged only once Temporal has accepted what it
+// asks for (or once it is judged unusable); while Temporal fails it is retried, then handed back
+// to Pub/Sub for redelivery, so no good message is lost. Bad input is acknowledged, logged with
+// its reason and message id (never its payload), counted, and optionally dead-lettered.
+import type { AddressInfo } from 'node:net';
+import { Duration, type Message, PubSub, type Subscription, type Topic } from '@google-cloud/pubsub';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { Incidents } from '../../clients/incidents.ts';
+import { logger as rootLogger } from '../../clients/logger.ts';
+import { ConfigError } from '../../config/load.ts';
+import type { AlertsConfig, Config } from '../../config/schema.ts';
+import { type ParsedAlert, type RejectReason, type SiteRouting, parseAlertMessage } from './alert-message.ts';
+import { serveHealth } from './health-server.ts';
+import { type BridgeMetrics, createMetrics } from './metrics.ts';
+
+export interface BridgeOptions {
+  config: Config;
+  /** The incidents the alerts trigger and signal (clients/incidents.ts). */
+  incidents: Incidents;
+  /** Default: a client for alerts.projectId (honours PUBSUB_EMULATOR_HOST). Not closed by stop() when given. */
+  pubsub?: PubSub;
+  logger?: Logger;
+  /** Default: a fresh registry, so several bridges can live in one process (tests). */
+  registry?: Registry;
+  /** Overrides alerts.http; false: no HTTP server. */
+  http?: false | { host: string; port: number };
+  /** Testing seam: the subscriber's lease bounds (seconds), to make redelivery after a crash quick. */
+  ackDeadlineSeconds?: number;
+}
+
+export interface Bridge {
+  readonly registry: Registry;
+  readonly metrics: BridgeMetrics;
+  /** Where /healthz and /metrics answer, when the HTTP server runs. */
+  readonly address: { host: string; port: number } | undefined;
+  healthy(): boolean;
+  /** Stops pulling, lets in-flight messages finish (or hands them back), then closes. Idempotent. */
+  stop(): Promise<void>;
+  /** Settles when the bridge has stopped; rejects if the subscription failed for good. */
+  readonly done: Promise<void>;
+}
+
+/** What became of an accepted message (the `ignored` metric's reasons, or what was done). */
+type Outcome =
+  | { done: 'started' | 'signalled_open' | 'signalled_closed' }
+  | { ignored: 'duplicate_of_ended_incident' | 'closed_before_open' | 'closed_without_incident' };
+
+const RECENTLY_CLOSED_MAX = 10_000;
+
+export function subscriptionName(alerts: AlertsConfig): string {
+  return alerts.subscription.includes('/') ? alerts.subscription : `projects/${alerts.projectId}/subscriptions/${alerts.subscription}`;
+}
+
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const { config, incidents } = options;
+  const alerts = config.alerts;
+  if (!alerts) throw new ConfigError('alerts', ['the config has no "alerts" section: the bridge needs alerts.projectId and alerts.subscription']);
+  const log = (options.logger ?? rootLogger).child({ component: 'pubsub-bridge' });
+  const registry = options.registry ?? new Registry();
+  const metrics = createMetrics(registry);
+  const ownPubsub = !options.pubsub;
+  const pubsub = options.pubsub ?? new PubSub({ projectId: alerts.projectId });
+  const routing: SiteRouting = {
+    siteLabel: alerts.siteLabel,
+    policies: alerts.policies,
+    knownSites: Object.keys(config.sites),
+    acceptTestNotifications: alerts.testNotifications === 'trigger',
+    maxMessageBytes: alerts.maxMessageBytes,
+  };
+  const subName = subscriptionName(alerts);
+  const deadLetter: Topic | undefined = alerts.deadLetterTopic ? pubsub.topic(alerts.deadLetterTopic) : undefined;
+
+  /** Closed alerts seen without an incident, so that a late "open" of the same alert starts nothing. */
+  const recentlyClosed = new Map<string, number>();
+  /**
+   * Messages of one site are handled one after the other: "look up the incident, then act" is
+   * then atomic within this bridge (the workflow itself deduplicates across bridges).
+   */
+  const siteQueues = new Map<string, Promise<unknown>>();
+  function serialized<T>(site: string, fn: () => Promise<T>): Promise<T> {
+    const previous = siteQueues.get(site) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const tail = next.catch(() => {});
+    siteQueues.set(site, tail);
+    void tail.then(() => {
+      if (siteQueues.get(site) === tail) siteQueues.delete(site);
+    });
+    return next;
+  }
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+  let failed: Error | undefined;
+  let resolveDone!: () => void;
+  let rejectDone!: (err: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  done.catch(() => {}); // observed through `done` by whoever cares
+
+  const subscription: Subscription = pubsub.subscription(subName, {
+    flowControl: { maxMessages: alerts.maxOutstanding, allowExcessMessages: false },
+    // stop() waits for in-flight messages itself; close() then hands back whatever is held.
+    closeOptions: { behavior: 'NACK', timeout: Duration.from({ seconds: 10 }) },
+    ...(options.ackDeadlineSeconds !== undefined && {
+      minAckDeadline: Duration.from({ seconds: options.ackDeadlineSeconds }),
+      maxAckDeadline: Duration.from({ seconds: options.ackDeadlineSeconds }),
+    }),
+  });
+
+  // Fail fast on a wrong name or missing permission, with the name in the message.
+  try {
+    const [exists] = await subscription.exists();
+    if (!exists) throw new Error(`subscription ${subName} does not exist`);
+  } catch (err) {
+    if (ownPubsub) await pubsub.close().catch(() => {});
+    throw new Error(`cannot use Pub/Sub subscription ${subName}: ${(err as Error).message}`, { cause: err });
+  }
+
+  // --- one message ---------------------------------------------------------------------------
+
+  async function withTemporal<T>(what: string, messageId: string, call: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + alerts!.retryFor;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await incidents.client.connection.withDeadline(Date.now() + alerts!.temporalTimeout, call);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw err;
+        metrics.temporalErrors.inc();
+        const delay = Math.min(200 * 2 ** (attempt - 1), 5000);
+        if (stopping || Date.now() + delay > giveUpAt) throw err;
+        log.warn({ messageId, attempt, err: errorText(err) }, `${what} failed; retrying in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  async function act(alert: ParsedAlert, message: Message): Promise<Outcome> {
+    const key = `${alert.site}\n${alert.incidentId}`;
+    const publishedAt = message.publishTime;
+    if (alert.state === 'closed') {
+      remember(key);
+      const lookup = await withTemporal('describe incident', message.id, () => incidents.lookup(alert.site));
+      if (lookup.state !== 'running') return { ignored: 'closed_without_incident' };
+      try {
+        await withTemporal('signal alertClosed', message.id, () =>
+          incidents.alertClosed(alert.site, {
+            alertId: alert.incidentId,
+            source: 'pubsub',
+            ...(alert.endedAt && { endedAt: alert.endedAt }),
+          }),
+        );
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { ignored: 'closed_without_incident' }; // ended meanwhile
+        throw err;
+      }
+      metrics.publishToSignal.observe({ signal: 'alertClosed' }, secondsSince(publishedAt));
+      return { done: 'signalled_closed' };
+    }
+    if (recentlyClosed.has(key)) return { ignored: 'closed_before_open' };
+    const lookup = await withTemporal('describe incident', message.id, () => incidents.lookup(alert.site));
+    const sawIt = () => incidents.endedIncidentSawAlert(alert.site, lookup, alert.incidentId);
+    if (lookup.state === 'ended' && (await withTemporal('read ended incident', message.id, sawIt))) {
+      return { ignored: 'duplicate_of_ended_incident' };
+    }
+    await withTemporal('signal-with-start incident', message.id, () =>
+      incidents.trigger(alert.site, {
+        alertId: alert.incidentId,
+        source: 'pubsub',
+        ...(alert.summary && { summary: alert.summary }),
+        ...(alert.startedAt && { startedAt: alert.startedAt }),
+        publishedAt: publishedAt.toISOString(),
+      }),
+    );
+    metrics.publishToSignal.observe({ signal: 'alertOpened' }, secondsSince(publishedAt));
+    return { done: lookup.state === 'running' ? 'signalled_open' : 'started' };
+  }
+
+  function remember(key: string): void {
+    recentlyClosed.delete(key);
+    recentlyClosed.set(key, Date.now());
+    if (recentlyClosed.size > RECENTLY_CLOSED_MAX) recentlyClosed.delete(recentlyClosed.keys().next().value!);
+  }
+
+  async function reject(message: Message, reason: RejectReason, detail: string): Promise<void> {
+    metrics.rejected.inc({ reason });
+    const level = reason === 'test_notification' ? 'info' : 'warn';
+    log[level]({ messageId: message.id, reason, detail, bytes: message.length, deliveryAttempt: message.deliveryAttempt || undefined }, 'message rejected');
+    if (!deadLetter) return;
+    try {
+      await deadLetter.publishMessage({
+        data: message.data,
+        attributes: {
+          ...message.attributes,
+          failover_reject_reason: reason,
+          failover_reject_detail: detail.slice(0, 1000),
+          failover_source_message_id: message.id,
+          failover_source_subscription: subName,
+        },
+      });
+      metrics.deadLettered.inc({ result: 'ok' });
+    } catch (err) {
+      // Still acknowledged: a bad message must not block the subscription.
+      metrics.deadLettered.inc({ result: 'failed' });
+      log.error({ messageId: message.id, reason, err: errorText(err) }, 'could not forward to the dead-letter topic');
+    }
+  }
+
+  async function handle(message: Message): Promise<void> {
+    const t0 = performance.now();
+    metrics.received.inc();
+    metrics.inFlight.inc();
+    try {
+      const parsed = parseAlertMessage(message.data, routing);
+      if (!parsed.ok) {
+        await reject(message, parsed.reason, parsed.detail);
+        message.ack();
+        return;
+      }
+      const alert = parsed.alert;
+      let outcome: Outcome;
+      try {
+        outcome = await serialized(alert.site, () => act(alert, message));
+      } catch (err) {
+        metrics.nacked.inc();
+        log.warn({ messageId: message.id, site: alert.site, alertId: alert.incidentId, err: errorText(err) }, 'Temporal did not accept the alert; handing the message back for redelivery');
+        message.nack();
+        return;
+      }
+      message.ack();
+      const fields = { messageId: message.id, site: alert.site, alertId: alert.incidentId, state: alert.state };
+      if ('ignored' in outcome) {
+        metrics.ignored.inc({ reason: outcome.ignored });
+        log.info({ ...fields, reason: outcome.ignored }, 'alert acknowledged, nothing to do');
+      } else {
+        if (outcome.done === 'started') metrics.started.inc({ site: alert.site });
+        else metrics.signalled.inc({ signal: outcome.done === 'signalled_closed' ? 'alertClosed' : 'alertOpened' });
+        log.info({ ...fields, outcome: outcome.done, latencyMs: Math.round(secondsSince(message.publishTime) * 1000) }, 'alert delivered to the incident');
+      }
+    } catch (err) {
+      // Defence in depth: nothing above should throw, but the bridge must never die on input.
+      metrics.rejected.inc({ reason: 'internal_error' });
+      log.error({ messageId: message.id, err: errorText(err) }, 'unexpected error handling a message; handing it back');
+      message.nack();
+    } finally {
+      metrics.inFlight.dec();
+      metrics.handling.observe((performance.now() - t0) / 1000);
+    }
+  }
+
+  subscription.on('message', (message: Message) => {
+    // While stopping, new deliveries are held untouched: they keep the flow-control window full
+    // (so the server sends no more) and close() hands them back for the next bridge.
+    if (stopping) return;
+    const p = handle(message);
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  });
+  subscription.on('error', (err: Error) => {
+    // The client retries transient stream errors itself; what reaches here closed the subscriber.
+    failed = err;
+    log.error({ err: errorText(err), subscription: subName }, 'subscription failed');
+    void stop().then(() => rejectDone(err));
+  });
+
+  // --- health and metrics ----------------------------------------------------------------------
+
+  const httpOpts = options.http ?? alerts.http;
+  const server = httpOpts
+    ? await serveHealth(httpOpts, registry, () => ({
+        ok: healthy(),
+        body: {
+          status: healthy() ? 'ok' : stopping ? 'stopping' : 'failed',
+          subscription: subName,
+          inFlight: inFlight.size,
+          ...(failed && { error: errorText(failed) }),
+        },
+      }))
+    : undefined;
+  const bound = server?.address() as AddressInfo | undefined;
+
+  function healthy(): boolean {
+    return !stopping && !failed && subscription.isOpen;
+  }
+
+  let stopped: Promise<void> | undefined;
+  function stop(): Promise<void> {
+    stopped ??= (async () => {
+      stopping = true;
+      log.info({ inFlight: inFlight.size }, 'stopping: draining in-flight messages');
+      // In-flight messages finish (Temporal retries are cut short: those are handed back) ...
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        Promise.allSettled([...inFlight]).then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), alerts!.drainTimeout))),
+      ]);
+      clearTimeout(timer);
+      if (!drained) log.warn({ inFlight: inFlight.size }, 'drain timeout: handing the remaining messages back');
+      // ... then the stream stops, messages not yet handled are nacked, and acks are flushed.
+      await subscription.close().catch((err: unknown) => log.warn({ err: errorText(err) }, 'closing the subscription'));
+      if (deadLetter) await deadLetter.flush().catch(() => {});
+      if (ownPubsub) await pubsub.close().catch(() => {});
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      log.info('stopped');
+      if (!failed) resolveDone();
+    })();
+    return stopped;
+  }
+
+  log.info({ subscription: subName, maxOutstanding: alerts.maxOutstanding, http: bound && `${bound.address}:${bound.port}` }, 'bridge started');
+  return {
+    registry,
+    metrics,
+    address: bound && { host: bound.address, port: bound.port },
+    healthy,
+    stop,
+    done,
+  };
+}
+
+function secondsSince(date: Date): number {
+  return Math.max(0, (Date.now() - date.getTime()) / 1000);
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,100 @@
+// The `failover` command line: its commands, options, help and exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { errorMessage } from '../../activities/errors.ts';
+import { parseDuration as durationMs } from '../../config/duration.ts';
+import { ConfigError } from '../../config/load.ts';
+import { CliError, DEFAULT_CONFIG, EXIT, type GlobalOptions, err } from './context.ts';
+import { history, status, validate } from './inspect.ts';
+import { abortCmd, failback, start } from './steer.ts';
+
+function parseDuration(v: string): number {
+  const ms = durationMs(v);
+  if (ms === undefined) {
+    throw new CommanderError(EXIT.usage, 'failover.invalidDuration', `invalid duration "${v}": expected e.g. 90s, 5m or 1h`);
+  }
+  return ms;
+}
+
+export function program(): Command {
+  const p = new Command('failover')
+    .description('See and steer failover incidents (Temporal workflows), one per site.')
+    .addOption(new Option('-c, --config <path>', 'sites config (YAML)').env('FAILOVER_CONFIG').default(DEFAULT_CONFIG))
+    .addOption(new Option('--address <host:port>', 'Temporal frontend (overrides the config)').env('TEMPORAL_ADDRESS'))
+    .addOption(new Option('--namespace <name>', 'Temporal namespace (overrides the config)').env('TEMPORAL_NAMESPACE'))
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 unexpected error, 2 bad usage / invalid config / unknown site,
+3 refused or nothing to act on, 4 Temporal unreachable, 5 incident ended badly, 6 timed out waiting.
+
+Examples:
+  failover status
+  failover start www --dry-run
+  failover start www
+  failover history www
+  failover failback www`,
+    );
+  const g = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+  const waitOptions = (cmd: Command, defaultTimeout: string) =>
+    cmd
+      .option('--reason <text>', 'why, recorded on the incident')
+      .option('--no-wait', 'return once the workflow has accepted, without following progress')
+      .addOption(new Option('--timeout <duration>', 'how long to follow progress (e.g. 90s, 5m)').argParser(parseDuration).default(parseDuration(defaultTimeout), defaultTimeout));
+
+  p.command('status')
+    .description('phase of every site, or details of one site')
+    .argument('[site]', 'a site from the config')
+    .option('--json', 'machine-readable output')
+    .action((site: string | undefined, o: { json?: boolean }, cmd: Command) => status(g(cmd), site, o.json === true));
+  p.command('history')
+    .description('step timeline and triggers of the latest incident of a site')
+    .argument('<site>', 'a site from the config')
+    .option('--json', 'machine-readable output')
+    .action((site: string, o: { json?: boolean }, cmd: Command) => history(g(cmd), site, o.json === true));
+  waitOptions(
+    p
+      .command('start')
+      .description('trigger a failover of a site (joins the running incident if there is one)')
+      .argument('<site>', 'a site from the config')
+      .option('--dry-run', 'read every provider and show what would change; change nothing'),
+    '20m',
+  ).action((site: string, o: { dryRun?: boolean; reason?: string; wait: boolean; timeout: number }, cmd: Command) => start(g(cmd), site, o));
+  waitOptions(p.command('failback').description('send a site on standby back to its primary').argument('<site>', 'a site from the config'), '15m').action(
+    (site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) => failback(g(cmd), site, o),
+  );
+  waitOptions(p.command('abort').description('stop a failover or failback in flight; what was done is undone').argument('<site>', 'a site from the config'), '10m').action(
+    (site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) => abortCmd(g(cmd), site, o),
+  );
+  p.command('validate')
+    .description('check a config file and summarise it (no connection needed)')
+    .argument('<config>', 'path to the YAML config')
+    .action((path: string) => validate(path));
+  for (const c of p.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
+  return p;
+}
+
+/** Runs one command line; resolves to the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
+      if (e.code === 'failover.invalidDuration') err(`error: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return EXIT.usage;
+    }
+    if (e instanceof CliError) {
+      err(`error: ${e.message}`);
+      return e.code;
+    }
+    err(`error: ${errorMessage(e)}`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,50 @@
+// A watcher location's process: probes the primaries from here, nothing else (docs/triggers.md).
+//
+//   node worker/location.ts [config.yaml] --location eu-west
+import { parseArgs } from 'node:util';
+import { registerSecret } from '../activities/secrets.ts';
+import { logger } from '../clients/logger.ts';
+import { configPathOf, runMain } from '../clients/process.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import { resolveTemporal } from '../clients/temporal.ts';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import { watchTaskQueue, watchedSites } from '../config/policies.ts';
+import { connectWorker, createLocationWorker } from './workers.ts';
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { location: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(
+      'usage: node worker/location.ts [config.yaml] --location <name>\n\nRuns the health watcher probes of one location (see docs/triggers.md).',
+    );
+    return;
+  }
+  const config = loadConfig(configPathOf(positionals[0]));
+  if (!config.watcher) throw new ConfigError('watcher', ['the config has no "watcher" section']);
+  const location = values.location ?? process.env.FAILOVER_WATCH_LOCATION ?? config.watcher.locations[0]!;
+  if (!config.watcher.locations.includes(location)) {
+    throw new ConfigError('watcher.locations', [
+      `location "${location}" is not one of ${config.watcher.locations.join(', ')}`,
+    ]);
+  }
+  registerSecret(process.env.TEMPORAL_API_KEY);
+  const temporal = resolveTemporal(config.temporal);
+  const connection = await connectWorker(temporal);
+  const { namespace, taskQueue } = temporal;
+  const registry = buildRegistry(config);
+  const worker = await createLocationWorker({ connection, namespace, taskQueue, location, registry });
+  logger.info(
+    { location, taskQueue: watchTaskQueue(taskQueue, location), sites: watchedSites(config) },
+    'watcher location started',
+  );
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+runMain('watcher location', main);

@@ -1,0 +1,75 @@
+// The one place a worker is assembled: the workflows it hosts, the activities it registers, and
+// the options it runs with. The worker and watcher processes, benchmarks, history recorders and
+// tests all build their workers here.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createIncidentActivities } from '../activities/incident.ts';
+import type { ProviderRegistry } from '../activities/providers/types.ts';
+import { createWatchProbeActivities } from '../activities/watch-probe.ts';
+import { type IncidentControl, createWatchTriggerActivities } from '../activities/watch-trigger.ts';
+import { watchTaskQueue } from '../config/policies.ts';
+import { type ResolvedTemporal, connectionOptions } from '../clients/temporal.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export function connectWorker(t: ResolvedTemporal): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(t));
+}
+
+/** The workflows a worker runs: from source (bundled at start), or an already built bundle (tests). */
+export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { code: string } };
+
+/** The activities of the main worker: every step, and the watcher's triggers when it has incidents to reach. */
+export function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl) {
+  return {
+    ...createIncidentActivities(registry),
+    ...(incidents && createWatchTriggerActivities(incidents)),
+  };
+}
+
+export interface MainWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  registry: ProviderRegistry;
+  /** Needed by the watcher's trigger activities; without it the worker hosts incidents only. */
+  incidents?: IncidentControl;
+  workflows?: WorkflowSource;
+  /** Anything else (slots, pollers, grace time) for benchmarks and tests. */
+  tuning?: Partial<WorkerOptions>;
+}
+
+/** Runs the incident and watch workflows and their activities. */
+export function createMainWorker(o: MainWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue,
+    ...(o.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
+    activities: mainActivities(o.registry, o.incidents),
+    shutdownGraceTime: '30s',
+    ...o.tuning,
+  });
+}
+
+export interface LocationWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  /** The main task queue; the location's is derived from it. */
+  taskQueue: string;
+  location: string;
+  registry: ProviderRegistry;
+}
+
+/** A worker that only probes the primaries, from one watcher location. */
+export function createLocationWorker(o: LocationWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: watchTaskQueue(o.taskQueue, o.location),
+    activities: createWatchProbeActivities(o.registry),
+    // Probes never finish on their own and their progress is in their heartbeats: on shutdown
+    // they stop at once and are retried on another worker of the location.
+    shutdownGraceTime: '0s',
+  });
+}

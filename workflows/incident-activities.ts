@@ -1,0 +1,66 @@
+// The incident's activity stubs, one group per kind of step, each with the retry policy that suits
+// its provider and typed to its own activities only.
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { IncidentActivities as A } from '../activities/index.ts';
+import { NON_RETRYABLE } from './failure-types.ts';
+import type { IncidentPolicy } from './incident-types.ts';
+
+const nonRetryableErrorTypes = NON_RETRYABLE;
+
+// Mutations are never abandoned mid-flight: a cancelled scope waits for the activity to
+// finish, so its effect is known and can be compensated.
+const mutation = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const;
+
+/** Probes heartbeat; cancellation reaches them with a heartbeat, at most 80% of this apart. */
+const PROBE_HEARTBEAT = '5s';
+const SLACK_MS = 30_000;
+
+export function incidentActivities(policy: IncidentPolicy) {
+  return {
+    // Reads of a provider's state before changing it: short, so local activities (no trip
+    // through the task queue), with their result recorded in the history.
+    read: proxyLocalActivities<Pick<A, 'readStandbyAccess' | 'readTraffic' | 'readMonitor'>>({
+      startToCloseTimeout: '20s',
+      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
+    // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 20 s.
+    standbyAccess: proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
+      ...mutation,
+      startToCloseTimeout: '30s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
+    // Cloudflare: fast API, 429s carry Retry-After (honoured through nextRetryDelay).
+    traffic: proxyActivities<Pick<A, 'routeTraffic' | 'restoreTraffic'>>({
+      ...mutation,
+      startToCloseTimeout: '20s',
+      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
+    // Cloud Monitoring: off the critical path, so patient.
+    monitor: proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>({
+      ...mutation,
+      startToCloseTimeout: '30s',
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+    }),
+    standbyProbe: proxyActivities<Pick<A, 'awaitStandbyReady'>>({
+      startToCloseTimeout: policy.standbyReadyTimeoutMs + SLACK_MS,
+      heartbeatTimeout: PROBE_HEARTBEAT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+    }),
+    verifyProbe: proxyActivities<Pick<A, 'verifyPublicUrl'>>({
+      startToCloseTimeout: policy.verifyTimeoutMs + SLACK_MS,
+      heartbeatTimeout: PROBE_HEARTBEAT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+    }),
+    primaryCheck: proxyActivities<Pick<A, 'checkPrimaryHealthy'>>({
+      startToCloseTimeout: policy.primaryCheckTimeoutMs + SLACK_MS,
+      heartbeatTimeout: PROBE_HEARTBEAT,
+      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+    }),
+    // Waits for as long as the outage lasts (the origin's lasted 55 h); retried forever.
+    holdDown: proxyActivities<Pick<A, 'awaitPrimaryStable'>>({
+      startToCloseTimeout: '24h',
+      heartbeatTimeout: '30s',
+      retry: { initialInterval: '5s', maximumInterval: '1m', nonRetryableErrorTypes },
+    }),
+  };
+}

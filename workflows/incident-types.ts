@@ -1,0 +1,111 @@
+// The incident workflow's data: its input, policy, phases, status and timeline. No behaviour.
+import type { Snapshot } from './types.ts';
+
+export type Phase =
+  | 'awaiting_trigger' // started, no trigger yet (e.g. a bare signal-with-start)
+  | 'failing_over'
+  | 'on_standby'
+  | 'failing_back'
+  | 'resolved' // back on the primary, standby closed, monitor resumed
+  | 'rolled_back' // failover undone (a step failed for good, or abort)
+  | 'dismissed'; // ended before any change (abort before failover started)
+
+export const FINAL_PHASES: readonly Phase[] = ['resolved', 'rolled_back', 'dismissed'];
+
+export interface TriggerRecord {
+  kind: 'alert_opened' | 'alert_closed' | 'primary_recovered' | 'failback_requested' | 'abort';
+  id?: string;
+  source: string;
+  /** Workflow time it was received (ms since epoch). */
+  at: number;
+  /** Why it changed nothing (a duplicate, late or out-of-order message), if it did not. */
+  ignored?: string;
+  /** Identical triggers received right after this one, and when the last of them came. */
+  repeats?: number;
+  lastAt?: number;
+}
+
+export type StepName =
+  | 'enable_standby_access'
+  | 'await_standby_ready'
+  | 'route_traffic_to_standby'
+  | 'verify_public_url_on_standby'
+  | 'pause_monitor'
+  | 'await_primary_healthy'
+  | 'route_traffic_to_primary'
+  | 'verify_public_url_on_primary'
+  | 'close_standby_access'
+  | 'resume_monitor'
+  // compensations
+  | 'undo_enable_standby_access'
+  | 'undo_route_traffic_to_standby'
+  | 'undo_pause_monitor'
+  | 'undo_route_traffic_to_primary';
+
+export interface StepRecord {
+  name: StepName;
+  startedAt: number;
+  endedAt?: number;
+  attempts?: number;
+  outcome: 'running' | 'ok' | 'failed' | 'cancelled';
+  changed?: boolean;
+  summary?: string;
+  error?: string;
+}
+
+export interface FailbackPolicy {
+  mode: 'manual' | 'auto';
+  /** The primary must be healthy for this long, uninterrupted, before an automatic failback. */
+  holdDownMs: number;
+}
+
+/** The non-secret part of a site's config that the workflow itself needs. */
+export interface IncidentPolicy {
+  failback: FailbackPolicy;
+  /** Bound on waiting for the standby to serve (IAM propagation takes 2-7+ min). */
+  standbyReadyTimeoutMs: number;
+  /** Bound on verifying the public URL after a traffic switch. */
+  verifyTimeoutMs: number;
+  /** Bound on checking the primary before a manual failback. */
+  primaryCheckTimeoutMs: number;
+}
+
+export interface IncidentInput {
+  site: string;
+  policy: IncidentPolicy;
+  /** Set only by continue-as-new: the state carried into the new run. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  status: IncidentStatus;
+  undo: UndoSnapshots;
+}
+
+/** The "before" snapshots the failback and the compensations restore. */
+export interface UndoSnapshots {
+  standbyAccess?: Snapshot;
+  traffic?: Snapshot;
+  monitor?: Snapshot;
+}
+
+export interface IncidentStatus {
+  site: string;
+  phase: Phase;
+  startedAt: number;
+  onStandbyAt?: number;
+  endedAt?: number;
+  /** Why the incident rolled back, or why the last failback attempt failed. */
+  cause?: string;
+  warnings: string[];
+  triggers: TriggerRecord[];
+  /** Triggers not kept in `triggers` (list capped to bound history size). */
+  triggersDropped: number;
+  steps: StepRecord[];
+  failbackMode: FailbackPolicy['mode'];
+}
+
+export interface FailbackAccepted {
+  accepted: true;
+  phase: Phase;
+}

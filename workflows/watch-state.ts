@@ -1,0 +1,111 @@
+// The watcher's bookkeeping, apart from the workflow that drives it: each location's verdict,
+// the quorum across locations, and the bounded list of events. Plain logic, no Temporal calls:
+// unit-tested on its own (test/watch-state.test.ts).
+import type { LocationState, ProbeVerdict, Verdict, WatchPolicy, WatchStatus } from './watch-types.ts';
+
+const MAX_EVENTS = 30;
+
+/** A change of the quorum's verdict, and the locations that made it. */
+export interface Transition {
+  previous: Verdict;
+  next: Verdict;
+  /** "<locations> (quorum q/n): <detail>", for events, alerts and the UI. */
+  why: string;
+}
+
+export class WatchState {
+  readonly status: WatchStatus;
+  policy: WatchPolicy;
+
+  constructor(site: string, policy: WatchPolicy, carried?: WatchStatus) {
+    this.policy = policy;
+    this.status = carried ?? {
+      site,
+      verdict: 'unknown',
+      verdictSince: Date.now(),
+      locations: {},
+      triggers: 0,
+      recoveries: 0,
+      events: [],
+      runs: 0,
+    };
+    this.status.runs++;
+  }
+
+  /** Takes a new policy; returns false when it is the same as the current one. */
+  reconfigure(next: WatchPolicy): boolean {
+    if (JSON.stringify(next) === JSON.stringify(this.policy)) return false;
+    this.policy = next;
+    return true;
+  }
+
+  note(what: string): void {
+    const { events } = this.status;
+    events.push({ at: Date.now(), what });
+    if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
+  }
+
+  /** The Temporal UI's "current details" of the watcher. */
+  details(): string {
+    const where = Object.entries(this.status.locations).map(
+      ([name, l]) => `${name}: ${l.verdict}${l.error ? ` (${l.error})` : ''}`,
+    );
+    return `**${this.status.site}** primary is **${this.status.verdict}**\n\n${where.join('\n\n')}`;
+  }
+
+  /** Forgets locations no longer configured and adds new ones as unknown. */
+  syncLocations(): void {
+    const { locations } = this.status;
+    for (const name of Object.keys(locations)) {
+      if (!this.policy.locations.some((l) => l.name === name)) delete locations[name];
+    }
+    for (const location of this.policy.locations) locations[location.name] ??= { verdict: 'unknown', checks: 0 };
+  }
+
+  location(name: string): LocationState {
+    return (this.status.locations[name] ??= { verdict: 'unknown', checks: 0 });
+  }
+
+  /** Records that a location's probe failed; returns whether the error is new (worth an event). */
+  locationFailed(name: string, error: string | undefined): boolean {
+    const state = this.location(name);
+    const isNew = state.error !== error;
+    state.error = error;
+    return isNew;
+  }
+
+  /** Records a location's report; returns whether its verdict changed. */
+  locationReported(name: string, result: ProbeVerdict): boolean {
+    const state = this.location(name);
+    const { verdict, since, checks, detail } = result;
+    delete state.error;
+    state.checks += checks;
+    if (detail !== undefined) state.detail = detail;
+    if (verdict === state.verdict) return false;
+    state.verdict = verdict;
+    if (since !== undefined) state.since = since;
+    return true;
+  }
+
+  quorumVerdict(): Verdict {
+    const { locations, quorum } = this.policy;
+    const verdicts = locations.map((l) => this.status.locations[l.name]?.verdict ?? 'unknown');
+    if (verdicts.filter((v) => v === 'down').length >= quorum) return 'down';
+    if (verdicts.filter((v) => v === 'up').length >= quorum) return 'up';
+    return this.status.verdict; // no quorum either way: keep the last verdict (no flapping)
+  }
+
+  /** Moves the quorum's verdict after a location's report; undefined when it did not change. */
+  evaluate(reported: LocationState): Transition | undefined {
+    const next = this.quorumVerdict();
+    const previous = this.status.verdict;
+    if (next === previous) return undefined;
+    this.status.verdict = next;
+    this.status.verdictSince = Date.now();
+    const { locations, quorum } = this.policy;
+    const agreeing = locations.filter((l) => this.status.locations[l.name]?.verdict === next).map((l) => l.name);
+    const why = `${agreeing.join(', ')} (quorum ${quorum}/${locations.length}): ${reported.detail ?? ''}`;
+    this.note(`primary ${previous} → ${next}: ${why}`);
+    return { previous, next, why };
+  }
+}
