@@ -1,5 +1,53 @@
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+
+// Layers (docs/architecture.md): a folder imports only itself and the layers below it.
+//   workflows ← activities ← config ← clients ← worker, starters
+// bench/, scripts/, sandbox/ and test/ are harnesses: they may import any layer, but no process entry.
+const BELOW = {
+  workflows: [],
+  activities: ['workflows'],
+  config: ['workflows'],
+  clients: ['workflows', 'activities', 'config'],
+  worker: ['workflows', 'activities', 'config', 'clients'],
+  starters: ['workflows', 'activities', 'config', 'clients'],
+};
+const LAYERS = Object.keys(BELOW);
+
+// A process entry is run, never imported: its top level starts the process.
+const ENTRY = {
+  regex: '(^|/)(main|location|start)\\.ts$',
+  message:
+    'A process entry (main.ts, worker/location.ts, scripts/start.ts) is run, not imported; import what it uses instead.',
+};
+
+function layerRule(layer) {
+  // Workflows may import activity types (from activities/index.ts only): checked below.
+  const forbidden = LAYERS.filter(
+    (l) => l !== layer && !BELOW[layer].includes(l) && !(layer === 'workflows' && l === 'activities'),
+  );
+  const patterns = [ENTRY];
+  if (forbidden.length) {
+    patterns.push({
+      regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
+      message: `${layer}/ may import only ${BELOW[layer].join(', ') || 'itself'} (docs/architecture.md).`,
+    });
+  }
+  if (layer === 'workflows') {
+    patterns.push(
+      {
+        group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'child_process'],
+        message: 'Workflows must not do I/O; call an activity.',
+      },
+      {
+        regex: '^\\.\\./activities/(?!index\\.ts$)',
+        message: 'Workflows import only activity types, from activities/index.ts.',
+      },
+    );
+  }
+  return { files: [`${layer}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', 'bench/results/', 'coverage/'] },
@@ -9,18 +57,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-imports': ['error', { patterns: [ENTRY] }],
     },
   },
-  {
-    // Workflow code is replayed: it must stay deterministic and free of I/O.
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'child_process'], message: 'Workflows must not do I/O; call an activity.' },
-          { group: ['../activities/*', '!../activities/index.ts'], message: 'Workflows import only activity types.' },
-        ],
-      }],
-    },
-  },
+  ...LAYERS.map(layerRule),
+  prettier,
 );

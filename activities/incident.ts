@@ -68,7 +68,8 @@ export function createIncidentActivities(registry: ProviderRegistry) {
     readMonitor: (site: string) => read(site, 'monitor'),
 
     openStandbyAccess: (site: string) => mutate(() => providers(site).standbyAccess.set('open')),
-    restoreStandbyAccess: (site: string, before: Snapshot) => mutate(() => providers(site).standbyAccess.restore(before)),
+    restoreStandbyAccess: (site: string, before: Snapshot) =>
+      mutate(() => providers(site).standbyAccess.restore(before)),
     routeTraffic: (site: string, target: Target) => mutate(() => providers(site).traffic.set(target)),
     restoreTraffic: (site: string, before: Snapshot) => mutate(() => providers(site).traffic.restore(before)),
     pauseMonitor: (site: string) => mutate(() => providers(site).monitor.set('paused')),

@@ -34,7 +34,9 @@ export async function probeUntilServing(
   opts: ProbeLoopOptions,
   deps: ProbeLoopDeps,
 ): Promise<ProbeProgress> {
-  const progress: ProbeProgress = deps.resume ? { ...deps.resume } : { startedAt: deps.now(), checks: 0, consecutive: 0 };
+  const progress: ProbeProgress = deps.resume
+    ? { ...deps.resume }
+    : { startedAt: deps.now(), checks: 0, consecutive: 0 };
   const holdDownMs = opts.holdDownMs ?? 0;
   for (;;) {
     let result: ProbeResult;
@@ -54,7 +56,8 @@ export async function probeUntilServing(
       delete progress.healthySince;
     }
     deps.heartbeat(progress);
-    if (progress.consecutive >= opts.successesNeeded && now - (progress.healthySince ?? now) >= holdDownMs) return progress;
+    if (progress.consecutive >= opts.successesNeeded && now - (progress.healthySince ?? now) >= holdDownMs)
+      return progress;
     if (opts.timeoutMs !== undefined && now - progress.startedAt >= opts.timeoutMs) {
       throw new ProviderError(
         'probe_failed',

@@ -12,6 +12,7 @@ export function redact(text: string): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join('[redacted]');
   // Bearer tokens and API keys that were never registered still get masked.
-  return out.replace(/(Bearer\s+)[\w.\-~+/]+=*/gi, '$1[redacted]').replace(/(api[_-]?key|token)=([^&\s"']+)/gi, '$1=[redacted]');
+  return out
+    .replace(/(Bearer\s+)[\w.\-~+/]+=*/gi, '$1[redacted]')
+    .replace(/(api[_-]?key|token)=([^&\s"']+)/gi, '$1=[redacted]');
 }
-

@@ -29,8 +29,14 @@ export interface WatchLoopDeps {
  * Checks every `intervalMs` until this location's verdict differs from `current`
  * (K consecutive failures → down, M consecutive successes → up), or `maxRunMs` passes.
  */
-export async function watchLoop(check: () => Promise<ProbeResult>, opts: ProbeOptions, deps: WatchLoopDeps): Promise<ProbeVerdict> {
-  const p: WatchProgress = deps.resume ? { ...deps.resume } : { startedAt: deps.now(), checks: 0, failures: 0, successes: 0 };
+export async function watchLoop(
+  check: () => Promise<ProbeResult>,
+  opts: ProbeOptions,
+  deps: WatchLoopDeps,
+): Promise<ProbeVerdict> {
+  const p: WatchProgress = deps.resume
+    ? { ...deps.resume }
+    : { startedAt: deps.now(), checks: 0, failures: 0, successes: 0 };
   for (;;) {
     const tick = deps.now();
     let result: ProbeResult;

@@ -22,15 +22,26 @@ const WARMUP = 3;
 /** The origin's figures (seeds/000): 13 min at first, about 3 min after optimising. */
 const ORIGIN_MS = { first: 13 * 60_000, optimised: 3 * 60_000 };
 
-Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
+Runtime.install({
+  logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  shutdownSignals: [],
+});
 const env = await startLocalTemporal();
 
-async function measure(label: string, latencyMs: number, gapMs: number): Promise<{ label: string; server: Summary; client: Summary; rssMb: number }> {
+async function measure(
+  label: string,
+  latencyMs: number,
+  gapMs: number,
+): Promise<{ label: string; server: Summary; client: Summary; rssMb: number }> {
   const world = new InMemoryWorld({ intervalMs: 10, successesNeeded: 1 }, latencyMs);
   const sites = Array.from({ length: RUNS + WARMUP }, (_, i) => `bench-${latencyMs}-${gapMs}-${i}`);
   const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeeded: 1 } });
   const taskQueue = `bench-${latencyMs}-${gapMs}`;
-  const worker = await createMainWorker({ connection: env.nativeConnection, taskQueue, registry: buildRegistry(config, { world }) });
+  const worker = await createMainWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    registry: buildRegistry(config, { world }),
+  });
   const incidents = Incidents.of(env.client, config, taskQueue);
   const server: number[] = [];
   const client: number[] = [];
@@ -55,15 +66,25 @@ async function measure(label: string, latencyMs: number, gapMs: number): Promise
 }
 
 /** Follows the history (long poll) until the phase search attribute says on_standby or rolled_back. */
-async function firstFinalPhase(client: Client, workflowId: string): Promise<{ startedAt: number; phase: Phase; at: number }> {
-  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+async function firstFinalPhase(
+  client: Client,
+  workflowId: string,
+): Promise<{ startedAt: number; phase: Phase; at: number }> {
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
   let startedAt = 0;
   let nextPageToken: Uint8Array | undefined;
   for (;;) {
-    const page = await client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId }, waitNewEvent: true, nextPageToken });
+    const page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: 'default',
+      execution: { workflowId },
+      waitNewEvent: true,
+      nextPageToken,
+    });
     for (const event of page.history?.events ?? []) {
       if (event.workflowExecutionStartedEventAttributes) startedAt = ms(event.eventTime);
-      const data = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.FailoverPhase?.data;
+      const data =
+        event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.FailoverPhase?.data;
       const phase = data && (JSON.parse(Buffer.from(data).toString()) as Phase);
       if (phase === 'on_standby' || phase === 'rolled_back') return { startedAt, phase, at: ms(event.eventTime) };
     }
@@ -80,7 +101,9 @@ const results = [
 await env.teardown();
 
 console.log(`\nstart → on_standby over ${RUNS} failovers each (after ${WARMUP} warm-up runs)\n`);
-console.log('| providers, arrival | median (server) | p95 (server) | median (client) | p95 (client) | vs. origin 3 min | vs. origin 13 min |');
+console.log(
+  '| providers, arrival | median (server) | p95 (server) | median (client) | p95 (client) | vs. origin 3 min | vs. origin 13 min |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
@@ -88,7 +111,14 @@ for (const r of results) {
       `${Math.round(ORIGIN_MS.optimised / r.client.median)}× faster | ${Math.round(ORIGIN_MS.first / r.client.median)}× faster |`,
   );
 }
-console.log(`\nserver = workflow start event → the event that set phase on_standby (after the public URL was verified);`);
-console.log(`client = signal-with-start call → that event seen by a history long poll. Bench process RSS ${results.at(-1)!.rssMb.toFixed(0)} MB.`);
+console.log(
+  `\nserver = workflow start event → the event that set phase on_standby (after the public URL was verified);`,
+);
+console.log(
+  `client = signal-with-start call → that event seen by a history long poll. Bench process RSS ${results.at(-1)!.rssMb.toFixed(0)} MB.`,
+);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/failover-latency.json', import.meta.url), JSON.stringify({ runs: RUNS, at: new Date().toISOString(), results }, null, 2));
+writeFileSync(
+  new URL('results/failover-latency.json', import.meta.url),
+  JSON.stringify({ runs: RUNS, at: new Date().toISOString(), results }, null, 2),
+);

@@ -22,11 +22,15 @@ import { fmt, summarize, type Summary } from './stats.ts';
 const MESSAGES = Number(process.env.MESSAGES ?? 200);
 const RATE = Number(process.env.RATE ?? 20); // messages per second in the paced run
 
-Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
+Runtime.install({
+  logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  shutdownSignals: [],
+});
 const [temporal, emulator] = await Promise.all([startLocalTemporal(), startPubSubEmulator('failover-bench')]);
 const pubsub = emulator.client();
 
-const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
 /** Event times of the incident's first run: started (signal-with-start accepted) and first workflow task started. */
 async function eventTimes(client: Client, site: string): Promise<{ started: number; firstTask: number }> {
@@ -54,10 +58,14 @@ async function run(label: string, rate: number | 'burst'): Promise<Result> {
   const topic = `alerts-${tag}`;
   const subscription = `alerts-${tag}-sub`;
   await createTopicAndSubscription(pubsub, topic, subscription);
-    const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeeded: 1 } }, {
-    temporal: { taskQueue: `bench-${tag}` },
-    alerts: { projectId: emulator.projectId, subscription },
-  });
+  const config = inMemoryConfig(
+    sites,
+    { probe: { interval: '10ms', successesNeeded: 1 } },
+    {
+      temporal: { taskQueue: `bench-${tag}` },
+      alerts: { projectId: emulator.projectId, subscription },
+    },
+  );
   const worker = await createMainWorker({
     connection: temporal.nativeConnection,
     taskQueue: config.temporal.taskQueue,
@@ -75,7 +83,9 @@ async function run(label: string, rate: number | 'burst'): Promise<Result> {
         if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
       }
       publishedAt.set(site, Date.now());
-      publishes.push(pubsub.topic(topic).publishMessage({ json: notification({ incidentId: `inc-${site}`, state: 'open', site }) }));
+      publishes.push(
+        pubsub.topic(topic).publishMessage({ json: notification({ incidentId: `inc-${site}`, state: 'open', site }) }),
+      );
     }
     await Promise.all(publishes);
     const accepted: number[] = [];
@@ -96,13 +106,22 @@ const results = [await run(`paced, ${RATE}/s`, RATE), await run(`burst of ${MESS
 await pubsub.close();
 await Promise.all([temporal.teardown(), emulator.stop()]);
 
-console.log(`\npublish → incident over ${MESSAGES} notifications (one site each), real Pub/Sub emulator + Temporal dev server\n`);
-console.log('| arrival | accepted: median | accepted: p95 | first workflow task: median | first workflow task: p95 | max |');
+console.log(
+  `\npublish → incident over ${MESSAGES} notifications (one site each), real Pub/Sub emulator + Temporal dev server\n`,
+);
+console.log(
+  '| arrival | accepted: median | accepted: p95 | first workflow task: median | first workflow task: p95 | max |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.label} | ${fmt(r.accepted.median)} | ${fmt(r.accepted.p95)} | ${fmt(r.firstTask.median)} | ${fmt(r.firstTask.p95)} | ${fmt(r.firstTask.max)} |`);
+  console.log(
+    `| ${r.label} | ${fmt(r.accepted.median)} | ${fmt(r.accepted.p95)} | ${fmt(r.firstTask.median)} | ${fmt(r.firstTask.p95)} | ${fmt(r.firstTask.max)} |`,
+  );
 }
-console.log('\naccepted = publish call → WorkflowExecutionStarted (the bridge\'s signal-with-start accepted);');
-console.log('first workflow task = publish call → the incident\'s first WorkflowTaskStarted event.');
+console.log("\naccepted = publish call → WorkflowExecutionStarted (the bridge's signal-with-start accepted);");
+console.log("first workflow task = publish call → the incident's first WorkflowTaskStarted event.");
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/pubsub-latency.json', import.meta.url), JSON.stringify({ messages: MESSAGES, rate: RATE, at: new Date().toISOString(), results }, null, 2));
+writeFileSync(
+  new URL('results/pubsub-latency.json', import.meta.url),
+  JSON.stringify({ messages: MESSAGES, rate: RATE, at: new Date().toISOString(), results }, null, 2),
+);

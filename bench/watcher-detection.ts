@@ -22,16 +22,23 @@ const TRIALS = Number(process.env.TRIALS ?? 10);
 const INTERVAL = process.env.INTERVAL ?? '1s';
 const K = Number(process.env.K ?? 3);
 
-Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
+Runtime.install({
+  logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  shutdownSignals: [],
+});
 const temporal = await startLocalTemporal();
 const client = temporal.client;
 const sites = Array.from({ length: TRIALS }, (_, i) => `detect-${i}`);
 const world = new InMemoryWorld({ intervalMs: 10, successesNeeded: 1 });
 for (const s of sites) world.addSite(s);
-const config = inMemoryConfig(sites, { probe: { interval: '10ms', successesNeeded: 1 } }, {
-  temporal: { taskQueue: 'bench-watch' },
-  watcher: { interval: INTERVAL, failuresToTrigger: K, successesToRecover: K },
-});
+const config = inMemoryConfig(
+  sites,
+  { probe: { interval: '10ms', successesNeeded: 1 } },
+  {
+    temporal: { taskQueue: 'bench-watch' },
+    watcher: { interval: INTERVAL, failuresToTrigger: K, successesToRecover: K },
+  },
+);
 const taskQueue = config.temporal.taskQueue;
 const registry = buildRegistry(config, { world });
 const main = await createMainWorker({
@@ -40,9 +47,16 @@ const main = await createMainWorker({
   registry,
   incidents: Incidents.of(client, config, taskQueue),
 });
-const probes = await createLocationWorker({ connection: temporal.nativeConnection, namespace: 'default', taskQueue, location: 'local', registry });
+const probes = await createLocationWorker({
+  connection: temporal.nativeConnection,
+  namespace: 'default',
+  taskQueue,
+  location: 'local',
+  registry,
+});
 
-const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
 
 async function incidentStart(c: Client, site: string): Promise<{ started: number; firstTask: number }> {
@@ -63,21 +77,23 @@ const started: number[] = [];
 const firstTask: number[] = [];
 await Promise.all([
   probes.run(),
-  main.runUntil(async () => {
-    for (const site of sites) {
-      await ensureWatchers(client, { ...config, watcher: { ...config.watcher!, sites: [site] } }, taskQueue);
-      const handle = client.workflow.getHandle(watchWorkflowId(site));
-      while ((await handle.query(watchStatusQuery)).verdict !== 'up') await sleep(50);
-      await sleep(Math.random() * config.watcher!.interval); // a random point of the probe cycle
-      const down = Date.now();
-      world.state(site).primaryUp = false;
-      const t = await incidentStart(client, site);
-      started.push(t.started - down);
-      firstTask.push(t.firstTask - down);
-      await handle.signal(stopWatch, { by: 'bench' });
-      process.stderr.write(`\r${started.length}/${TRIALS}: ${fmt(t.started - down)}   `);
-    }
-  }).finally(() => probes.shutdown()),
+  main
+    .runUntil(async () => {
+      for (const site of sites) {
+        await ensureWatchers(client, { ...config, watcher: { ...config.watcher!, sites: [site] } }, taskQueue);
+        const handle = client.workflow.getHandle(watchWorkflowId(site));
+        while ((await handle.query(watchStatusQuery)).verdict !== 'up') await sleep(50);
+        await sleep(Math.random() * config.watcher!.interval); // a random point of the probe cycle
+        const down = Date.now();
+        world.state(site).primaryUp = false;
+        const t = await incidentStart(client, site);
+        started.push(t.started - down);
+        firstTask.push(t.firstTask - down);
+        await handle.signal(stopWatch, { by: 'bench' });
+        process.stderr.write(`\r${started.length}/${TRIALS}: ${fmt(t.started - down)}   `);
+      }
+    })
+    .finally(() => probes.shutdown()),
 ]);
 process.stderr.write('\n');
 await temporal.teardown();
@@ -87,11 +103,25 @@ const f = summarize(firstTask);
 console.log(`\nwatcher detection, interval ${INTERVAL}, trigger after ${K} consecutive failures, ${TRIALS} outages\n`);
 console.log('| primary down → | median | p95 | min | max |');
 console.log('|---|---|---|---|---|');
-console.log(`| incident started (signal-with-start accepted) | ${fmt(s.median)} | ${fmt(s.p95)} | ${fmt(s.min)} | ${fmt(s.max)} |`);
+console.log(
+  `| incident started (signal-with-start accepted) | ${fmt(s.median)} | ${fmt(s.p95)} | ${fmt(s.min)} | ${fmt(s.max)} |`,
+);
 console.log(`| incident's first workflow task | ${fmt(f.median)} | ${fmt(f.p95)} | ${fmt(f.min)} | ${fmt(f.max)} |`);
 console.log(`\nExpected from the cadence alone: between ${K - 1} and ${K} intervals after the outage starts.`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 writeFileSync(
   new URL('results/watcher-detection.json', import.meta.url),
-  JSON.stringify({ trials: TRIALS, interval: INTERVAL, k: K, at: new Date().toISOString(), started: s, firstTask: f, samples: { started, firstTask } }, null, 2),
+  JSON.stringify(
+    {
+      trials: TRIALS,
+      interval: INTERVAL,
+      k: K,
+      at: new Date().toISOString(),
+      started: s,
+      firstTask: f,
+      samples: { started, firstTask },
+    },
+    null,
+    2,
+  ),
 );

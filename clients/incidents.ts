@@ -9,7 +9,13 @@ import { siteConfig } from '../config/load.ts';
 import { incidentPolicy } from '../config/policies.ts';
 import type { Config } from '../config/schema.ts';
 import type { incident } from '../workflows/incident.ts';
-import { alertClosed, alertOpened, incidentWorkflowId, primaryRecovered, statusQuery } from '../workflows/incident-messages.ts';
+import {
+  alertClosed,
+  alertOpened,
+  incidentWorkflowId,
+  primaryRecovered,
+  statusQuery,
+} from '../workflows/incident-messages.ts';
 import type { IncidentPolicy, IncidentStatus } from '../workflows/incident-types.ts';
 import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts';
 import type { Actor, AlertClosed, AlertOpened } from '../workflows/types.ts';

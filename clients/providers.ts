@@ -14,7 +14,13 @@ import { AlertPolicyMonitor } from '../activities/providers/google/monitoring.ts
 import { googleClientOptions } from '../activities/providers/google/options.ts';
 import { HttpProber } from '../activities/providers/http/prober.ts';
 import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
-import type { Monitor, ProviderRegistry, SiteProviders, StandbyAccess, TrafficRouter } from '../activities/providers/types.ts';
+import type {
+  Monitor,
+  ProviderRegistry,
+  SiteProviders,
+  StandbyAccess,
+  TrafficRouter,
+} from '../activities/providers/types.ts';
 import type { ApisConfig, Config, SiteConfig } from '../config/schema.ts';
 
 export interface RegistryDeps {
@@ -58,7 +64,10 @@ class Clients {
         `sites.${site}.traffic: CLOUDFLARE_API_TOKEN is not set in the worker's environment (a token with Zone.Page Rules, Single Redirect or DNS Edit on the zone)`,
       );
     }
-    return (this.cf = cloudflareClient({ token, ...(this.apis.cloudflare && { baseURL: this.apis.cloudflare.baseURL, timeoutMs: this.apis.cloudflare.timeout }) }));
+    return (this.cf = cloudflareClient({
+      token,
+      ...(this.apis.cloudflare && { baseURL: this.apis.cloudflare.baseURL, timeoutMs: this.apis.cloudflare.timeout }),
+    }));
   }
 }
 
@@ -122,7 +131,11 @@ const MONITOR: Table<SiteConfig['monitor'], Monitor> = {
   'in-memory': (_, { inMemory }) => inMemory().monitor,
   none: (_, { site }) => noMonitor(site),
   'cloud-monitoring': (m, { clients }) =>
-    new AlertPolicyMonitor({ client: clients.alertPolicies(), alertPolicy: m.alertPolicy, timeoutMs: clients.googleTimeoutMs }),
+    new AlertPolicyMonitor({
+      client: clients.alertPolicies(),
+      alertPolicy: m.alertPolicy,
+      timeoutMs: clients.googleTimeoutMs,
+    }),
 };
 
 function build<U extends { type: string }, T>(table: Table<U, T>, cfg: U, ctx: Parameters<Builder<U, T>>[1]): T {
@@ -132,7 +145,10 @@ function build<U extends { type: string }, T>(table: Table<U, T>, cfg: U, ctx: P
 function buildSite(site: string, cfg: SiteConfig, deps: RegistryDeps, clients: Clients): SiteProviders {
   const inMemory = () => {
     if (!deps.world) {
-      throw new ProviderError('invalid_config', `site ${site} uses in-memory providers but this worker has no in-memory world`);
+      throw new ProviderError(
+        'invalid_config',
+        `site ${site} uses in-memory providers but this worker has no in-memory world`,
+      );
     }
     try {
       deps.world.state(site);
@@ -147,8 +163,16 @@ function buildSite(site: string, cfg: SiteConfig, deps: RegistryDeps, clients: C
   const prober = simulated
     ? inMemory().prober
     : new HttpProber({
-        primary: { url: cfg.primary.url, expectStatus: cfg.primary.expectStatus, ...(cfg.primary.marker && { marker: cfg.primary.marker }) },
-        standby: { url: cfg.standby.url, expectStatus: cfg.standby.expectStatus, ...(cfg.standby.marker && { marker: cfg.standby.marker }) },
+        primary: {
+          url: cfg.primary.url,
+          expectStatus: cfg.primary.expectStatus,
+          ...(cfg.primary.marker && { marker: cfg.primary.marker }),
+        },
+        standby: {
+          url: cfg.standby.url,
+          expectStatus: cfg.standby.expectStatus,
+          ...(cfg.standby.marker && { marker: cfg.standby.marker }),
+        },
         publicUrl: cfg.publicUrl,
         timeoutMs: cfg.probe.timeout,
         attempts: cfg.probe.attempts,

@@ -16,7 +16,11 @@ export class ConfigError extends Error {
 /** Parses and validates YAML text; throws ConfigError listing every problem with its path. */
 export function parseConfig(text: string, source = '<inline>'): Config {
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map((e) => `YAML: ${e.message}`));
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => `YAML: ${e.message}`),
+    );
   const result = configSchema.safeParse(doc.toJS());
   if (!result.success) {
     throw new ConfigError(

@@ -53,7 +53,9 @@ const monitor = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('in-memory') }),
   z.strictObject({
     type: z.literal('cloud-monitoring'),
-    alertPolicy: z.string().regex(/^projects\/[^/]+\/alertPolicies\/[^/]+$/, 'expected projects/<project>/alertPolicies/<id>'),
+    alertPolicy: z
+      .string()
+      .regex(/^projects\/[^/]+\/alertPolicies\/[^/]+$/, 'expected projects/<project>/alertPolicies/<id>'),
   }),
   z.strictObject({ type: z.literal('none') }),
 ]);
@@ -111,7 +113,7 @@ const temporal = z
   })
   .prefault({});
 
-/** Cloud Monitoring alerts through Pub/Sub (starters/pubsub-bridge.ts). */
+/** Cloud Monitoring alerts through Pub/Sub (starters/bridge/main.ts). */
 const alerts = z.strictObject({
   /** Project of the subscription and of the dead-letter topic. */
   projectId: z.string().min(1),
@@ -126,7 +128,12 @@ const alerts = z.strictObject({
   /** Flow control: messages held at once. */
   maxOutstanding: z.number().int().min(1).max(10_000).default(100),
   /** Larger payloads are rejected unread (real notifications are a few KiB). */
-  maxMessageBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(256 * 1024),
   /** "Send test notification" messages: acknowledged and logged (ignore), or handled like real ones. */
   testNotifications: z.enum(['ignore', 'trigger']).default('ignore'),
   /** Bound on one call to Temporal. */
@@ -136,7 +143,9 @@ const alerts = z.strictObject({
   /** Graceful shutdown: in-flight messages get this long to finish. */
   drainTimeout: duration.default(30_000),
   /** Health (/healthz) and Prometheus metrics (/metrics). */
-  http: z.strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65_535).default(9465) }).prefault({}),
+  http: z
+    .strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65_535).default(9465) })
+    .prefault({}),
 });
 
 const LOCATION = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
@@ -150,7 +159,10 @@ const watcher = z.strictObject({
   /** Consecutive passing checks before the primary counts as healthy again. */
   successesToRecover: z.number().int().min(1).max(100).default(3),
   /** Probe vantage points; each runs a worker on the task queue `<taskQueue>-watch-<location>`. */
-  locations: z.array(z.string().regex(LOCATION, 'location names are lower-case letters, digits and dashes')).min(1).default(['local']),
+  locations: z
+    .array(z.string().regex(LOCATION, 'location names are lower-case letters, digits and dashes'))
+    .min(1)
+    .default(['local']),
   /** How many locations must agree before the primary counts as down (or healthy again). */
   quorum: z.number().int().min(1).default(1),
   /** Sites to watch; default: every site. */
@@ -185,42 +197,70 @@ const apis = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  temporal,
-  apis,
-  // Names are checked beside the values, so a bad name does not hide its site's other problems.
-  sites: z.record(z.string(), site).check(
-    z.superRefine(
-      (sites, ctx) => {
-        if (Object.keys(sites).length === 0) ctx.addIssue({ code: 'custom', message: 'at least one site is needed' });
-        for (const name of Object.keys(sites)) {
-          if (!SITE_NAME.test(name)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: 'site names are lower-case letters, digits and dashes (used in workflow IDs)' });
+export const configSchema = z
+  .strictObject({
+    temporal,
+    apis,
+    // Names are checked beside the values, so a bad name does not hide its site's other problems.
+    sites: z.record(z.string(), site).check(
+      z.superRefine(
+        (sites, ctx) => {
+          if (Object.keys(sites).length === 0) ctx.addIssue({ code: 'custom', message: 'at least one site is needed' });
+          for (const name of Object.keys(sites)) {
+            if (!SITE_NAME.test(name)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [name],
+                message: 'site names are lower-case letters, digits and dashes (used in workflow IDs)',
+              });
+            }
           }
-        }
-      },
-      { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+        },
+        { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+      ),
     ),
-  ),
-  alerts: alerts.optional(),
-  watcher: watcher.optional(),
-}).check(z.superRefine(checkTriggerReferences));
+    alerts: alerts.optional(),
+    watcher: watcher.optional(),
+  })
+  .check(z.superRefine(checkTriggerReferences));
 
 /** The alert mapping and the watcher may only name configured sites. */
-function checkTriggerReferences(config: { sites: Record<string, unknown>; alerts?: { policies: Record<string, string> }; watcher?: { sites?: string[]; locations: string[]; quorum: number } }, ctx: z.RefinementCtx): void {
+function checkTriggerReferences(
+  config: {
+    sites: Record<string, unknown>;
+    alerts?: { policies: Record<string, string> };
+    watcher?: { sites?: string[]; locations: string[]; quorum: number };
+  },
+  ctx: z.RefinementCtx,
+): void {
   const known = Object.keys(config.sites);
   const unknown = (site: string) => !known.includes(site);
   for (const [policy, site] of Object.entries(config.alerts?.policies ?? {})) {
-    if (unknown(site)) ctx.addIssue({ code: 'custom', path: ['alerts', 'policies', policy], message: `unknown site "${site}"; known: ${known.join(', ')}` });
+    if (unknown(site))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerts', 'policies', policy],
+        message: `unknown site "${site}"; known: ${known.join(', ')}`,
+      });
   }
   const w = config.watcher;
   if (!w) return;
   w.sites?.forEach((site, i) => {
-    if (unknown(site)) ctx.addIssue({ code: 'custom', path: ['watcher', 'sites', i], message: `unknown site "${site}"; known: ${known.join(', ')}` });
+    if (unknown(site))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['watcher', 'sites', i],
+        message: `unknown site "${site}"; known: ${known.join(', ')}`,
+      });
   });
-  if (new Set(w.locations).size !== w.locations.length) ctx.addIssue({ code: 'custom', path: ['watcher', 'locations'], message: 'locations must be distinct' });
+  if (new Set(w.locations).size !== w.locations.length)
+    ctx.addIssue({ code: 'custom', path: ['watcher', 'locations'], message: 'locations must be distinct' });
   if (w.quorum > w.locations.length) {
-    ctx.addIssue({ code: 'custom', path: ['watcher', 'quorum'], message: `quorum ${w.quorum} is more than the ${w.locations.length} location(s)` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['watcher', 'quorum'],
+      message: `quorum ${w.quorum} is more than the ${w.locations.length} location(s)`,
+    });
   }
 }
 

@@ -67,7 +67,8 @@ export class SandboxClient implements SandboxControl {
   }
 
   info = () => this.call<WorldInfo>('GET', 'world');
-  killPrimary = async (site: string, mode: KillMode = 'refuse') => void (await this.call('POST', `sites/${site}/primary/kill`, { mode }));
+  killPrimary = async (site: string, mode: KillMode = 'refuse') =>
+    void (await this.call('POST', `sites/${site}/primary/kill`, { mode }));
   revivePrimary = async (site: string) => void (await this.call('POST', `sites/${site}/primary/revive`, {}));
   setOverride = async (site: string, server: SiteServerName, status: number | null) =>
     void (await this.call('POST', `sites/${site}/${server}/override`, { status }));
@@ -77,7 +78,8 @@ export class SandboxClient implements SandboxControl {
   faults = () => this.call<FaultInfo[]>('GET', 'faults');
   held = () => this.call<HeldRequest[]>('GET', 'held');
   release = async (id?: number, opts: { drop?: boolean } = {}) =>
-    (await this.call<{ released: number }>('POST', 'held/release', { ...(id !== undefined && { id }), ...opts })).released;
+    (await this.call<{ released: number }>('POST', 'held/release', { ...(id !== undefined && { id }), ...opts }))
+      .released;
   snapshot = () => this.call<StateSnapshot>('GET', 'state');
   audit = (sinceSeq = 0) => this.call<AuditEntry[]>('GET', `audit?since=${sinceSeq}`);
   calls = (sinceSeq = 0) => this.call<CallRecord[]>('GET', `calls?since=${sinceSeq}`);
@@ -95,7 +97,8 @@ export class SandboxClient implements SandboxControl {
           (!filter.resource || h.resource.includes(filter.resource)),
       );
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no request matching ${JSON.stringify(filter)} was held within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`no request matching ${JSON.stringify(filter)} was held within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -22,7 +22,12 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 
 /** Cloudflare page-rule URL patterns: `*` matches anything; captures become $1, $2, ... */
 function matchPattern(pattern: string, url: string): string[] | undefined {
-  const re = new RegExp(`^(?:https?://)?${pattern.replace(/^https?:\/\//, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '(.*)')}$`);
+  const re = new RegExp(
+    `^(?:https?://)?${pattern
+      .replace(/^https?:\/\//, '')
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '(.*)')}$`,
+  );
   const m = re.exec(url);
   return m ? m.slice(1) : undefined;
 }
@@ -128,7 +133,9 @@ export class Edge {
   }
 
   /** Where a request goes now: a redirect, or the origin it is proxied to. */
-  decide(facts: RequestFacts): { redirect: string; status: number } | { origin: string } | { error: number; title: string } {
+  decide(
+    facts: RequestFacts,
+  ): { redirect: string; status: number } | { origin: string } | { error: number; title: string } {
     const zone = this.state.zones.get(this.routing.zoneId);
     if (!zone) return { error: 1001, title: 'DNS resolution error' };
     const r = this.routing;
@@ -136,9 +143,15 @@ export class Edge {
       const rule = zone.pageRules.get(r.pageRuleId);
       if (rule?.status === 'active') {
         const targets = Array.isArray(rule.targets) ? rule.targets : [];
-        const pattern = targets.map((t) => (isObj(t) && isObj(t.constraint) ? String(t.constraint.value) : '')).find(Boolean);
-        const captures = pattern ? matchPattern(pattern, `${facts.host}${facts.path}${facts.query ? `?${facts.query}` : ''}`) : undefined;
-        const action = (Array.isArray(rule.actions) ? rule.actions : []).find((a) => isObj(a) && a.id === 'forwarding_url');
+        const pattern = targets
+          .map((t) => (isObj(t) && isObj(t.constraint) ? String(t.constraint.value) : ''))
+          .find(Boolean);
+        const captures = pattern
+          ? matchPattern(pattern, `${facts.host}${facts.path}${facts.query ? `?${facts.query}` : ''}`)
+          : undefined;
+        const action = (Array.isArray(rule.actions) ? rule.actions : []).find(
+          (a) => isObj(a) && a.id === 'forwarding_url',
+        );
         if (captures && isObj(action) && isObj(action.value)) {
           const to = String(action.value.url).replace(/\$(\d)/g, (_, n: string) => captures[Number(n) - 1] ?? '');
           return { redirect: to, status: Number(action.value.status_code ?? 302) };
@@ -152,10 +165,14 @@ export class Edge {
       for (const rule of rules) {
         if (rule.enabled === false || rule.action !== 'redirect' || typeof rule.expression !== 'string') continue;
         if (!evaluateExpression(rule.expression, facts)) continue;
-        const params = isObj(rule.action_parameters) && isObj(rule.action_parameters.from_value) ? rule.action_parameters.from_value : undefined;
+        const params =
+          isObj(rule.action_parameters) && isObj(rule.action_parameters.from_value)
+            ? rule.action_parameters.from_value
+            : undefined;
         const target = params && isObj(params.target_url) ? params.target_url : undefined;
         if (!params || !target) continue;
-        let to = typeof target.value === 'string' ? target.value : evaluateTarget(String(target.expression ?? '""'), facts);
+        let to =
+          typeof target.value === 'string' ? target.value : evaluateTarget(String(target.expression ?? '""'), facts);
         if (params.preserve_query_string && facts.query) to += `${to.includes('?') ? '&' : '?'}${facts.query}`;
         return { redirect: to, status: Number(params.status_code ?? 301) };
       }
@@ -174,7 +191,11 @@ export class Edge {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://edge');
-    const facts: RequestFacts = { host: (req.headers.host ?? '').replace(/:\d+$/, ''), path: url.pathname, query: url.search.slice(1) };
+    const facts: RequestFacts = {
+      host: (req.headers.host ?? '').replace(/:\d+$/, ''),
+      path: url.pathname,
+      query: url.search.slice(1),
+    };
     const decision = this.decide(facts);
     if ('error' in decision) {
       res.writeHead(530, { 'content-type': 'text/html', 'cf-ray': 'sandbox' });
@@ -189,7 +210,11 @@ export class Edge {
     }
     const target = new URL(url.pathname + url.search, decision.origin).toString();
     try {
-      const upstream = await fetch(target, { redirect: 'manual', signal: AbortSignal.timeout(5_000), headers: { 'x-forwarded-host': req.headers.host ?? '' } });
+      const upstream = await fetch(target, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(5_000),
+        headers: { 'x-forwarded-host': req.headers.host ?? '' },
+      });
       const body = Buffer.from(await upstream.arrayBuffer());
       this.note({ at: Date.now(), to: 'proxy', target, status: upstream.status });
       const headers: Record<string, string> = { 'cf-ray': 'sandbox', 'content-length': String(body.length) };

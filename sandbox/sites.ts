@@ -104,12 +104,17 @@ export class SiteServer {
       return;
     }
     if (status !== undefined && status !== 200) {
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(status === 503 && { 'retry-after': '5' }) });
+      res.writeHead(status, {
+        'content-type': 'text/plain; charset=utf-8',
+        ...(status === 503 && { 'retry-after': '5' }),
+      });
       res.end(`${status} from the ${this.role} of ${this.site}\n`);
       return;
     }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(`<html><body><h1>${this.site}</h1><p>${MARKER[this.role]}</p><p>path: ${path.replace(/[<>&"]/g, '')}</p></body></html>\n`);
+    res.end(
+      `<html><body><h1>${this.site}</h1><p>${MARKER[this.role]}</p><p>path: ${path.replace(/[<>&"]/g, '')}</p></body></html>\n`,
+    );
   }
 
   /** "refuse": the port closes (connection refused); "503": it answers 503 Service Unavailable. */

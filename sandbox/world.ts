@@ -135,7 +135,12 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
     for (const s of specs) {
       const spec = { traffic: 'redirect-rule' as const, monitor: true, access: 'cloud-run' as const, ...s };
       const serviceName = `projects/${project}/locations/${region}/services/${spec.name}-standby`;
-      const primary = new SiteServer({ site: spec.name, role: 'primary', host, ...(spec.ports?.primary && { port: spec.ports.primary }) });
+      const primary = new SiteServer({
+        site: spec.name,
+        role: 'primary',
+        host,
+        ...(spec.ports?.primary && { port: spec.ports.primary }),
+      });
       const standby = new SiteServer({
         site: spec.name,
         role: 'standby',
@@ -162,7 +167,15 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
       });
 
       const zone = state.addZone(`${spec.name}.example.test`);
-      const site: SandboxSite = { name: spec.name, spec, primary, standby, edge: undefined as unknown as Edge, serviceName, zoneId: zone.id };
+      const site: SandboxSite = {
+        name: spec.name,
+        spec,
+        primary,
+        standby,
+        edge: undefined as unknown as Edge,
+        serviceName,
+        zoneId: zone.id,
+      };
       let routing: EdgeRouting;
       let traffic: Record<string, unknown>;
       if (spec.traffic === 'page-rule') {
@@ -184,7 +197,13 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
       } else if (spec.traffic === 'redirect-rule') {
         state.addRulesetRule(zone, REDIRECT_PHASE, {
           action: 'redirect',
-          action_parameters: { from_value: { target_url: { value: `http://${host}/blog` }, status_code: 301, preserve_query_string: false } },
+          action_parameters: {
+            from_value: {
+              target_url: { value: `http://${host}/blog` },
+              status_code: 301,
+              preserve_query_string: false,
+            },
+          },
           expression: '(http.request.uri.path eq "/old-blog")',
           description: 'old blog address',
           enabled: true,
@@ -205,7 +224,9 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         });
         state.addRulesetRule(zone, REDIRECT_PHASE, {
           action: 'redirect',
-          action_parameters: { from_value: { target_url: { value: 'https://status.example.test/' }, status_code: 307 } },
+          action_parameters: {
+            from_value: { target_url: { value: 'https://status.example.test/' }, status_code: 307 },
+          },
           expression: 'starts_with(http.request.uri.path, "/status")',
           description: 'status page (kept off)',
           enabled: false,
@@ -218,13 +239,46 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         site.primaryContent = `home.${zone.name}`;
         site.standbyContent = runHost;
         // Kept at the short TTL the config writes: a long TTL before the incident is what slows a DNS failover.
-        const record = state.addDnsRecord(zone, { name: `www.${zone.name}`, type: 'CNAME', content: site.primaryContent, ttl: 60, proxied: false, comment: 'public site' });
-        state.addDnsRecord(zone, { name: zone.name, type: 'MX', content: `mail.${zone.name}`, priority: 10, ttl: 3600, proxied: false, proxiable: false });
+        const record = state.addDnsRecord(zone, {
+          name: `www.${zone.name}`,
+          type: 'CNAME',
+          content: site.primaryContent,
+          ttl: 60,
+          proxied: false,
+          comment: 'public site',
+        });
+        state.addDnsRecord(zone, {
+          name: zone.name,
+          type: 'MX',
+          content: `mail.${zone.name}`,
+          priority: 10,
+          ttl: 3600,
+          proxied: false,
+          proxiable: false,
+        });
         site.recordId = String(record.id);
-        routing = { mode: 'dns', zoneId: zone.id, recordId: site.recordId, hosts: { [site.primaryContent]: primary.url, [site.standbyContent]: standby.url } };
-        traffic = { type: 'cloudflare-dns', zoneId: zone.id, recordId: site.recordId, primaryContent: site.primaryContent, standbyContent: site.standbyContent, ttl: 60 };
+        routing = {
+          mode: 'dns',
+          zoneId: zone.id,
+          recordId: site.recordId,
+          hosts: { [site.primaryContent]: primary.url, [site.standbyContent]: standby.url },
+        };
+        traffic = {
+          type: 'cloudflare-dns',
+          zoneId: zone.id,
+          recordId: site.recordId,
+          primaryContent: site.primaryContent,
+          standbyContent: site.standbyContent,
+          ttl: 60,
+        };
       }
-      const edge = new Edge({ site: spec.name, state, routing, host, ...(spec.ports?.edge && { port: spec.ports.edge }) });
+      const edge = new Edge({
+        site: spec.name,
+        state,
+        routing,
+        host,
+        ...(spec.ports?.edge && { port: spec.ports.edge }),
+      });
       await edge.start();
       started.push(edge);
       site.edge = edge;
@@ -240,12 +294,20 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
             {
               displayName: 'Uptime check failed',
               conditionThreshold: {
-                filter: 'metric.type="monitoring.googleapis.com/uptime_check/check_passed" AND resource.type="uptime_url"',
+                filter:
+                  'metric.type="monitoring.googleapis.com/uptime_check/check_passed" AND resource.type="uptime_url"',
                 comparison: 'COMPARISON_GT',
                 thresholdValue: 1,
                 duration: '60s',
                 trigger: { count: 1 },
-                aggregations: [{ alignmentPeriod: '1200s', perSeriesAligner: 'ALIGN_NEXT_OLDER', crossSeriesReducer: 'REDUCE_COUNT_FALSE', groupByFields: ['resource.label.*'] }],
+                aggregations: [
+                  {
+                    alignmentPeriod: '1200s',
+                    perSeriesAligner: 'ALIGN_NEXT_OLDER',
+                    crossSeriesReducer: 'REDUCE_COUNT_FALSE',
+                    groupByFields: ['resource.label.*'],
+                  },
+                ],
               },
             },
           ],
@@ -263,7 +325,10 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         standby: {
           url: standby.url,
           marker: MARKER.standby,
-          access: spec.access === 'always-open' ? { type: 'always-open' } : { type: 'cloud-run', project, region, service: `${spec.name}-standby` },
+          access:
+            spec.access === 'always-open'
+              ? { type: 'always-open' }
+              : { type: 'cloud-run', project, region, service: `${spec.name}-standby` },
         },
         traffic,
         monitor,
@@ -346,13 +411,19 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
   api.controlHook = async (method, parts, body): Promise<ApiResponse | undefined> => {
     const ok = (b: unknown = {}): ApiResponse => ({ status: 200, body: b });
     if (method === 'GET' && parts.join('/') === 'world') return ok(info());
-    if (method === 'GET' && parts.join('/') === 'config') return ok({ yaml: configYaml(), env: ['CLOUDFLARE_API_TOKEN'] });
+    if (method === 'GET' && parts.join('/') === 'config')
+      return ok({ yaml: configYaml(), env: ['CLOUDFLARE_API_TOKEN'] });
     if (parts[0] !== 'sites' || !parts[1] || !sites[parts[1]]) return undefined;
     const [, name, which, action] = parts as [string, string, string, string | undefined];
     const b = (body ?? {}) as { mode?: KillMode; status?: number | null };
-    if (method === 'POST' && which === 'primary' && action === 'kill') return ok(await control.killPrimary(name, b.mode ?? 'refuse'));
+    if (method === 'POST' && which === 'primary' && action === 'kill')
+      return ok(await control.killPrimary(name, b.mode ?? 'refuse'));
     if (method === 'POST' && which === 'primary' && action === 'revive') return ok(await control.revivePrimary(name));
-    if (method === 'POST' && (which === 'primary' || which === 'standby' || which === 'edge') && action === 'override') {
+    if (
+      method === 'POST' &&
+      (which === 'primary' || which === 'standby' || which === 'edge') &&
+      action === 'override'
+    ) {
       return ok(await control.setOverride(name, which, b.status ?? null));
     }
     return undefined;
@@ -365,7 +436,12 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
       api: api.url,
       google: { apiEndpoint: host, port, protocol: 'http' },
       cloudflare: `${api.url}/client/v4`,
-      sites: Object.fromEntries(Object.values(sites).map((s) => [s.name, { public: s.edge.url, primary: s.primary.url, standby: s.standby.url }])),
+      sites: Object.fromEntries(
+        Object.values(sites).map((s) => [
+          s.name,
+          { public: s.edge.url, primary: s.primary.url, standby: s.standby.url },
+        ]),
+      ),
     },
     config,
     rawConfig,

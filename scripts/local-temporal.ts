@@ -9,9 +9,12 @@ import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts
  * One task-queue partition avoids forwarding delays on a single-node dev server.
  */
 export const DEV_SERVER_TUNING = [
-  '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-  '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-  '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
+  '--dynamic-config-value',
+  'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value',
+  'matching.numTaskqueueWritePartitions=1',
 ];
 
 export async function startLocalTemporal(extraArgs: string[] = []): Promise<TestWorkflowEnvironment> {

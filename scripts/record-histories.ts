@@ -46,7 +46,10 @@ const scenarios: Record<string, Scenario> = {
   },
   rollback: async ({ client, world, site }) => {
     world.addSite(site, { primaryUp: false });
-    world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'zone z: missing Zone.Page Rules:Edit') });
+    world.inject(site, 'traffic', {
+      times: Infinity,
+      error: new ProviderError('permission', 'zone z: missing Zone.Page Rules:Edit'),
+    });
     const h = await trigger(client, config, TASK_QUEUE, site);
     await h.result();
     return h;
@@ -90,14 +93,31 @@ const scenarios: Record<string, Scenario> = {
 const names = Object.keys(scenarios);
 const config = inMemoryConfig(
   names.filter((n) => !autoSites.has(n)),
-  { probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '1m', verifyTimeout: '1s', primaryCheckTimeout: '1s' } },
+  {
+    probe: {
+      interval: '20ms',
+      successesNeeded: 1,
+      standbyReadyTimeout: '1m',
+      verifyTimeout: '1s',
+      primaryCheckTimeout: '1s',
+    },
+  },
 );
-Object.assign(config.sites, inMemoryConfig([...autoSites], { failback: { mode: 'auto', holdDown: '500ms' }, probe: { interval: '20ms', successesNeeded: 1 } }).sites);
+Object.assign(
+  config.sites,
+  inMemoryConfig([...autoSites], {
+    failback: { mode: 'auto', holdDown: '500ms' },
+    probe: { interval: '20ms', successesNeeded: 1 },
+  }).sites,
+);
 
 async function main(): Promise<void> {
   const cli = process.env.TEMPORAL_CLI;
   if (!cli) throw new Error('TEMPORAL_CLI is not set: run through `npm run record-histories`');
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
+  Runtime.install({
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+    shutdownSignals: [],
+  });
   const env = await startLocalTemporal();
   const world = new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
   const worker = await createMainWorker({
@@ -110,9 +130,13 @@ async function main(): Promise<void> {
     for (const name of names) {
       const handle = await scenarios[name]!({ client: env.client, world, site: name });
       // The CLI's JSON is the format the Temporal UI downloads and the replayer reads.
-      const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', env.address, '--output', 'json'], {
-        encoding: 'utf8',
-      });
+      const json = execFileSync(
+        cli,
+        ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', env.address, '--output', 'json'],
+        {
+          encoding: 'utf8',
+        },
+      );
       writeFileSync(new URL(`${name}.json`, OUT), json);
       console.log(`recorded ${name} (${JSON.parse(json).events.length} events)`);
     }

@@ -20,10 +20,14 @@ import { startLocalTemporal } from './local-temporal.ts';
 const OUT = new URL('../test/histories/', import.meta.url);
 const TASK_QUEUE = 'record-watch';
 const SITES = ['watch-detect-recover', 'watch-continue-as-new'];
-const config = inMemoryConfig(SITES, { probe: { interval: '20ms', successesNeeded: 1 } }, {
-  temporal: { taskQueue: TASK_QUEUE },
-  watcher: { interval: '100ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2 },
-});
+const config = inMemoryConfig(
+  SITES,
+  { probe: { interval: '20ms', successesNeeded: 1 } },
+  {
+    temporal: { taskQueue: TASK_QUEUE },
+    watcher: { interval: '100ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2 },
+  },
+);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(client: Client, site: string, ok: (s: WatchStatus) => boolean): Promise<WatchStatus> {
@@ -42,15 +46,29 @@ async function start(client: Client, site: string, tuning: WatchTuning = {}): Pr
 async function main(): Promise<void> {
   const cli = process.env.TEMPORAL_CLI;
   if (!cli) throw new Error('TEMPORAL_CLI is not set: run through scripts/run.sh');
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error }, shutdownSignals: [] });
+  Runtime.install({
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+    shutdownSignals: [],
+  });
   const env = await startLocalTemporal();
   const client = env.client;
   const world = new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
   for (const s of SITES) world.addSite(s);
   const registry = buildRegistry(config, { world });
   const incidents = Incidents.of(client, config, TASK_QUEUE);
-  const worker = await createMainWorker({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, registry, incidents });
-  const probes = await createLocationWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE, location: 'local', registry });
+  const worker = await createMainWorker({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    registry,
+    incidents,
+  });
+  const probes = await createLocationWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    location: 'local',
+    registry,
+  });
   const recorded: Array<{ name: string; runId: string }> = [];
   await Promise.all([
     probes.run(),
@@ -83,7 +101,22 @@ async function main(): Promise<void> {
   ]);
   mkdirSync(OUT, { recursive: true });
   for (const { name, runId } of recorded) {
-    const json = execFileSync(cli, ['workflow', 'show', '--workflow-id', watchWorkflowId(name), '--run-id', runId, '--address', env.address, '--output', 'json'], { encoding: 'utf8' });
+    const json = execFileSync(
+      cli,
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        watchWorkflowId(name),
+        '--run-id',
+        runId,
+        '--address',
+        env.address,
+        '--output',
+        'json',
+      ],
+      { encoding: 'utf8' },
+    );
     writeFileSync(new URL(`${name}.json`, OUT), json);
     console.log(`recorded ${name} (${JSON.parse(json).events.length} events)`);
   }

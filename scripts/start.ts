@@ -26,7 +26,11 @@ const SITES = [
 
 const children: ChildProcess[] = [];
 function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[start] ${name} exited (${signal ?? code}); stopping`);
@@ -70,11 +74,16 @@ if (!cli) throw new Error('TEMPORAL_CLI is not set: run `npm start`, which sets 
 mkdirSync(`${ROOT}/.data`, { recursive: true });
 console.log(`[start] Temporal dev server on 127.0.0.1:${TEMPORAL_PORT}, state in .data/temporal.db`);
 run('temporal', cli, [
-  'server', 'start-dev',
-  '--db-filename', `${ROOT}/.data/temporal.db`,
-  '--port', String(TEMPORAL_PORT),
-  '--ui-port', String(UI_PORT),
-  '--log-level', 'error',
+  'server',
+  'start-dev',
+  '--db-filename',
+  `${ROOT}/.data/temporal.db`,
+  '--port',
+  String(TEMPORAL_PORT),
+  '--ui-port',
+  String(UI_PORT),
+  '--log-level',
+  'error',
   ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ...DEV_SERVER_TUNING,
 ]);

@@ -20,7 +20,13 @@ const world = testWorld();
 // A standby that never serves holds the failover for a minute: room for a CLI process to start
 // and abort it even on a loaded machine.
 const config = inMemoryConfig(Object.values(S), {
-  probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '1m', verifyTimeout: '2s', primaryCheckTimeout: '1s' },
+  probe: {
+    interval: '20ms',
+    successesNeeded: 1,
+    standbyReadyTimeout: '1m',
+    verifyTimeout: '2s',
+    primaryCheckTimeout: '1s',
+  },
 });
 let worker: RunningWorker;
 let client: Client;
@@ -32,11 +38,22 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = {}, command: string[] = [process.execPath, join(ROOT, 'starters/cli/main.ts')]): Promise<Run> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  command: string[] = [process.execPath, join(ROOT, 'starters/cli/main.ts')],
+): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(command[0]!, [...command.slice(1), ...args], {
       cwd: dir,
-      env: { ...process.env, FAILOVER_USER: 'tester', FAILOVER_CONFIG: '', TEMPORAL_ADDRESS: '', TEMPORAL_NAMESPACE: '', ...env },
+      env: {
+        ...process.env,
+        FAILOVER_USER: 'tester',
+        FAILOVER_CONFIG: '',
+        TEMPORAL_ADDRESS: '',
+        TEMPORAL_NAMESPACE: '',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -55,7 +72,10 @@ beforeAll(async () => {
   worker = await startWorker(buildRegistry(config, { world }));
   client = await testClient();
   configPath = join(dir, 'failover.yaml');
-  writeFileSync(configPath, stringify({ temporal: { address: inject('temporalAddress'), taskQueue: worker.taskQueue }, sites: config.sites }));
+  writeFileSync(
+    configPath,
+    stringify({ temporal: { address: inject('temporalAddress'), taskQueue: worker.taskQueue }, sites: config.sites }),
+  );
 });
 
 afterAll(async () => {
@@ -87,7 +107,7 @@ describe('help and usage', () => {
 });
 
 describe('validate', () => {
-  test('a valid config is summarised (relative path from the caller\'s directory)', async () => {
+  test("a valid config is summarised (relative path from the caller's directory)", async () => {
     const r = await cli(['validate', 'failover.yaml']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('failover.yaml: valid');
@@ -124,7 +144,9 @@ test('start, status, history, failback: the whole incident from the CLI', async 
   const site = S.main;
   let r = await run('status', '--json');
   expect(r.code, r.stderr).toBe(0);
-  expect((JSON.parse(r.stdout) as { site: string; incident: string }[]).find((x) => x.site === site)?.incident).toBe('none');
+  expect((JSON.parse(r.stdout) as { site: string; incident: string }[]).find((x) => x.site === site)?.incident).toBe(
+    'none',
+  );
 
   r = await run('start', site, '--reason', 'drill');
   expect(r.code, r.stderr).toBe(0);
@@ -134,7 +156,11 @@ test('start, status, history, failback: the whole incident from the CLI', async 
   expect(r.stderr).toMatch(/✓ verify_public_url_on_standby/);
   expect(world.snapshot(site)).toEqual({ standbyAccess: 'open', traffic: 'standby', monitor: 'paused' });
   const s = await client.workflow.getHandle(incidentWorkflowId(site)).query(statusQuery);
-  expect(s.triggers[0]).toMatchObject({ kind: 'alert_opened', source: 'cli', id: expect.stringMatching(/^cli:tester:/) as string });
+  expect(s.triggers[0]).toMatchObject({
+    kind: 'alert_opened',
+    source: 'cli',
+    id: expect.stringMatching(/^cli:tester:/) as string,
+  });
 
   r = await run('start', site);
   expect(r.code).toBe(0);
@@ -147,7 +173,13 @@ test('start, status, history, failback: the whole incident from the CLI', async 
 
   r = await run('history', site);
   expect(r.code, r.stderr).toBe(0);
-  for (const step of ['pause_monitor', 'enable_standby_access', 'await_standby_ready', 'route_traffic_to_standby', 'verify_public_url_on_standby']) {
+  for (const step of [
+    'pause_monitor',
+    'enable_standby_access',
+    'await_standby_ready',
+    'route_traffic_to_standby',
+    'verify_public_url_on_standby',
+  ]) {
     expect(r.stdout).toMatch(new RegExp(`✓ ${step}\\s+\\+\\s*\\d+\\.\\d s`));
   }
   expect(r.stdout).toMatch(/alert_opened\s+cli:tester:\S+\s+from cli/);
@@ -209,15 +241,28 @@ describe('dry run', () => {
     const before = sandbox.snapshot();
     const r = await cli(['-c', path, 'start', 'www', '--dry-run'], sandbox.env);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/enable_standby_access\s+projects\/\S+\/services\/www-standby\s+\{"allUsersInvoker":false,"invokerIamDisabled":false\}\s+open\s+would change/);
-    expect(r.stdout).toMatch(/route_traffic_to_standby\s+\S+\s+\{"redirectRuleEnabled":false\}\s+standby\s+would change/);
-    expect(r.stdout).toMatch(/pause_monitor\s+projects\/\S+\/alertPolicies\/\S+\s+\{"enabled":true\}\s+paused\s+would change/);
+    expect(r.stdout).toMatch(
+      /enable_standby_access\s+projects\/\S+\/services\/www-standby\s+\{"allUsersInvoker":false,"invokerIamDisabled":false\}\s+open\s+would change/,
+    );
+    expect(r.stdout).toMatch(
+      /route_traffic_to_standby\s+\S+\s+\{"redirectRuleEnabled":false\}\s+standby\s+would change/,
+    );
+    expect(r.stdout).toMatch(
+      /pause_monitor\s+projects\/\S+\/alertPolicies\/\S+\s+\{"enabled":true\}\s+paused\s+would change/,
+    );
     expect(r.stdout).toMatch(/probe standby .*does not serve: .*403/);
     expect(r.stdout).toMatch(/a new incident would start/);
     expect(sandbox.api.log.audit()).toEqual([]);
     expect(sandbox.api.log.calls().length).toBeGreaterThanOrEqual(3);
     expect(sandbox.snapshot()).toEqual(before);
-    expect((await client.workflow.getHandle(incidentWorkflowId('www')).describe().catch(() => undefined))?.status.name).not.toBe('RUNNING');
+    expect(
+      (
+        await client.workflow
+          .getHandle(incidentWorkflowId('www'))
+          .describe()
+          .catch(() => undefined)
+      )?.status.name,
+    ).not.toBe('RUNNING');
   });
 
   test('a provider it cannot read is reported (exit 5), with the reason', async () => {

@@ -34,8 +34,18 @@ describe('config', () => {
   test('a valid file parses, with defaults and durations in ms', () => {
     const config = parseConfig(VALID);
     const blog = config.sites.blog!;
-    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'failover', tls: false });
-    expect(blog.probe).toMatchObject({ interval: 500, timeout: 3000, successesNeeded: 2, standbyReadyTimeout: 600_000 });
+    expect(config.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'failover',
+      tls: false,
+    });
+    expect(blog.probe).toMatchObject({
+      interval: 500,
+      timeout: 3000,
+      successesNeeded: 2,
+      standbyReadyTimeout: 600_000,
+    });
     expect(incidentPolicy(blog)).toEqual({
       failback: { mode: 'auto', holdDownMs: 120_000 },
       standbyReadyTimeoutMs: 600_000,

@@ -7,14 +7,26 @@ import { NON_RETRYABLE } from '../workflows/failure-types.ts';
 describe('error mapping', () => {
   test('HTTP statuses map to retryable or not', () => {
     expect([401, 403, 404, 400, 409, 429, 500, 503].map(kindOfHttpStatus)).toEqual([
-      'permission', 'permission', 'not_found', 'invalid_config', 'conflict', 'rate_limited', 'unavailable', 'unavailable',
+      'permission',
+      'permission',
+      'not_found',
+      'invalid_config',
+      'conflict',
+      'rate_limited',
+      'unavailable',
+      'unavailable',
     ]);
   });
 
   test('permission errors are non-retryable failures that keep the message and the attempt', () => {
     const f = toFailure(new ProviderError('permission', 'services/blog: missing run.services.setIamPolicy'), 2);
     expect(f).toBeInstanceOf(ApplicationFailure);
-    expect(f).toMatchObject({ type: 'PermissionDenied', nonRetryable: true, message: 'services/blog: missing run.services.setIamPolicy', details: [{ attempt: 2 }] });
+    expect(f).toMatchObject({
+      type: 'PermissionDenied',
+      nonRetryable: true,
+      message: 'services/blog: missing run.services.setIamPolicy',
+      details: [{ attempt: 2 }],
+    });
     expect(NON_RETRYABLE).toContain(f.type);
   });
 
@@ -27,7 +39,10 @@ describe('error mapping', () => {
 
   test('secrets never leave in a message', () => {
     registerSecret('cf-token-0123456789');
-    const f = toFailure(new Error('request with cf-token-0123456789 failed; Authorization: Bearer abc.def.ghi; ?api_key=xyz'), 1);
+    const f = toFailure(
+      new Error('request with cf-token-0123456789 failed; Authorization: Bearer abc.def.ghi; ?api_key=xyz'),
+      1,
+    );
     expect(f.message).not.toMatch(/0123456789|abc\.def|xyz/);
     expect(redact('token=hunter2&x=1')).toBe('token=[redacted]&x=1');
   });

@@ -5,7 +5,15 @@ import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld, Operation } from '../activities/providers/in-memory/world.ts';
 import type { Config } from '../config/schema.ts';
 import { buildRegistry } from '../clients/providers.ts';
-import { abort, alertClosed, alertOpened, approveFailback, primaryRecovered, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
+import {
+  abort,
+  alertClosed,
+  alertOpened,
+  approveFailback,
+  primaryRecovered,
+  requestFailback,
+  statusQuery,
+} from '../workflows/incident-messages.ts';
 import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
 import { phaseAttribute } from '../workflows/search-attributes.ts';
 import type { StepName } from '../workflows/incident-types.ts';
@@ -23,7 +31,12 @@ beforeAll(async () => {
 /** A worker of its own per describe block, on the config's sites. */
 function harness(config: (sites: string[]) => Config, siteCount: number) {
   const sites = Array.from({ length: siteCount }, () => uniqueSite());
-  const ctx = { sites, world: testWorld() as InMemoryWorld, config: config(sites), worker: undefined as unknown as RunningWorker };
+  const ctx = {
+    sites,
+    world: testWorld() as InMemoryWorld,
+    config: config(sites),
+    worker: undefined as unknown as RunningWorker,
+  };
   beforeAll(async () => {
     ctx.worker = await startWorker(buildRegistry(ctx.config, { world: ctx.world }));
   });
@@ -71,12 +84,16 @@ describe('failback', () => {
     await waitForPhase(handle, 'failing_over');
     const refused = handle.executeUpdate(requestFailback, { args: [{ by: 'alice' }] });
     await expect(refused).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    await expect(refused).rejects.toMatchObject({ cause: { message: expect.stringMatching(/failing_over, not on_standby/) } });
+    await expect(refused).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/failing_over, not on_standby/) },
+    });
 
     h.world.state(site).standbyUp = true;
     await waitForPhase(handle, 'on_standby');
     h.world.state(site).primaryUp = true;
-    await expect(handle.executeUpdate(requestFailback, { args: [{ by: 'alice' }] })).resolves.toMatchObject({ accepted: true });
+    await expect(handle.executeUpdate(requestFailback, { args: [{ by: 'alice' }] })).resolves.toMatchObject({
+      accepted: true,
+    });
     const status = await handle.result();
 
     expect(status.phase).toBe('resolved');
@@ -110,7 +127,10 @@ describe('failback', () => {
     const handle = await trigger(client, h.config, h.worker.taskQueue, site);
     await waitForPhase(handle, 'on_standby');
     h.world.state(site).primaryUp = true;
-    h.world.inject(site, 'probe:public', { times: Infinity, error: new ProviderError('unavailable', 'edge returns 502') });
+    h.world.inject(site, 'probe:public', {
+      times: Infinity,
+      error: new ProviderError('unavailable', 'edge returns 502'),
+    });
     await handle.executeUpdate(requestFailback, { args: [{ by: 'carol' }] });
     await waitForPhase(handle, 'failing_back');
     const status = await waitForPhase(handle, 'on_standby');
@@ -175,30 +195,34 @@ describe('rollback on a permanent failure', () => {
   ];
   const h = harness((s) => inMemoryConfig(s), cases.length);
 
-  test.each(cases.map((c, i) => ({ ...c, i })))('at $step: compensated in reverse, world as before', async ({ step, op, error, undo, i }) => {
-    const site = h.sites[i]!;
-    h.world.addSite(site, { primaryUp: false });
-    h.world.inject(site, op, { times: Infinity, error });
-    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
-    const status = await handle.result();
+  test.each(cases.map((c, i) => ({ ...c, i })))(
+    'at $step: compensated in reverse, world as before',
+    async ({ step, op, error, undo, i }) => {
+      const site = h.sites[i]!;
+      h.world.addSite(site, { primaryUp: false });
+      h.world.inject(site, op, { times: Infinity, error });
+      const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+      const status = await handle.result();
 
-    expect(status.phase).toBe('rolled_back');
-    expect(status.cause).toContain(step);
-    expect(h.world.snapshot(site)).toEqual(AT_START);
-    const failed = status.steps.find((s) => s.name === step)!;
-    expect(failed.outcome).toBe('failed');
-    const undone = stepNames(status.steps).filter((n) => n.startsWith('undo_'));
-    expect(undone.filter((n) => n !== 'undo_pause_monitor')).toEqual(undo);
-    expect(undone).toContain('undo_pause_monitor');
-    const undoneSteps = status.steps.filter((s) => s.name.startsWith('undo_'));
-    expect(undoneSteps.every((s) => s.outcome === 'ok')).toBe(true);
-    // An undo changes the world exactly when the step it undoes did.
-    for (const u of undoneSteps) expect(u.changed, u.name).toBe(status.steps.find((s) => `undo_${s.name}` === u.name)!.changed ?? false);
-    if (error.kind === 'permission' || error.kind === 'not_found') {
-      expect(failed.attempts).toBe(1); // not retried
-      expect(failed.error).toContain(error.message);
-    }
-  });
+      expect(status.phase).toBe('rolled_back');
+      expect(status.cause).toContain(step);
+      expect(h.world.snapshot(site)).toEqual(AT_START);
+      const failed = status.steps.find((s) => s.name === step)!;
+      expect(failed.outcome).toBe('failed');
+      const undone = stepNames(status.steps).filter((n) => n.startsWith('undo_'));
+      expect(undone.filter((n) => n !== 'undo_pause_monitor')).toEqual(undo);
+      expect(undone).toContain('undo_pause_monitor');
+      const undoneSteps = status.steps.filter((s) => s.name.startsWith('undo_'));
+      expect(undoneSteps.every((s) => s.outcome === 'ok')).toBe(true);
+      // An undo changes the world exactly when the step it undoes did.
+      for (const u of undoneSteps)
+        expect(u.changed, u.name).toBe(status.steps.find((s) => `undo_${s.name}` === u.name)!.changed ?? false);
+      if (error.kind === 'permission' || error.kind === 'not_found') {
+        expect(failed.attempts).toBe(1); // not retried
+        expect(failed.error).toContain(error.message);
+      }
+    },
+  );
 });
 
 describe('the monitor', () => {
@@ -207,9 +231,14 @@ describe('the monitor', () => {
   test('a monitor that cannot be paused does not keep users on a dead primary', async () => {
     const [site] = h.sites as [string];
     h.world.addSite(site, { primaryUp: false });
-    h.world.inject(site, 'monitor', { times: Infinity, error: new ProviderError('permission', 'missing monitoring.alertPolicies.update') });
+    h.world.inject(site, 'monitor', {
+      times: Infinity,
+      error: new ProviderError('permission', 'missing monitoring.alertPolicies.update'),
+    });
     const status = await waitForPhase(await trigger(client, h.config, h.worker.taskQueue, site), 'on_standby');
-    expect(status.warnings.join()).toMatch(/monitor not paused: PermissionDenied: missing monitoring.alertPolicies.update/);
+    expect(status.warnings.join()).toMatch(
+      /monitor not paused: PermissionDenied: missing monitoring.alertPolicies.update/,
+    );
     expect(h.world.snapshot(site)).toEqual({ ...ON_STANDBY, monitor: 'enabled' });
   });
 });
@@ -221,7 +250,10 @@ describe('transient failures', () => {
     const [site] = h.sites as [string];
     h.world.addSite(site, { primaryUp: false });
     for (const op of ['standbyAccess', 'traffic', 'monitor', 'probe:standby', 'probe:public'] as const) {
-      h.world.inject(site, op, { times: 2, error: new ProviderError(op === 'traffic' ? 'rate_limited' : 'unavailable', 'injected', 100) });
+      h.world.inject(site, op, {
+        times: 2,
+        error: new ProviderError(op === 'traffic' ? 'rate_limited' : 'unavailable', 'injected', 100),
+      });
     }
     const status = await waitForPhase(await trigger(client, h.config, h.worker.taskQueue, site), 'on_standby');
 
@@ -251,22 +283,32 @@ describe('duplicate, late and out-of-order alerts', () => {
     const status = await handle.query(statusQuery);
 
     expect(again.signaledRunId).toBe(handle.signaledRunId);
-    const ignored = Object.fromEntries(status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => [`${t.id}`, t.ignored ?? null]));
+    const ignored = Object.fromEntries(
+      status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => [`${t.id}`, t.ignored ?? null]),
+    );
     expect(ignored['a-1']).toBe('duplicate'); // the second a-1; the first one is overwritten in this map
     expect(status.triggers.filter((t) => t.id === 'a-1' && !t.ignored)).toHaveLength(1);
     expect(ignored['a-2']).toMatch(/already (triggered|failing_over|on_standby)/);
     expect(ignored['a-3']).toMatch(/out of order/);
     expect(ignored['a-4']).toBe('incident already on_standby');
-    expect(status.triggers.filter((t) => t.kind === 'primary_recovered')).toEqual([expect.objectContaining({ source: 'watcher', repeats: 2 })]);
+    expect(status.triggers.filter((t) => t.kind === 'primary_recovered')).toEqual([
+      expect.objectContaining({ source: 'watcher', repeats: 2 }),
+    ]);
     expect(status.steps.filter((s) => s.name === 'enable_standby_access')).toHaveLength(1);
     expect(h.world.mutations.filter((m) => m.site === site)).toHaveLength(3);
-    const { executions } = await client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `WorkflowId = '${handle.workflowId}'` });
+    const { executions } = await client.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowId = '${handle.workflowId}'`,
+    });
     expect(executions).toHaveLength(1);
   });
 });
 
 describe('abort and cancellation', () => {
-  const h = harness((s) => inMemoryConfig(s, { probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '1m' } }), 3);
+  const h = harness(
+    (s) => inMemoryConfig(s, { probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '1m' } }),
+    3,
+  );
 
   test('abort during failover compensates what was done', async () => {
     const [site] = h.sites as [string];
@@ -315,9 +357,15 @@ describe('a long stay on standby', () => {
     const handle = await trigger(client, h.config, h.worker.taskQueue, site);
     await waitForPhase(handle, 'on_standby');
     // Each signal is at least one event, however the server batches them into workflow tasks.
-    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) await handle.signal(primaryRecovered, { by: `watcher-${i}` });
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++)
+      await handle.signal(primaryRecovered, { by: `watcher-${i}` });
     const runs = async () =>
-      (await client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `WorkflowId = '${handle.workflowId}'` })).executions.length;
+      (
+        await client.workflowService.listWorkflowExecutions({
+          namespace: 'default',
+          query: `WorkflowId = '${handle.workflowId}'`,
+        })
+      ).executions.length;
     await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
 
     const latest = client.workflow.getHandle(handle.workflowId);
@@ -349,7 +397,12 @@ describe('worker shut down gracefully mid-failover', () => {
     try {
       const status = await waitForPhase(handle, 'on_standby');
       expect(world.snapshot(site)).toEqual(ON_STANDBY);
-      expect(world.mutations.filter((m) => m.site === site).map((m) => m.op).sort()).toEqual(['monitor', 'standbyAccess', 'traffic']);
+      expect(
+        world.mutations
+          .filter((m) => m.site === site)
+          .map((m) => m.op)
+          .sort(),
+      ).toEqual(['monitor', 'standbyAccess', 'traffic']);
       expect(status.steps.filter((s) => s.name === 'enable_standby_access')).toHaveLength(1);
     } finally {
       await second.shutdown();

@@ -8,7 +8,11 @@ function fakeClock() {
   const beats: ProbeProgress[] = [];
   return {
     beats,
-    deps: { now: () => now, sleep: async (ms: number) => void (now += ms), heartbeat: (p: ProbeProgress) => void beats.push({ ...p }) },
+    deps: {
+      now: () => now,
+      sleep: async (ms: number) => void (now += ms),
+      heartbeat: (p: ProbeProgress) => void beats.push({ ...p }),
+    },
   };
 }
 
@@ -20,7 +24,11 @@ const script = (results: boolean[]) => {
 describe('probeUntilServing', () => {
   test('needs the configured number of consecutive successes', async () => {
     const { deps, beats } = fakeClock();
-    const p = await probeUntilServing(script([true, false, true, true]), { what: 'x', intervalMs: 100, successesNeeded: 2 }, deps);
+    const p = await probeUntilServing(
+      script([true, false, true, true]),
+      { what: 'x', intervalMs: 100, successesNeeded: 2 },
+      deps,
+    );
     expect(p.checks).toBe(4);
     expect(beats).toHaveLength(4);
   });
@@ -38,9 +46,17 @@ describe('probeUntilServing', () => {
 
   test('gives up after the timeout with a non-retryable error naming the target and the last result', async () => {
     const { deps } = fakeClock();
-    const run = probeUntilServing(script([false]), { what: 'standby of blog', intervalMs: 1000, successesNeeded: 1, timeoutMs: 5000 }, deps);
+    const run = probeUntilServing(
+      script([false]),
+      { what: 'standby of blog', intervalMs: 1000, successesNeeded: 1, timeoutMs: 5000 },
+      deps,
+    );
     await expect(run).rejects.toBeInstanceOf(ProviderError);
-    await expect(run).rejects.toMatchObject({ kind: 'probe_failed', retryable: false, message: expect.stringMatching(/standby of blog did not serve within 5000 ms \(6 checks\); last: check 6/) });
+    await expect(run).rejects.toMatchObject({
+      kind: 'probe_failed',
+      retryable: false,
+      message: expect.stringMatching(/standby of blog did not serve within 5000 ms \(6 checks\); last: check 6/),
+    });
   });
 
   test('a check that throws counts as a failed check', async () => {
@@ -57,7 +73,11 @@ describe('probeUntilServing', () => {
   test('resumes from heartbeat details after a retry', async () => {
     const { deps } = fakeClock();
     const resume = { startedAt: -4000, checks: 40, consecutive: 0 };
-    const run = probeUntilServing(script([false]), { what: 'x', intervalMs: 1000, successesNeeded: 1, timeoutMs: 5000 }, { ...deps, resume });
+    const run = probeUntilServing(
+      script([false]),
+      { what: 'x', intervalMs: 1000, successesNeeded: 1, timeoutMs: 5000 },
+      { ...deps, resume },
+    );
     await expect(run).rejects.toThrow(/\(42 checks\)/);
   });
 });

@@ -4,7 +4,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { toFailure } from '../activities/errors.ts';
 import { CloudRunStandbyAccess } from '../activities/providers/google/cloud-run.ts';
 import { diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
-import { effectiveMutations, providerError, retryable, sandboxClients, type SandboxClients } from './support/sandbox.ts';
+import {
+  effectiveMutations,
+  providerError,
+  retryable,
+  sandboxClients,
+  type SandboxClients,
+} from './support/sandbox.ts';
 
 let world: SandboxWorld;
 let clients: SandboxClients;
@@ -39,7 +45,14 @@ afterEach(async () => {
 });
 
 const access = (site: string, opts: { timeoutMs?: number; conflictRetries?: number; service?: string } = {}) =>
-  new CloudRunStandbyAccess({ client: clients.run, project: 'sandbox-project', region: 'europe-west1', service: opts.service ?? `${site}-standby`, timeoutMs: 2_000, ...opts });
+  new CloudRunStandbyAccess({
+    client: clients.run,
+    project: 'sandbox-project',
+    region: 'europe-west1',
+    service: opts.service ?? `${site}-standby`,
+    timeoutMs: 2_000,
+    ...opts,
+  });
 const serviceName = (site: string) => world.sites[site]!.serviceName;
 const standbyStatus = async (site: string) => (await fetch(world.urls.sites[site]!.standby)).status;
 
@@ -89,7 +102,13 @@ describe('Cloud Run standby access', () => {
   test('an etag conflict (a concurrent writer) is read again and retried, and the other change survives', async () => {
     const a = access('run-b');
     const seq = await world.control.seq();
-    await world.control.addFault({ op: 'setIamPolicy', resource: 'run-b', etagConflict: true, concurrentBinding: { role: 'roles/run.developer', member: 'user:new-dev@example.test' }, times: 1 });
+    await world.control.addFault({
+      op: 'setIamPolicy',
+      resource: 'run-b',
+      etagConflict: true,
+      concurrentBinding: { role: 'roles/run.developer', member: 'user:new-dev@example.test' },
+      times: 1,
+    });
     const opened = await a.set('open');
     expect(opened.changed).toBe(true);
     expect(opened.summary).toMatch(/after 1 etag conflict/);
@@ -98,7 +117,8 @@ describe('Cloud Run standby access', () => {
       ['setIamPolicy', 409],
       ['setIamPolicy', 200],
     ]);
-    const developer = () => world.snapshot().run[serviceName('run-b')]!.bindings.find((b) => b.role === 'roles/run.developer');
+    const developer = () =>
+      world.snapshot().run[serviceName('run-b')]!.bindings.find((b) => b.role === 'roles/run.developer');
     expect(developer()!.members).toEqual(['user:new-dev@example.test', 'user:ops@example.test']);
 
     await a.restore(opened.before);
@@ -113,7 +133,9 @@ describe('Cloud Run standby access', () => {
     const err = await providerError(a.set('open'));
     expect(err.kind).toBe('conflict');
     expect(retryable(err)).toBe(true);
-    expect((await world.control.audit(seq)).filter((e) => e.op === 'setIamPolicy').map((e) => e.status)).toEqual([409, 409, 409]);
+    expect((await world.control.audit(seq)).filter((e) => e.op === 'setIamPolicy').map((e) => e.status)).toEqual([
+      409, 409, 409,
+    ]);
     expect(await a.read()).toMatchObject({ allUsersInvoker: false });
   });
 
@@ -135,15 +157,39 @@ describe('Cloud Run standby access', () => {
 
   describe('errors name the resource and the permission; only transient ones are retried', () => {
     const cases: Array<[string, Parameters<SandboxWorld['control']['addFault']>[0], string, boolean, RegExp]> = [
-      ['403 on setIamPolicy', { op: 'setIamPolicy', status: 403 }, 'permission', false, /run\.services\.setIamPolicy.*roles\/run\.admin/],
+      [
+        '403 on setIamPolicy',
+        { op: 'setIamPolicy', status: 403 },
+        'permission',
+        false,
+        /run\.services\.setIamPolicy.*roles\/run\.admin/,
+      ],
       ['403 on getIamPolicy', { op: 'getIamPolicy', status: 403 }, 'permission', false, /run\.services\.getIamPolicy/],
-      ['401 on getService', { op: 'getService', status: 401 }, 'permission', false, /not authenticated.*Application Default Credentials.*run\.services\.get/],
+      [
+        '401 on getService',
+        { op: 'getService', status: 401 },
+        'permission',
+        false,
+        /not authenticated.*Application Default Credentials.*run\.services\.get/,
+      ],
       ['400 on setIamPolicy', { op: 'setIamPolicy', status: 400 }, 'invalid_config', false, /refused as invalid/],
-      ['429 with RetryInfo', { op: 'getIamPolicy', status: 429, retryAfterSeconds: 7 }, 'rate_limited', true, /rate limited, retry after 7000 ms/],
+      [
+        '429 with RetryInfo',
+        { op: 'getIamPolicy', status: 429, retryAfterSeconds: 7 },
+        'rate_limited',
+        true,
+        /rate limited, retry after 7000 ms/,
+      ],
       ['500', { op: 'setIamPolicy', status: 500 }, 'unavailable', true, /unavailable/],
       ['503', { op: 'getService', status: 503 }, 'unavailable', true, /unavailable/],
       ['connection reset', { op: 'getIamPolicy', reset: true }, 'unavailable', true, /unavailable/],
-      ['no answer (timeout)', { op: 'setIamPolicy', timeout: true }, 'unavailable', true, /Deadline exceeded|did not respond/i],
+      [
+        'no answer (timeout)',
+        { op: 'setIamPolicy', timeout: true },
+        'unavailable',
+        true,
+        /Deadline exceeded|did not respond/i,
+      ],
     ];
     test.each(cases)('%s', async (_name, fault, kind, isRetryable, message) => {
       const a = access('run-a', { timeoutMs: 500 });

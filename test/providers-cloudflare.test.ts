@@ -32,12 +32,25 @@ afterEach(async () => {
 
 type Mode = 'page' | 'redirect' | 'dns';
 
-function router(mode: Mode, opts: { token?: string; timeoutMs?: number; rulesetId?: boolean; recordId?: string } = {}): TrafficRouter {
-  const client = cloudflareClient({ token: opts.token ?? world.env.CLOUDFLARE_API_TOKEN, baseURL: world.urls.cloudflare, timeoutMs: opts.timeoutMs ?? 2_000 });
+function router(
+  mode: Mode,
+  opts: { token?: string; timeoutMs?: number; rulesetId?: boolean; recordId?: string } = {},
+): TrafficRouter {
+  const client = cloudflareClient({
+    token: opts.token ?? world.env.CLOUDFLARE_API_TOKEN,
+    baseURL: world.urls.cloudflare,
+    timeoutMs: opts.timeoutMs ?? 2_000,
+  });
   const site = world.sites[`cf-${mode}`]!;
-  if (mode === 'page') return new CloudflarePageRuleTraffic({ client, zoneId: site.zoneId, pageRuleId: site.pageRuleId! });
+  if (mode === 'page')
+    return new CloudflarePageRuleTraffic({ client, zoneId: site.zoneId, pageRuleId: site.pageRuleId! });
   if (mode === 'redirect') {
-    return new CloudflareRedirectRuleTraffic({ client, zoneId: site.zoneId, ruleId: site.ruleId!, ...(opts.rulesetId && { rulesetId: site.rulesetId! }) });
+    return new CloudflareRedirectRuleTraffic({
+      client,
+      zoneId: site.zoneId,
+      ruleId: site.ruleId!,
+      ...(opts.rulesetId && { rulesetId: site.rulesetId! }),
+    });
   }
   return new CloudflareDnsTraffic({
     client,
@@ -65,7 +78,9 @@ const EXPECTED_BEFORE: Record<Mode, Record<string, unknown>> = {
 describe.each<Mode>(['page', 'redirect', 'dns'])('Cloudflare %s traffic', (mode) => {
   test('routes to the standby and back; a repeat sends no second write; the zone ends as it began', async () => {
     // The standby must be open for the public URL to serve it.
-    world.api.state.writeBindings(world.api.state.service(world.sites[`cf-${mode}`]!.serviceName)!, [{ role: 'roles/run.invoker', members: ['allUsers'] }]);
+    world.api.state.writeBindings(world.api.state.service(world.sites[`cf-${mode}`]!.serviceName)!, [
+      { role: 'roles/run.invoker', members: ['allUsers'] },
+    ]);
     const r = router(mode);
     const start = world.snapshot();
     const seq = await world.control.seq();
@@ -94,7 +109,9 @@ describe.each<Mode>(['page', 'redirect', 'dns'])('Cloudflare %s traffic', (mode)
     const err = await providerError(router(mode, { token: readOnly }).set('standby'));
     expect(err.kind).toBe('permission');
     expect(retryable(err)).toBe(false);
-    expect(err.message).toMatch({ page: /Zone\.Page Rules:Edit/, redirect: /Zone\.Single Redirect:Edit/, dns: /Zone\.DNS:Edit/ }[mode]);
+    expect(err.message).toMatch(
+      { page: /Zone\.Page Rules:Edit/, redirect: /Zone\.Single Redirect:Edit/, dns: /Zone\.DNS:Edit/ }[mode],
+    );
     expect(err.message).toContain(world.sites[`cf-${mode}`]!.zoneId);
     expect(err.message).not.toContain(readOnly);
   });
@@ -141,8 +158,13 @@ describe('single redirect rule', () => {
     const seq = await world.control.seq();
     const routed = await r.set('standby');
     const [edit] = await world.control.audit(seq);
-    expect(edit).toMatchObject({ op: 'rules.edit', effect: true, changes: [{ path: 'enabled', from: false, to: true }] });
-    const rules = (snap: typeof start) => Object.values(snap.cloudflare[world.sites['cf-redirect']!.zoneId]!.rulesets)[0]!.rules;
+    expect(edit).toMatchObject({
+      op: 'rules.edit',
+      effect: true,
+      changes: [{ path: 'enabled', from: false, to: true }],
+    });
+    const rules = (snap: typeof start) =>
+      Object.values(snap.cloudflare[world.sites['cf-redirect']!.zoneId]!.rulesets)[0]!.rules;
     expect(diff(rules(start), rules(world.snapshot()))).toEqual([{ path: '[1].enabled', from: false, to: true }]);
     await r.restore(routed.before);
     expect(diff(start, world.snapshot())).toEqual([]);
@@ -154,7 +176,9 @@ describe('single redirect rule', () => {
     expect((await world.control.calls(seq)).map((c) => c.op)).toEqual(['phases.get']);
     const site = world.sites['cf-redirect']!;
     const client = cloudflareClient({ token: world.env.CLOUDFLARE_API_TOKEN, baseURL: world.urls.cloudflare });
-    const err = await providerError(new CloudflareRedirectRuleTraffic({ client, zoneId: site.zoneId, ruleId: 'f'.repeat(32) }).set('standby'));
+    const err = await providerError(
+      new CloudflareRedirectRuleTraffic({ client, zoneId: site.zoneId, ruleId: 'f'.repeat(32) }).set('standby'),
+    );
     expect(err.kind).toBe('not_found');
     expect(err.message).toMatch(/traffic\.ruleId/);
   });

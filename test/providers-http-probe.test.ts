@@ -42,24 +42,39 @@ function prober(over: Partial<HttpProberOptions> = {}): HttpProber {
 
 const site = () => world.sites['probe-a']!;
 const setAllUsers = (on: boolean) =>
-  world.api.state.writeBindings(world.api.state.service(site().serviceName)!, on ? [{ role: 'roles/run.invoker', members: ['allUsers'] }] : []);
+  world.api.state.writeBindings(
+    world.api.state.service(site().serviceName)!,
+    on ? [{ role: 'roles/run.invoker', members: ['allUsers'] }] : [],
+  );
 
 describe('HTTP probe', () => {
   test('the primary serves with its marker; killed, it refuses; in 503 mode, it says 503', async () => {
     const p = prober();
-    expect(await p.check('primary', 'primary')).toMatchObject({ ok: true, detail: expect.stringMatching(/^200 in \d+ ms, marker found$/) });
+    expect(await p.check('primary', 'primary')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^200 in \d+ ms, marker found$/),
+    });
     await world.control.killPrimary('probe-a');
-    expect(await p.check('primary', 'primary')).toMatchObject({ ok: false, detail: expect.stringContaining('ECONNREFUSED') });
+    expect(await p.check('primary', 'primary')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('ECONNREFUSED'),
+    });
     await world.control.revivePrimary('probe-a');
     await world.control.killPrimary('probe-a', '503');
-    expect(await p.check('primary', 'primary')).toMatchObject({ ok: false, detail: expect.stringMatching(/^503 Service Unavailable/) });
+    expect(await p.check('primary', 'primary')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^503 Service Unavailable/),
+    });
     await world.control.revivePrimary('probe-a');
     expect((await p.check('primary', 'primary')).ok).toBe(true);
   });
 
   test('the standby answers 403 until allUsers may invoke it, after the propagation delay', async () => {
     const p = prober();
-    expect(await p.check('standby', 'standby')).toMatchObject({ ok: false, detail: expect.stringMatching(/^403 Forbidden/) });
+    expect(await p.check('standby', 'standby')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^403 Forbidden/),
+    });
     await world.control.setPropagationDelay(60_000);
     setAllUsers(true);
     expect((await p.check('standby', 'standby')).ok).toBe(false); // granted, not yet propagated
@@ -73,14 +88,29 @@ describe('HTTP probe', () => {
     setAllUsers(true);
     const p = prober();
     expect(await p.check('public', 'primary')).toMatchObject({ ok: true });
-    expect(await p.check('public', 'standby')).toMatchObject({ ok: false, detail: expect.stringContaining('this is the primary') });
-    const rule = world.api.state.zones.get(site().zoneId)!.rulesets.get(site().rulesetId!)!.rules.find((r) => r.id === site().ruleId)!;
+    expect(await p.check('public', 'standby')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('this is the primary'),
+    });
+    const rule = world.api.state.zones
+      .get(site().zoneId)!
+      .rulesets.get(site().rulesetId!)!
+      .rules.find((r) => r.id === site().ruleId)!;
     rule.enabled = true;
-    expect(await p.check('public', 'standby')).toMatchObject({ ok: true, detail: expect.stringContaining(`redirected to ${world.urls.sites['probe-a']!.standby}`) });
+    expect(await p.check('public', 'standby')).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining(`redirected to ${world.urls.sites['probe-a']!.standby}`),
+    });
     // Without following redirects, a redirect to the expected target passes and one elsewhere does not.
     const noFollow = prober({ followRedirects: false });
-    expect(await noFollow.check('public', 'standby')).toMatchObject({ ok: true, detail: expect.stringMatching(/^302 redirect to/) });
-    expect(await noFollow.check('public', 'primary')).toMatchObject({ ok: false, detail: expect.stringContaining('expected the primary') });
+    expect(await noFollow.check('public', 'standby')).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^302 redirect to/),
+    });
+    expect(await noFollow.check('public', 'primary')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('expected the primary'),
+    });
     rule.enabled = false;
     setAllUsers(false);
   });
@@ -93,12 +123,18 @@ describe('HTTP probe', () => {
       publicUrl: u.public,
       timeoutMs: 1_000,
     });
-    expect(await p.check('standby', 'standby')).toMatchObject({ ok: false, detail: expect.stringContaining('served by the primary') });
+    expect(await p.check('standby', 'standby')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('served by the primary'),
+    });
   });
 
   test('a target that never answers fails after the timeout', async () => {
     const p = prober({ primary: { url: urlOf(hang), expectStatus: 200 }, timeoutMs: 300 });
-    expect(await p.check('primary', 'primary')).toEqual({ ok: false, detail: `no answer from ${urlOf(hang)} within 300 ms` });
+    expect(await p.check('primary', 'primary')).toEqual({
+      ok: false,
+      detail: `no answer from ${urlOf(hang)} within 300 ms`,
+    });
   });
 
   test('cancellation (the AbortSignal) ends a check at once', async () => {
@@ -115,7 +151,11 @@ describe('HTTP probe', () => {
     const one = prober({ primary: { url: urlOf(flaky), marker: MARKER.primary, expectStatus: 200 }, attempts: 1 });
     expect((await one.check('primary', 'primary')).ok).toBe(false);
     flakyCount = 0;
-    const two = prober({ primary: { url: urlOf(flaky), marker: MARKER.primary, expectStatus: 200 }, attempts: 2, attemptDelayMs: 10 });
+    const two = prober({
+      primary: { url: urlOf(flaky), marker: MARKER.primary, expectStatus: 200 },
+      attempts: 2,
+      attemptDelayMs: 10,
+    });
     expect((await two.check('primary', 'primary')).ok).toBe(true);
     expect(flakyCount).toBe(2);
   });

@@ -23,7 +23,11 @@ afterEach(async () => {
 
 const policyOf = (site: string) => world.sites[site]!.alertPolicy!;
 const monitor = (site: string, opts: { timeoutMs?: number; alertPolicy?: string } = {}) =>
-  new AlertPolicyMonitor({ client: clients.monitoring, alertPolicy: opts.alertPolicy ?? policyOf(site), timeoutMs: opts.timeoutMs ?? 2_000 });
+  new AlertPolicyMonitor({
+    client: clients.monitoring,
+    alertPolicy: opts.alertPolicy ?? policyOf(site),
+    timeoutMs: opts.timeoutMs ?? 2_000,
+  });
 
 describe('Cloud Monitoring alert policy', () => {
   test('pauses and resumes; only `enabled` is written; a repeat sends no second write', async () => {
@@ -46,7 +50,9 @@ describe('Cloud Monitoring alert policy', () => {
       ['updateAlertPolicy', true, ['enabled']],
       ['updateAlertPolicy', true, ['enabled']],
     ]);
-    expect(diff(start, world.snapshot())).toEqual([{ path: `monitoring.${policyOf('mon-a')}.displayName`, from: 'mon-a is down', to: 'renamed while paused' }]);
+    expect(diff(start, world.snapshot())).toEqual([
+      { path: `monitoring.${policyOf('mon-a')}.displayName`, from: 'mon-a is down', to: 'renamed while paused' },
+    ]);
   });
 
   test('resume restores the value it found: a policy already disabled stays disabled', async () => {
@@ -63,13 +69,31 @@ describe('Cloud Monitoring alert policy', () => {
 
   describe('errors', () => {
     const cases: Array<[string, Parameters<SandboxWorld['control']['addFault']>[0], string, boolean, RegExp]> = [
-      ['403 on update', { op: 'updateAlertPolicy', status: 403 }, 'permission', false, /monitoring\.alertPolicies\.update.*roles\/monitoring\.alertPolicyEditor/],
+      [
+        '403 on update',
+        { op: 'updateAlertPolicy', status: 403 },
+        'permission',
+        false,
+        /monitoring\.alertPolicies\.update.*roles\/monitoring\.alertPolicyEditor/,
+      ],
       ['403 on get', { op: 'getAlertPolicy', status: 403 }, 'permission', false, /monitoring\.alertPolicies\.get/],
       ['400 on update', { op: 'updateAlertPolicy', status: 400 }, 'invalid_config', false, /invalid/],
-      ['429 with RetryInfo', { op: 'updateAlertPolicy', status: 429, retryAfterSeconds: 3 }, 'rate_limited', true, /retry after 3000 ms/],
+      [
+        '429 with RetryInfo',
+        { op: 'updateAlertPolicy', status: 429, retryAfterSeconds: 3 },
+        'rate_limited',
+        true,
+        /retry after 3000 ms/,
+      ],
       ['503', { op: 'getAlertPolicy', status: 503 }, 'unavailable', true, /unavailable/],
       ['500', { op: 'updateAlertPolicy', status: 500 }, 'unavailable', true, /unavailable/],
-      ['no answer (timeout)', { op: 'getAlertPolicy', timeout: true }, 'unavailable', true, /did not respond|deadline/i],
+      [
+        'no answer (timeout)',
+        { op: 'getAlertPolicy', timeout: true },
+        'unavailable',
+        true,
+        /did not respond|deadline/i,
+      ],
       ['connection reset', { op: 'updateAlertPolicy', reset: true }, 'unavailable', true, /unavailable/],
     ];
     test.each(cases)('%s', async (_name, fault, kind, isRetryable, message) => {
@@ -85,7 +109,9 @@ describe('Cloud Monitoring alert policy', () => {
     });
 
     test('404: a policy that does not exist', async () => {
-      const err = await providerError(monitor('mon-a', { alertPolicy: 'projects/sandbox-project/alertPolicies/404' }).set('paused'));
+      const err = await providerError(
+        monitor('mon-a', { alertPolicy: 'projects/sandbox-project/alertPolicies/404' }).set('paused'),
+      );
       expect(err.kind).toBe('not_found');
       expect(retryable(err)).toBe(false);
       expect(err.message).toContain('projects/sandbox-project/alertPolicies/404');

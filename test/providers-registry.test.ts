@@ -10,7 +10,11 @@ let world: SandboxWorld;
 
 beforeAll(async () => {
   world = await startSandboxWorld({
-    sites: ['reg-a', { name: 'reg-open', access: 'always-open', monitor: false, traffic: 'dns' }, { name: 'reg-pr', traffic: 'page-rule' }],
+    sites: [
+      'reg-a',
+      { name: 'reg-open', access: 'always-open', monitor: false, traffic: 'dns' },
+      { name: 'reg-pr', traffic: 'page-rule' },
+    ],
   });
 });
 afterAll(async () => {
@@ -27,7 +31,10 @@ describe('buildRegistry', () => {
     expect(p.probe).toEqual({ intervalMs: 100, successesNeeded: 1 });
     expect(await p.prober.check('primary', 'primary')).toMatchObject({ ok: true });
     const open = buildRegistry(world.config, { env: world.env }).forSite('reg-open');
-    expect(await open.standbyAccess.set('closed')).toMatchObject({ changed: false, summary: expect.stringContaining('always open') });
+    expect(await open.standbyAccess.set('closed')).toMatchObject({
+      changed: false,
+      summary: expect.stringContaining('always open'),
+    });
     expect(await open.monitor.set('paused')).toMatchObject({ changed: false, summary: 'no monitor configured' });
   });
 

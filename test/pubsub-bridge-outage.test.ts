@@ -14,7 +14,12 @@ import { Incidents } from '../clients/incidents.ts';
 import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts';
 import { bridgeConfig, capturedLogger, closed, count, open, publish, waitFor } from './support/bridge.ts';
-import { type PubSubEmulator, createTopicAndSubscription, freePort, startPubSubEmulator } from './support/pubsub-emulator.ts';
+import {
+  type PubSubEmulator,
+  createTopicAndSubscription,
+  freePort,
+  startPubSubEmulator,
+} from './support/pubsub-emulator.ts';
 import { lookupIncident, uniqueSite } from './support/sites.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'temporal-outage-'));
@@ -63,7 +68,9 @@ async function signals(site: string): Promise<string[]> {
   return (history.events ?? [])
     .map((e) => e.workflowExecutionSignaledEventAttributes)
     .filter((a) => a?.signalName)
-    .map((a) => `${a!.signalName}:${JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString()).alertId as string}`);
+    .map(
+      (a) => `${a!.signalName}:${JSON.parse(Buffer.from(a!.input!.payloads![0]!.data!).toString()).alertId as string}`,
+    );
 }
 
 async function runs(site: string): Promise<number> {
@@ -79,7 +86,12 @@ test('Temporal unreachable for a while: messages are handed back, redelivered, a
   const subscription = `alerts-outage-sub-${id}`;
   await createTopicAndSubscription(pubsub, topic, subscription);
   const config = bridgeConfig([a, b, c], { subscription, retryFor: '300ms', temporalTimeout: '1s' });
-  bridge = await startBridge({ config, incidents: Incidents.of(client, config, 'no-worker-here'), pubsub, logger: capturedLogger().logger });
+  bridge = await startBridge({
+    config,
+    incidents: Incidents.of(client, config, 'no-worker-here'),
+    pubsub,
+    logger: capturedLogger().logger,
+  });
 
   await publish(pubsub, topic, open(a, 'inc-a'));
   await waitFor('incident a', async () => (await lookupIncident(client, a)).state === 'running');
@@ -90,13 +102,24 @@ test('Temporal unreachable for a while: messages are handed back, redelivered, a
   await publish(pubsub, topic, open(c, 'inc-c'));
   await publish(pubsub, topic, closed(a, 'inc-a'));
   // Each of the three is tried, handed back, and delivered again, while the server is down.
-  await waitFor('redeliveries during the outage', async () => (await count(bridge!.metrics.nacked)) >= 6 || undefined, 60_000, 100);
+  await waitFor(
+    'redeliveries during the outage',
+    async () => (await count(bridge!.metrics.nacked)) >= 6 || undefined,
+    60_000,
+    100,
+  );
   expect(await count(bridge.metrics.received)).toBeGreaterThanOrEqual(1 + 6);
   expect(await count(bridge.metrics.started)).toBe(1);
   expect(bridge.healthy()).toBe(true);
 
   server = await startTemporal();
-  await waitFor('incidents b and c after the outage', async () => (await lookupIncident(client, b)).state === 'running' && (await lookupIncident(client, c)).state === 'running', 60_000, 200);
+  await waitFor(
+    'incidents b and c after the outage',
+    async () =>
+      (await lookupIncident(client, b)).state === 'running' && (await lookupIncident(client, c)).state === 'running',
+    60_000,
+    200,
+  );
   await waitFor('a closed', async () => (await signals(a)).includes('alertClosed:inc-a'), 30_000, 200);
   await waitFor('everything handled', async () => (await bridge!.metrics.inFlight.get()).values[0]?.value === 0);
 

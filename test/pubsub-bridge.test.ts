@@ -15,7 +15,12 @@ import { buildRegistry } from '../clients/providers.ts';
 import { incidentWorkflowId, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
 import type { IncidentStatus, Phase, TriggerRecord } from '../workflows/incident-types.ts';
 import { bridgeConfig, capturedLogger, closed, count, observations, open, publish, waitFor } from './support/bridge.ts';
-import { type PubSubEmulator, createTopicAndSubscription, freePort, startPubSubEmulator } from './support/pubsub-emulator.ts';
+import {
+  type PubSubEmulator,
+  createTopicAndSubscription,
+  freePort,
+  startPubSubEmulator,
+} from './support/pubsub-emulator.ts';
 import { lookupIncident, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
@@ -66,7 +71,12 @@ async function setup(sites: string[], alerts: Record<string, unknown> = {}, logg
   const subscription = `alerts-sub-${id}`;
   await createTopicAndSubscription(pubsub, topic, subscription);
   const config = bridgeConfig(sites, { subscription, ...alerts });
-  const bridge = await startBridge({ config, incidents: Incidents.of(client, config, worker.taskQueue), pubsub, logger: logger.logger });
+  const bridge = await startBridge({
+    config,
+    incidents: Incidents.of(client, config, worker.taskQueue),
+    pubsub,
+    logger: logger.logger,
+  });
   bridges.push(bridge);
   return { topic, subscription, config, bridge, logs: logger };
 }
@@ -80,21 +90,38 @@ function received(triggers: TriggerRecord[]): number {
 
 /** Waits for the bridge to have started the site's incident, then for a phase. */
 async function phase(site: string, wanted: Phase, timeoutMs = 30_000): Promise<IncidentStatus> {
-  await waitFor(`an incident for ${site}`, async () => (await lookupIncident(client, site)).state !== 'none', timeoutMs);
+  await waitFor(
+    `an incident for ${site}`,
+    async () => (await lookupIncident(client, site)).state !== 'none',
+    timeoutMs,
+  );
   return waitForPhase(handle(site), wanted, timeoutMs);
 }
 const status = (site: string): Promise<IncidentStatus> => handle(site).query(statusQuery);
 
 async function settled(bridge: Bridge, n: number): Promise<void> {
   // Every received message has been acked or nacked once none is in flight.
-  await waitFor(`${n} messages handled`, async () => (await count(bridge.metrics.received)) >= n && (await bridge.metrics.inFlight.get()).values[0]?.value === 0);
+  await waitFor(
+    `${n} messages handled`,
+    async () =>
+      (await count(bridge.metrics.received)) >= n && (await bridge.metrics.inFlight.get()).values[0]?.value === 0,
+  );
 }
 
 /** Messages still waiting on the subscription (synchronous pull; the emulator answers at once). */
 async function pending(subscription: string): Promise<number> {
-  const sub = new v1.SubscriberClient((await pubsub.getClientConfig()) as ConstructorParameters<typeof v1.SubscriberClient>[0]);
+  const sub = new v1.SubscriberClient(
+    (await pubsub.getClientConfig()) as ConstructorParameters<typeof v1.SubscriberClient>[0],
+  );
   try {
-    const [res] = await sub.pull({ subscription: `projects/${emulator.projectId}/subscriptions/${subscription}`, maxMessages: 100, returnImmediately: true }, { timeout: 5000 });
+    const [res] = await sub.pull(
+      {
+        subscription: `projects/${emulator.projectId}/subscriptions/${subscription}`,
+        maxMessages: 100,
+        returnImmediately: true,
+      },
+      { timeout: 5000 },
+    );
     return res.receivedMessages?.length ?? 0;
   } finally {
     await sub.close();
@@ -113,7 +140,10 @@ describe('open alerts', () => {
     expect(world.snapshot(S.open)).toEqual({ standbyAccess: 'open', traffic: 'standby', monitor: 'paused' });
 
     // The publish time travelled with the alert (for latency measurement).
-    const alert = JSON.parse(Buffer.from((await lookupAlertPayload(S.open))!).toString()) as { publishedAt: string; startedAt: string };
+    const alert = JSON.parse(Buffer.from((await lookupAlertPayload(S.open))!).toString()) as {
+      publishedAt: string;
+      startedAt: string;
+    };
     expect(Date.parse(alert.publishedAt)).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(alert.publishedAt)).toBeLessThanOrEqual(Date.now());
     expect(alert.startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -169,7 +199,10 @@ describe('open alerts', () => {
     const { runId } = await handle(S.late).describe();
 
     await publish(pubsub, topic, open(S.late, 'inc-late'));
-    await waitFor('the late duplicate to be ignored', async () => (await count(bridge.metrics.ignored, { reason: 'duplicate_of_ended_incident' })) === 1);
+    await waitFor(
+      'the late duplicate to be ignored',
+      async () => (await count(bridge.metrics.ignored, { reason: 'duplicate_of_ended_incident' })) === 1,
+    );
     const after = await handle(S.late).describe();
     expect(after.runId).toBe(runId);
     expect(after.status.name).toBe('COMPLETED');
@@ -223,7 +256,10 @@ test('malformed, truncated, huge, non-UTF-8, unknown schema and unknown site: ac
   const dlqTopic = `dlq-${randomUUID().slice(0, 8)}`;
   const dlqSub = `${dlqTopic}-sub`;
   await createTopicAndSubscription(pubsub, dlqTopic, dlqSub);
-  const { topic, subscription, bridge, logs } = await setup([S.bad], { deadLetterTopic: dlqTopic, maxMessageBytes: 64 * 1024 });
+  const { topic, subscription, bridge, logs } = await setup([S.bad], {
+    deadLetterTopic: dlqTopic,
+    maxMessageBytes: 64 * 1024,
+  });
   const good = JSON.stringify(open(S.bad, 'inc-bad-good'));
   const bad: [string, string | Uint8Array][] = [
     ['malformed_json', `password=${secret}`],
@@ -232,8 +268,14 @@ test('malformed, truncated, huge, non-UTF-8, unknown schema and unknown site: ac
     ['not_utf8', new Uint8Array([0x7b, 0x22, 0xc3, 0x28, 0xff, 0x22, 0x7d])],
     ['unknown_schema', JSON.stringify({ version: '9.9', incident: { secret } })],
     ['invalid_incident', JSON.stringify({ version: '1.2', incident: { state: 'open', summary: secret } })],
-    ['unknown_site', JSON.stringify(notification({ incidentId: 'inc-x', state: 'open', site: 'not-configured', summary: secret }))],
-    ['test_notification', JSON.stringify(notification({ incidentId: '12345', state: 'open', site: S.bad, version: 'test' }))],
+    [
+      'unknown_site',
+      JSON.stringify(notification({ incidentId: 'inc-x', state: 'open', site: 'not-configured', summary: secret })),
+    ],
+    [
+      'test_notification',
+      JSON.stringify(notification({ incidentId: '12345', state: 'open', site: S.bad, version: 'test' })),
+    ],
     ['empty', ''],
   ];
   const ids = await Promise.all(bad.map(([, data]) => publish(pubsub, topic, data, { origin: 'test' })));
@@ -260,7 +302,11 @@ test('malformed, truncated, huge, non-UTF-8, unknown schema and unknown site: ac
   const dead: { reason?: string; source?: string; bytes: number }[] = [];
   const dlq = pubsub.subscription(dlqSub);
   dlq.on('message', (m) => {
-    dead.push({ reason: m.attributes.failover_reject_reason, source: m.attributes.failover_source_message_id, bytes: m.data.length });
+    dead.push({
+      reason: m.attributes.failover_reject_reason,
+      source: m.attributes.failover_source_message_id,
+      bytes: m.data.length,
+    });
     m.ack();
   });
   await waitFor('dead letters', () => dead.length >= bad.length || undefined);
@@ -281,7 +327,12 @@ test('bridge restarted mid-stream (graceful stop, then a new bridge): nothing is
   const handledByFirst = await count(first.bridge.metrics.started);
   expect(handledByFirst).toBeLessThan(S.restart.length);
 
-  const second = await startBridge({ config: first.config, incidents: Incidents.of(client, first.config, worker.taskQueue), pubsub, logger: capturedLogger().logger });
+  const second = await startBridge({
+    config: first.config,
+    incidents: Incidents.of(client, first.config, worker.taskQueue),
+    pubsub,
+    logger: capturedLogger().logger,
+  });
   bridges.push(second);
   for (const [i, site] of S.restart.entries()) {
     await waitFor(`incident of ${site}`, async () => (await lookupIncident(client, site)).state !== 'none');
@@ -301,31 +352,53 @@ test('bridge process killed mid-stream (SIGKILL): unacknowledged messages are re
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bridge-crash-'));
   const configPath = join(dir, 'config.yaml');
-  const config = bridgeConfig(S.crash, { subscription, maxOutstanding: 2, http: { host: '127.0.0.1', port } }, { address: inject('temporalAddress'), taskQueue: worker.taskQueue });
+  const config = bridgeConfig(
+    S.crash,
+    { subscription, maxOutstanding: 2, http: { host: '127.0.0.1', port } },
+    { address: inject('temporalAddress'), taskQueue: worker.taskQueue },
+  );
   writeFileSync(configPath, stringify(config));
 
-  const child = spawn(process.execPath, ['starters/pubsub-bridge.ts', configPath], {
+  const child = spawn(process.execPath, ['starters/bridge/main.ts', configPath], {
     env: { ...process.env, PUBSUB_EMULATOR_HOST: emulator.host, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => void (stderr += b.toString()));
-  await waitFor('the bridge process to be healthy', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok || undefined, 30_000, 200).catch((err: unknown) => {
+  await waitFor(
+    'the bridge process to be healthy',
+    async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok || undefined,
+    30_000,
+    200,
+  ).catch((err: unknown) => {
     throw new Error(`${String(err)}\n${stderr}`);
   });
 
   await Promise.all(S.crash.map((site, i) => publish(pubsub, topic, open(site, `inc-crash-${i}`))));
   const started = async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    return [...text.matchAll(/^failover_bridge_incidents_started_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    return [...text.matchAll(/^failover_bridge_incidents_started_total\{[^}]*\} (\d+)$/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
   };
-  await waitFor('the first incidents started by the process', async () => (await started()) > 0 || undefined, 30_000, 20);
+  await waitFor(
+    'the first incidents started by the process',
+    async () => (await started()) > 0 || undefined,
+    30_000,
+    20,
+  );
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
 
   const crashConfig = bridgeConfig(S.crash, { subscription });
-  const next = await startBridge({ config: crashConfig, incidents: Incidents.of(client, crashConfig, worker.taskQueue), pubsub, logger: capturedLogger().logger });
+  const next = await startBridge({
+    config: crashConfig,
+    incidents: Incidents.of(client, crashConfig, worker.taskQueue),
+    pubsub,
+    logger: capturedLogger().logger,
+  });
   bridges.push(next);
   for (const [i, site] of S.crash.entries()) {
     await waitFor(`incident of ${site}`, async () => (await lookupIncident(client, site)).state !== 'none', 60_000);

@@ -7,17 +7,31 @@ import { expect, inject, test } from 'vitest';
 import { quietRuntime } from './support/temporal.ts';
 
 const DIR = new URL('histories/', import.meta.url);
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('at least the six required scenarios are recorded', () => {
-  expect(files).toEqual(expect.arrayContaining(['failover.json', 'manual-failback.json', 'auto-failback.json', 'rollback.json', 'abort.json', 'duplicate-alerts.json']));
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'failover.json',
+      'manual-failback.json',
+      'auto-failback.json',
+      'rollback.json',
+      'abort.json',
+      'duplicate-alerts.json',
+    ]),
+  );
 });
 
 test('every recorded history replays without non-determinism', async () => {
   quietRuntime();
   const histories = files.map((f) => ({ workflowId: f, history: JSON.parse(readFileSync(new URL(f, DIR), 'utf8')) }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { code: inject('workflowBundle') } }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { code: inject('workflowBundle') } },
+    histories,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);

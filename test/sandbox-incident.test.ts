@@ -32,8 +32,18 @@ beforeAll(async () => {
   world = await startSandboxWorld({
     seed: 42,
     // The aborted site would wait for its standby for two minutes: only the abort can end its probe early.
-    sites: Object.entries(SITES).map(([k, traffic]) => ({ name: name[k]!, traffic, ...(k === 'aborted' && { probe: { standbyReadyTimeout: '2m' } }) })),
-    probe: { interval: '100ms', successesNeeded: 2, standbyReadyTimeout: '8s', verifyTimeout: '3s', primaryCheckTimeout: '5s' },
+    sites: Object.entries(SITES).map(([k, traffic]) => ({
+      name: name[k]!,
+      traffic,
+      ...(k === 'aborted' && { probe: { standbyReadyTimeout: '2m' } }),
+    })),
+    probe: {
+      interval: '100ms',
+      successesNeeded: 2,
+      standbyReadyTimeout: '8s',
+      verifyTimeout: '3s',
+      primaryCheckTimeout: '5s',
+    },
   });
   worker = await startWorker(buildRegistry(world.config, { env: world.env }));
   client = await testClient();
@@ -72,14 +82,22 @@ describe('incidents on the sandbox, through the real SDKs', () => {
     const onStandby = await Promise.all(handles.map((h) => waitForPhase(h, 'on_standby', 45_000)));
     for (const [i, k] of keys.entries()) {
       expect(stepsOf(onStandby[i]!)).toEqual(
-        expect.arrayContaining(['pause_monitor:ok', 'enable_standby_access:ok', 'await_standby_ready:ok', 'route_traffic_to_standby:ok', 'verify_public_url_on_standby:ok']),
+        expect.arrayContaining([
+          'pause_monitor:ok',
+          'enable_standby_access:ok',
+          'await_standby_ready:ok',
+          'route_traffic_to_standby:ok',
+          'verify_public_url_on_standby:ok',
+        ]),
       );
       expect(await publicServedBy(k)).toBe('standby');
     }
     const during = world.snapshot();
     for (const k of keys) {
       const s = world.sites[name[k]!]!;
-      expect(during.run[s.serviceName]!.bindings.find((b) => b.role === 'roles/run.invoker')!.members).toContain('allUsers');
+      expect(during.run[s.serviceName]!.bindings.find((b) => b.role === 'roles/run.invoker')!.members).toContain(
+        'allUsers',
+      );
       expect(during.monitoring[s.alertPolicy!]!.enabled).toBe(false);
     }
 
@@ -113,7 +131,13 @@ describe('incidents on the sandbox, through the real SDKs', () => {
     const h = await trigger(client, world.config, worker.taskQueue, s.name);
     const status = await waitForPhase(h, 'rolled_back', 45_000);
     expect(status.cause).toMatch(/route_traffic_to_standby: PermissionDenied: .*Zone\.Single Redirect:Edit/);
-    expect(stepsOf(status)).toEqual(expect.arrayContaining(['route_traffic_to_standby:failed', 'undo_enable_standby_access:ok', 'undo_pause_monitor:ok']));
+    expect(stepsOf(status)).toEqual(
+      expect.arrayContaining([
+        'route_traffic_to_standby:failed',
+        'undo_enable_standby_access:ok',
+        'undo_pause_monitor:ok',
+      ]),
+    );
     expect(status.steps.find((st) => st.name === 'route_traffic_to_standby')!.attempts).toBe(1); // not retried
     expect(status.warnings).toEqual([]);
     expect(diff(start, world.snapshot())).toEqual([]);
@@ -139,7 +163,11 @@ describe('incidents on the sandbox, through the real SDKs', () => {
     const status = await waitForPhase(h, 'rolled_back', 45_000);
     expect(status.cause).toMatch(/verify_public_url_on_standby: ProbeFailed/);
     expect(stepsOf(status)).toEqual(
-      expect.arrayContaining(['undo_route_traffic_to_standby:ok', 'undo_enable_standby_access:ok', 'undo_pause_monitor:ok']),
+      expect.arrayContaining([
+        'undo_route_traffic_to_standby:ok',
+        'undo_enable_standby_access:ok',
+        'undo_pause_monitor:ok',
+      ]),
     );
     expect(diff(start, world.snapshot())).toEqual([]);
     const applied = effectiveMutations(await world.control.audit(seq));
@@ -153,11 +181,21 @@ describe('incidents on the sandbox, through the real SDKs', () => {
     const s = world.sites[name[k]!]!;
     const start = world.snapshot();
     const seq = await world.control.seq();
-    await world.control.addFault({ api: 'cloudflare', op: 'pagerules.edit', resource: s.pageRuleId!, status: 429, retryAfterSeconds: 2, times: 1 });
+    await world.control.addFault({
+      api: 'cloudflare',
+      op: 'pagerules.edit',
+      resource: s.pageRuleId!,
+      status: 429,
+      retryAfterSeconds: 2,
+      times: 1,
+    });
     await world.control.killPrimary(s.name);
     const h = await trigger(client, world.config, worker.taskQueue, s.name);
     const status = await waitForPhase(h, 'on_standby', 45_000);
-    expect(status.steps.find((st) => st.name === 'route_traffic_to_standby')).toMatchObject({ outcome: 'ok', attempts: 2 });
+    expect(status.steps.find((st) => st.name === 'route_traffic_to_standby')).toMatchObject({
+      outcome: 'ok',
+      attempts: 2,
+    });
     const calls = (await world.control.calls(seq)).filter((c) => c.resource.endsWith(s.pageRuleId!));
     const limited = calls.findIndex((c) => c.status === 429);
     expect(limited).toBeGreaterThanOrEqual(0);

@@ -12,7 +12,12 @@ let remote: SandboxClient;
 beforeAll(async () => {
   world = await startSandboxWorld({
     seed: 1234,
-    sites: ['sb-redirect', { name: 'sb-page', traffic: 'page-rule' }, { name: 'sb-dns', traffic: 'dns' }, { name: 'sb-open', access: 'always-open', monitor: false }],
+    sites: [
+      'sb-redirect',
+      { name: 'sb-page', traffic: 'page-rule' },
+      { name: 'sb-dns', traffic: 'dns' },
+      { name: 'sb-open', access: 'always-open', monitor: false },
+    ],
   });
   remote = new SandboxClient(world.urls.api);
 });
@@ -22,18 +27,38 @@ afterAll(async () => {
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${world.urls.api}${path}`, init);
 const google = (path: string, init: RequestInit = {}) =>
-  api(path, { ...init, headers: { 'x-goog-api-key': 'sandbox', 'content-type': 'application/json', ...((init.headers ?? {}) as Record<string, string>) } });
+  api(path, {
+    ...init,
+    headers: {
+      'x-goog-api-key': 'sandbox',
+      'content-type': 'application/json',
+      ...((init.headers ?? {}) as Record<string, string>),
+    },
+  });
 const cf = (path: string, init: RequestInit = {}, token = world.env.CLOUDFLARE_API_TOKEN) =>
-  api(`/client/v4${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  api(`/client/v4${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
 
 describe('wire formats and errors, as each API writes them', () => {
   test('Cloud Run: service, IAM policy with etag; a stale etag is 409 ABORTED; no credential is 401', async () => {
     const name = world.sites['sb-redirect']!.serviceName;
     const svc = await (await google(`/v2/${name}`)).json();
-    expect(svc).toMatchObject({ name, invokerIamDisabled: false, uri: expect.stringMatching(/^https:\/\/.*\.a\.run\.app$/) });
-    const policy = (await (await google(`/v2/${name}:getIamPolicy?options.requestedPolicyVersion=3`)).json()) as Record<string, unknown>;
+    expect(svc).toMatchObject({
+      name,
+      invokerIamDisabled: false,
+      uri: expect.stringMatching(/^https:\/\/.*\.a\.run\.app$/),
+    });
+    const policy = (await (await google(`/v2/${name}:getIamPolicy?options.requestedPolicyVersion=3`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(policy).toMatchObject({ version: 1, etag: expect.any(String), bindings: expect.any(Array) });
-    const stale = await google(`/v2/${name}:setIamPolicy`, { method: 'POST', body: JSON.stringify({ policy: { ...policy, etag: 'AAAAAAAAAAA=' } }) });
+    const stale = await google(`/v2/${name}:setIamPolicy`, {
+      method: 'POST',
+      body: JSON.stringify({ policy: { ...policy, etag: 'AAAAAAAAAAA=' } }),
+    });
     expect(stale.status).toBe(409);
     expect(await stale.json()).toMatchObject({ error: { code: 409, status: 'ABORTED' } });
     const anonymous = await api(`/v2/${name}`);
@@ -46,7 +71,10 @@ describe('wire formats and errors, as each API writes them', () => {
   test('Cloud Monitoring: PATCH with updateMask changes that field only; without a mask it replaces the policy', async () => {
     const name = world.sites['sb-redirect']!.alertPolicy!;
     const before = world.snapshot();
-    const masked = await google(`/v3/${name}?updateMask=enabled`, { method: 'PATCH', body: JSON.stringify({ enabled: false, displayName: 'ignored' }) });
+    const masked = await google(`/v3/${name}?updateMask=enabled`, {
+      method: 'PATCH',
+      body: JSON.stringify({ enabled: false, displayName: 'ignored' }),
+    });
     expect(await masked.json()).toMatchObject({ enabled: false, displayName: 'sb-redirect is down' });
     const unmasked = await google(`/v3/${name}`, { method: 'PATCH', body: JSON.stringify({ enabled: true }) });
     expect(unmasked.status).toBe(400); // the replacement has no conditions
@@ -58,15 +86,28 @@ describe('wire formats and errors, as each API writes them', () => {
 
   test('Cloudflare: the v4 envelope; a rule PATCH without its fields is refused; tokens and permissions', async () => {
     const s = world.sites['sb-redirect']!;
-    const entry = (await (await cf(`/zones/${s.zoneId}/rulesets/phases/http_request_dynamic_redirect/entrypoint`)).json()) as { result: { rules: unknown[] } };
-    expect(entry).toMatchObject({ success: true, errors: [], messages: [], result: { id: s.rulesetId, phase: 'http_request_dynamic_redirect' } });
+    const entry = (await (
+      await cf(`/zones/${s.zoneId}/rulesets/phases/http_request_dynamic_redirect/entrypoint`)
+    ).json()) as { result: { rules: unknown[] } };
+    expect(entry).toMatchObject({
+      success: true,
+      errors: [],
+      messages: [],
+      result: { id: s.rulesetId, phase: 'http_request_dynamic_redirect' },
+    });
     expect(entry.result.rules).toHaveLength(3);
-    const partial = await cf(`/zones/${s.zoneId}/rulesets/${s.rulesetId}/rules/${s.ruleId}`, { method: 'PATCH', body: JSON.stringify({ enabled: true }) });
+    const partial = await cf(`/zones/${s.zoneId}/rulesets/${s.rulesetId}/rules/${s.ruleId}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ enabled: true }),
+    });
     expect(partial.status).toBe(400);
     expect(await partial.json()).toMatchObject({ success: false, errors: [{ code: 20021 }], result: null });
     expect((await cf(`/zones/${s.zoneId}/pagerules/x`, {}, 'wrong')).status).toBe(401);
     world.api.state.tokens.set('dns-only', new Set(['DNS Write']));
-    expect(await (await cf(`/zones/${s.zoneId}/rulesets/${s.rulesetId}`, {}, 'dns-only')).json()).toMatchObject({ success: false, errors: [{ code: 10000, message: 'Authentication error' }] });
+    expect(await (await cf(`/zones/${s.zoneId}/rulesets/${s.rulesetId}`, {}, 'dns-only')).json()).toMatchObject({
+      success: false,
+      errors: [{ code: 10000, message: 'Authentication error' }],
+    });
     expect((await cf(`/zones/${'0'.repeat(32)}/dns_records/x`)).status).toBe(404);
   });
 });
@@ -78,7 +119,11 @@ describe('fault injection', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('4');
     expect(await res.json()).toMatchObject({
-      error: { code: 429, status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '4s' }] },
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '4s' }],
+      },
     });
     await remote.addFault({ api: 'cloudflare', status: 503, times: 1 });
     const cfRes = await cf(`/zones/${world.sites['sb-page']!.zoneId}/pagerules/${world.sites['sb-page']!.pageRuleId}`);
@@ -94,7 +139,10 @@ describe('fault injection', () => {
       await w.control.addFault({ api: 'run', op: 'getService', status: 500, rate: 0.5 });
       const statuses: number[] = [];
       for (let i = 0; i < 24; i++) {
-        statuses.push((await fetch(`${w.urls.api}/v2/${w.sites['sb-seeded']!.serviceName}`, { headers: { 'x-goog-api-key': 'k' } })).status);
+        statuses.push(
+          (await fetch(`${w.urls.api}/v2/${w.sites['sb-seeded']!.serviceName}`, { headers: { 'x-goog-api-key': 'k' } }))
+            .status,
+        );
       }
       await w.stop();
       return statuses;
@@ -138,7 +186,12 @@ describe('fault injection', () => {
     expect(status()).toBe('disabled');
     await remote.release(undefined, { drop: true });
     await expect(second).rejects.toThrow(); // the answer never came
-    expect((await remote.audit()).filter((e) => e.op === 'pagerules.edit').map((e) => e.effect).slice(-2)).toEqual([true, true]);
+    expect(
+      (await remote.audit())
+        .filter((e) => e.op === 'pagerules.edit')
+        .map((e) => e.effect)
+        .slice(-2),
+    ).toEqual([true, true]);
   });
 
   test('faults are listed, removed one by one or all together', async () => {
@@ -164,7 +217,9 @@ describe('sites and the edge', () => {
     const standby = () => fetch(world.urls.sites['sb-dns']!.standby).then((r) => r.status);
     expect(await standby()).toBe(403);
     await remote.setPropagationDelay(200);
-    world.api.state.writeBindings(world.api.state.service(s.serviceName)!, [{ role: 'roles/run.invoker', members: ['allUsers'] }]);
+    world.api.state.writeBindings(world.api.state.service(s.serviceName)!, [
+      { role: 'roles/run.invoker', members: ['allUsers'] },
+    ]);
     expect(await standby()).toBe(403);
     await new Promise((r) => setTimeout(r, 250));
     expect(await standby()).toBe(200);
@@ -182,7 +237,9 @@ describe('sites and the edge', () => {
     await remote.revivePrimary('sb-redirect');
     expect(await served('sb-redirect')).toBe('primary');
     const s = world.sites['sb-dns']!;
-    world.api.state.writeBindings(world.api.state.service(s.serviceName)!, [{ role: 'roles/run.invoker', members: ['allUsers'] }]);
+    world.api.state.writeBindings(world.api.state.service(s.serviceName)!, [
+      { role: 'roles/run.invoker', members: ['allUsers'] },
+    ]);
     world.api.state.zones.get(s.zoneId)!.dnsRecords.get(s.recordId!)!.content = s.standbyContent;
     expect(await served('sb-dns')).toBe('standby');
     world.api.state.zones.get(s.zoneId)!.dnsRecords.get(s.recordId!)!.content = s.primaryContent;
@@ -206,7 +263,9 @@ describe('sites and the edge', () => {
     const f = { host: 'www.example.test', path: '/blog/x', query: '' };
     expect(evaluateExpression('(http.host eq "www.example.test")', f)).toBe(true);
     expect(evaluateExpression('http.host ne "www.example.test"', f)).toBe(false);
-    expect(evaluateExpression('starts_with(http.request.uri.path, "/blog") and http.host == "www.example.test"', f)).toBe(true);
+    expect(
+      evaluateExpression('starts_with(http.request.uri.path, "/blog") and http.host == "www.example.test"', f),
+    ).toBe(true);
     expect(evaluateExpression('(http.request.uri.path eq "/x") or false', f)).toBe(false);
     expect(evaluateExpression('true', f)).toBe(true);
   });
@@ -234,7 +293,12 @@ describe('audit, snapshot, diff, config', () => {
       ['pagerules.edit', true, [{ path: 'status', from: 'disabled', to: 'active' }]],
       ['pagerules.edit', true, [{ path: 'status', from: 'active', to: 'disabled' }]],
     ]);
-    expect((await remote.calls(seq)).map((c) => c.op)).toEqual(['pagerules.edit', 'pagerules.edit', 'pagerules.edit', 'pagerules.get']);
+    expect((await remote.calls(seq)).map((c) => c.op)).toEqual([
+      'pagerules.edit',
+      'pagerules.edit',
+      'pagerules.edit',
+      'pagerules.get',
+    ]);
   });
 
   test('snapshots ignore etags and timestamps; diff lists what differs by path', async () => {
@@ -254,7 +318,10 @@ describe('audit, snapshot, diff, config', () => {
     const config = parseConfig(yaml);
     expect(Object.keys(config.sites)).toEqual(['sb-redirect', 'sb-page', 'sb-dns', 'sb-open']);
     expect(config.apis.google).toMatchObject({ apiEndpoint: '127.0.0.1', protocol: 'http' });
-    expect(config.sites['sb-page']!.traffic).toMatchObject({ type: 'cloudflare-page-rule', pageRuleId: world.sites['sb-page']!.pageRuleId });
+    expect(config.sites['sb-page']!.traffic).toMatchObject({
+      type: 'cloudflare-page-rule',
+      pageRuleId: world.sites['sb-page']!.pageRuleId,
+    });
     expect(config.sites['sb-open']!.standby.access).toEqual({ type: 'always-open' });
     expect(yaml).not.toContain(world.env.CLOUDFLARE_API_TOKEN);
   });

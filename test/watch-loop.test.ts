@@ -23,7 +23,16 @@ function harness(script: (boolean | Error)[], checkMs = 0) {
     },
     heartbeat: (p: WatchProgress) => beats.push({ ...p }),
   };
-  return { check, deps, sleeps, beats, checkTimes, get now() { return now; } };
+  return {
+    check,
+    deps,
+    sleeps,
+    beats,
+    checkTimes,
+    get now() {
+      return now;
+    },
+  };
 }
 
 const opts = (o: Partial<ProbeOptions> = {}): ProbeOptions => ({
@@ -54,7 +63,10 @@ describe('watchLoop', () => {
     const u = harness([true, true]);
     expect(await watchLoop(u.check, opts({ current: 'unknown' }), u.deps)).toMatchObject({ verdict: 'up', checks: 2 });
     const f = harness([false, false, false]);
-    expect(await watchLoop(f.check, opts({ current: 'unknown' }), f.deps)).toMatchObject({ verdict: 'down', checks: 3 });
+    expect(await watchLoop(f.check, opts({ current: 'unknown' }), f.deps)).toMatchObject({
+      verdict: 'down',
+      checks: 3,
+    });
   });
 
   test('no news within maxRunMs: returns the current verdict', async () => {
@@ -75,7 +87,13 @@ describe('watchLoop', () => {
     const aborted = new Error('worker died');
     let beats = 0;
     await expect(
-      watchLoop(first.check, opts(), { ...first.deps, heartbeat: (p) => { first.beats.push({ ...p }); if (++beats === 2) throw aborted; } }),
+      watchLoop(first.check, opts(), {
+        ...first.deps,
+        heartbeat: (p) => {
+          first.beats.push({ ...p });
+          if (++beats === 2) throw aborted;
+        },
+      }),
     ).rejects.toBe(aborted);
     const resume = first.beats.at(-1)!;
     expect(resume.failures).toBe(2);
@@ -88,6 +106,13 @@ describe('watchLoop', () => {
     const h = harness([false, false, false]);
     const cancelled = new Error('cancelled');
     let n = 0;
-    await expect(watchLoop(h.check, opts(), { ...h.deps, throwIfCancelled: () => { if (++n === 3) throw cancelled; } })).rejects.toBe(cancelled);
+    await expect(
+      watchLoop(h.check, opts(), {
+        ...h.deps,
+        throwIfCancelled: () => {
+          if (++n === 3) throw cancelled;
+        },
+      }),
+    ).rejects.toBe(cancelled);
   });
 });

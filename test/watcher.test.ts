@@ -14,7 +14,11 @@ import { inMemoryConfig, lookupIncident, testWorld, uniqueSite, waitForPhase } f
 import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from './support/watch-worker.ts';
 
 function watchConfig(sites: string[], watcher: Record<string, unknown> = {}): Config {
-  return inMemoryConfig(sites, {}, { watcher: { interval: '50ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2, ...watcher } });
+  return inMemoryConfig(
+    sites,
+    {},
+    { watcher: { interval: '50ms', timeout: '1s', failuresToTrigger: 3, successesToRecover: 2, ...watcher } },
+  );
 }
 
 const world = testWorld();
@@ -59,17 +63,25 @@ async function watchOnly(site: string, config = baseConfig, tuning: PolicyTuning
 }
 
 async function verdict(site: string, wanted: WatchStatus['verdict'], timeoutMs = 20_000): Promise<WatchStatus> {
-  return waitFor(`watcher of ${site} to say ${wanted}`, async () => {
-    const s = await watchStatus(site);
-    return s.verdict === wanted ? s : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `watcher of ${site} to say ${wanted}`,
+    async () => {
+      const s = await watchStatus(site);
+      return s.verdict === wanted ? s : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function until(site: string, ok: (s: WatchStatus) => boolean, timeoutMs = 20_000): Promise<WatchStatus> {
-  return waitFor(`watcher of ${site}`, async () => {
-    const s = await watchStatus(site);
-    return ok(s) ? s : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `watcher of ${site}`,
+    async () => {
+      const s = await watchStatus(site);
+      return ok(s) ? s : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function incidentStatus(site: string): Promise<IncidentStatus> {
@@ -86,7 +98,10 @@ test('K consecutive failed checks trigger the incident, from the watcher, after 
   const s = await incidentStatus(site);
   const opened = s.triggers.filter((t) => t.kind === 'alert_opened');
   expect(opened).toHaveLength(1);
-  expect(opened[0]).toMatchObject({ source: 'watcher', id: expect.stringMatching(new RegExp(`^watcher:${site}:`)) as string });
+  expect(opened[0]).toMatchObject({
+    source: 'watcher',
+    id: expect.stringMatching(new RegExp(`^watcher:${site}:`)) as string,
+  });
 
   const third = primary.kthConsecutiveFailure(3)!;
   const { startTime } = await incident(site).describe();
@@ -108,7 +123,10 @@ test('fewer than K consecutive failures (flapping) trigger nothing', async () =>
   primary.script.push(false, false, true, false, false, true, true, false, false, true);
   const checksBefore = primary.checks.length;
   // Every scripted check is made, and a few healthy ones after it.
-  await waitFor('the script to be consumed', () => primary.script.length === 0 && primary.checks.length >= checksBefore + 13);
+  await waitFor(
+    'the script to be consumed',
+    () => primary.script.length === 0 && primary.checks.length >= checksBefore + 13,
+  );
   const ws = await watchStatus(site);
   expect(ws.verdict).toBe('up');
   expect(ws.triggers).toBe(0);
@@ -126,9 +144,13 @@ test('the primary healthy again: the watcher tells the incident on standby', asy
   const ws = await until(site, (x) => x.recoveries > 0);
   expect(ws.verdict).toBe('up');
   expect(ws.recoveries).toBe(1);
-  await waitFor('primaryRecovered on the incident', async () => (await incident(site).query(statusQuery)).triggers.some((t) => t.kind === 'primary_recovered'));
+  await waitFor('primaryRecovered on the incident', async () =>
+    (await incident(site).query(statusQuery)).triggers.some((t) => t.kind === 'primary_recovered'),
+  );
   const s = await incident(site).query(statusQuery);
-  expect(s.triggers.filter((t) => t.kind === 'primary_recovered')).toEqual([expect.objectContaining({ source: 'watcher' })]);
+  expect(s.triggers.filter((t) => t.kind === 'primary_recovered')).toEqual([
+    expect.objectContaining({ source: 'watcher' }),
+  ]);
   expect(ws.lastRecovery?.outcome).toMatch(/told the incident on standby/);
   expect(s.phase).toBe('on_standby'); // failback stays the human's call (mode manual)
 });
@@ -178,7 +200,9 @@ test('several locations: the incident waits for the quorum to agree', async () =
   await watchOnly(site, config);
   await verdict(site, 'up');
   east.get(site)!.up = false;
-  await waitFor('east to say down', async () => ((await watchStatus(site)).locations.east?.verdict === 'down' ? true : undefined));
+  await waitFor('east to say down', async () =>
+    (await watchStatus(site)).locations.east?.verdict === 'down' ? true : undefined,
+  );
   let ws = await watchStatus(site);
   expect(ws.locations.west?.verdict).toBe('up');
   expect(ws.verdict).toBe('up');
@@ -202,7 +226,9 @@ test('a config change reaches the running watcher; stop ends it', async () => {
   const { runId } = await watchHandle(site).describe();
   const changed = watchConfig(ALL, { interval: '80ms', failuresToTrigger: 5 });
   await watchOnly(site, changed);
-  await waitFor('reconfigured', async () => ((await watchStatus(site)).events.some((e) => e.what === 'reconfigured') ? true : undefined));
+  await waitFor('reconfigured', async () =>
+    (await watchStatus(site)).events.some((e) => e.what === 'reconfigured') ? true : undefined,
+  );
   expect((await watchHandle(site).describe()).runId).toBe(runId);
   // The same policy again changes nothing.
   await watchOnly(site, changed);

@@ -14,7 +14,16 @@ export function installRuntime(env: NodeJS.ProcessEnv = process.env): void {
 function temporalLogger(): DefaultLogger {
   const level = (process.env.TEMPORAL_LOG_LEVEL ?? 'WARN') as LogLevel;
   return new DefaultLogger(level, ({ level, message, meta }) => {
-    const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+    const method =
+      level === 'TRACE'
+        ? 'trace'
+        : level === 'DEBUG'
+          ? 'debug'
+          : level === 'INFO'
+            ? 'info'
+            : level === 'WARN'
+              ? 'warn'
+              : 'error';
     logger[method]({ ...meta, component: 'temporal' }, message);
   });
 }

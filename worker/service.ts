@@ -63,6 +63,7 @@ async function checkProviders(registry: ProviderRegistry, sites: string[]): Prom
   for (const site of sites) {
     const p = registry.forSite(site);
     const results = await Promise.allSettled([p.standbyAccess.read(), p.traffic.read(), p.monitor.read()]);
-    for (const r of results) if (r.status === 'rejected') logger.warn({ site, err: String(r.reason) }, 'provider check failed');
+    for (const r of results)
+      if (r.status === 'rejected') logger.warn({ site, err: String(r.reason) }, 'provider check failed');
   }
 }

@@ -21,25 +21,49 @@ export function incidentActivities(policy: IncidentPolicy) {
     // through the task queue), with their result recorded in the history.
     read: proxyLocalActivities<Pick<A, 'readStandbyAccess' | 'readTraffic' | 'readMonitor'>>({
       startToCloseTimeout: '20s',
-      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes },
+      retry: {
+        initialInterval: '500ms',
+        backoffCoefficient: 2,
+        maximumInterval: '10s',
+        maximumAttempts: 10,
+        nonRetryableErrorTypes,
+      },
     }),
     // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 20 s.
     standbyAccess: proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
       ...mutation,
       startToCloseTimeout: '30s',
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 10, nonRetryableErrorTypes },
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '20s',
+        maximumAttempts: 10,
+        nonRetryableErrorTypes,
+      },
     }),
     // Cloudflare: fast API, 429s carry Retry-After (honoured through nextRetryDelay).
     traffic: proxyActivities<Pick<A, 'routeTraffic' | 'restoreTraffic'>>({
       ...mutation,
       startToCloseTimeout: '20s',
-      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes },
+      retry: {
+        initialInterval: '500ms',
+        backoffCoefficient: 2,
+        maximumInterval: '10s',
+        maximumAttempts: 10,
+        nonRetryableErrorTypes,
+      },
     }),
     // Cloud Monitoring: off the critical path, so patient.
     monitor: proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>({
       ...mutation,
       startToCloseTimeout: '30s',
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+      retry: {
+        initialInterval: '1s',
+        backoffCoefficient: 2,
+        maximumInterval: '30s',
+        maximumAttempts: 10,
+        nonRetryableErrorTypes,
+      },
     }),
     standbyProbe: proxyActivities<Pick<A, 'awaitStandbyReady'>>({
       startToCloseTimeout: policy.standbyReadyTimeoutMs + SLACK_MS,

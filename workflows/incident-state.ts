@@ -62,10 +62,14 @@ export class IncidentState {
     const base = { kind: 'alert_opened', id: alert.alertId, source: alert.source } as const;
     if (this.opened.has(alert.alertId)) return this.record({ ...base, ignored: 'duplicate' });
     this.opened.add(alert.alertId);
-    if (this.closed.has(alert.alertId)) return this.record({ ...base, ignored: 'already closed (arrived out of order)' });
+    if (this.closed.has(alert.alertId))
+      return this.record({ ...base, ignored: 'already closed (arrived out of order)' });
     if (this.triggered) {
       const phase = this.status.phase;
-      return this.record({ ...base, ignored: `incident already ${phase === 'awaiting_trigger' ? 'triggered' : phase}` });
+      return this.record({
+        ...base,
+        ignored: `incident already ${phase === 'awaiting_trigger' ? 'triggered' : phase}`,
+      });
     }
     this.triggered = true;
     this.record(base);

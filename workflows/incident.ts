@@ -32,7 +32,9 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   function setPhase(phase: Phase): void {
     status.phase = phase;
     upsertSearchAttributes([{ key: phaseAttribute, value: phase }]);
-    setCurrentDetails(`**${site}**: ${phase.replaceAll('_', ' ')}${status.cause ? `\n\nlast problem: ${status.cause}` : ''}`);
+    setCurrentDetails(
+      `**${site}**: ${phase.replaceAll('_', ' ')}${status.cause ? `\n\nlast problem: ${status.cause}` : ''}`,
+    );
   }
 
   setHandler(messages.statusQuery, () => status);
@@ -106,7 +108,9 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           (before) => act.standbyAccess.restoreStandbyAccess(site, before),
         );
         // Never route users to something that has not served: probe the standby directly first.
-        await timeline.run('await_standby_ready', () => act.standbyProbe.awaitStandbyReady(site, policy.standbyReadyTimeoutMs));
+        await timeline.run('await_standby_ready', () =>
+          act.standbyProbe.awaitStandbyReady(site, policy.standbyReadyTimeoutMs),
+        );
         undo.traffic = await change(
           saga,
           'route_traffic_to_standby',
@@ -115,7 +119,9 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           () => act.traffic.routeTraffic(site, 'standby'),
           (before) => act.traffic.restoreTraffic(site, before),
         );
-        await timeline.run('verify_public_url_on_standby', () => act.verifyProbe.verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs));
+        await timeline.run('verify_public_url_on_standby', () =>
+          act.verifyProbe.verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
+        );
         await monitorPaused;
       });
       status.onStandbyAt = Date.now();
@@ -137,7 +143,11 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     const holdDown = new CancellationScope();
     if (policy.failback.mode === 'auto') {
       holdDown
-        .run(() => timeline.run('await_primary_healthy', () => act.holdDown.awaitPrimaryStable(site, policy.failback.holdDownMs)))
+        .run(() =>
+          timeline.run('await_primary_healthy', () =>
+            act.holdDown.awaitPrimaryStable(site, policy.failback.holdDownMs),
+          ),
+        )
         .then(
           () => void (primaryStable = true),
           (err) => {
@@ -145,7 +155,9 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           },
         );
     }
-    await condition(() => primaryStable || state.failbackRequestedBy !== undefined || workflowInfo().continueAsNewSuggested);
+    await condition(
+      () => primaryStable || state.failbackRequestedBy !== undefined || workflowInfo().continueAsNewSuggested,
+    );
     if (!primaryStable) holdDown.cancel();
     return primaryStable || state.failbackRequestedBy !== undefined ? 'failback' : 'continue_as_new';
   }
@@ -157,7 +169,10 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     inFlight = new CancellationScope();
     try {
       await inFlight.run(async () => {
-        if (manual) await timeline.run('await_primary_healthy', () => act.primaryCheck.checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs));
+        if (manual)
+          await timeline.run('await_primary_healthy', () =>
+            act.primaryCheck.checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
+          );
         await change(
           saga,
           'route_traffic_to_primary',
@@ -167,10 +182,14 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           () => act.traffic.routeTraffic(site, 'primary'),
           (before) => act.traffic.restoreTraffic(site, before),
         );
-        await timeline.run('verify_public_url_on_primary', () => act.verifyProbe.verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs));
+        await timeline.run('verify_public_url_on_primary', () =>
+          act.verifyProbe.verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
+        );
       });
     } catch (err) {
-      status.cause = state.abortRequestedBy ? `failback aborted by ${state.abortRequestedBy}` : `failback failed: ${state.failedStepMessage(err)}`;
+      status.cause = state.abortRequestedBy
+        ? `failback aborted by ${state.abortRequestedBy}`
+        : `failback failed: ${state.failedStepMessage(err)}`;
       for (const f of await saga.compensate(timeline)) state.warn(`compensation failed, check by hand: ${f}`);
       return false;
     } finally {
@@ -179,7 +198,9 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
       state.abortRequestedBy = undefined;
     }
     // Users are on the verified primary now: the rest is cleanup, retried but never undone.
-    await cleanup('close_standby_access', undo.standbyAccess, (before) => act.standbyAccess.restoreStandbyAccess(site, before));
+    await cleanup('close_standby_access', undo.standbyAccess, (before) =>
+      act.standbyAccess.restoreStandbyAccess(site, before),
+    );
     await cleanup('resume_monitor', undo.monitor, (before) => act.monitor.restoreMonitor(site, before));
     return true;
   }

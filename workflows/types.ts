@@ -39,4 +39,3 @@ export interface Actor {
   by: string;
   reason?: string;
 }
-

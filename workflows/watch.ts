@@ -90,7 +90,8 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
         });
         reports.push({ location: location.name, generation: gen, result });
       } catch (err) {
-        if (!isCancellation(err)) reports.push({ location: location.name, generation: gen, error: failureMessage(err) });
+        if (!isCancellation(err))
+          reports.push({ location: location.name, generation: gen, error: failureMessage(err) });
       }
     });
   }
@@ -122,7 +123,10 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
     } else if (next === 'up') {
       let outcome: string;
       try {
-        outcome = await control.reportPrimaryRecovered(site, `primary healthy for ${policy.successesToRecover} checks from ${why}`);
+        outcome = await control.reportPrimaryRecovered(
+          site,
+          `primary healthy for ${policy.successesToRecover} checks from ${why}`,
+        );
         status.recoveries++;
       } catch (err) {
         outcome = `report failed: ${failureMessage(err)}`;

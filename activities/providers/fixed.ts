@@ -8,7 +8,11 @@ export function alwaysOpen(resource: string): Lever<'open' | 'closed'> {
     resource,
     read: async () => before,
     isAt: (position) => position === 'open',
-    set: async (position) => ({ changed: false, before, summary: `${resource} is always open; ${position} is not applied` }),
+    set: async (position) => ({
+      changed: false,
+      before,
+      summary: `${resource} is always open; ${position} is not applied`,
+    }),
     restore: async () => ({ changed: false, before, summary: `${resource} is always open; nothing to restore` }),
   };
 }

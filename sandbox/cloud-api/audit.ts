@@ -35,7 +35,16 @@ export class AuditLog {
     return rec;
   }
 
-  mutation(m: { api: Api; op: string; method: string; path: string; resource: string; status: number; before: unknown; after: unknown }): AuditEntry {
+  mutation(m: {
+    api: Api;
+    op: string;
+    method: string;
+    path: string;
+    resource: string;
+    status: number;
+    before: unknown;
+    after: unknown;
+  }): AuditEntry {
     const changes = m.status < 300 ? diff(m.before, m.after) : [];
     const entry: AuditEntry = {
       seq: ++this.seq,

@@ -5,9 +5,11 @@ import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route
 import { sortedBindings, type CloudState, type RunService } from './state.ts';
 import type { IamBinding } from './types.ts';
 
-const SERVICE = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/services\/[^/:]+)(?::(getIamPolicy|setIamPolicy|testIamPermissions))?$/;
+const SERVICE =
+  /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/services\/[^/:]+)(?::(getIamPolicy|setIamPolicy|testIamPermissions))?$/;
 
-const MEMBER = /^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|deleted:user|deleted:serviceAccount|deleted:group):.+|principal(Set)?:\/\/.+)$/;
+const MEMBER =
+  /^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|deleted:user|deleted:serviceAccount|deleted:group):.+|principal(Set)?:\/\/.+)$/;
 
 function semantic(svc: RunService | undefined): unknown {
   if (!svc) return null;
@@ -32,7 +34,11 @@ function serviceJson(state: CloudState, svc: RunService): Record<string, unknown
     lastModifier: 'sandbox@example.test',
     ingress: 'INGRESS_TRAFFIC_ALL',
     launchStage: 'GA',
-    template: { containers: [{ image: 'us-docker.pkg.dev/cloudrun/container/hello', ports: [{ name: 'http1', containerPort: 8080 }] }] },
+    template: {
+      containers: [
+        { image: 'us-docker.pkg.dev/cloudrun/container/hello', ports: [{ name: 'http1', containerPort: 8080 }] },
+      ],
+    },
     invokerIamDisabled: svc.invokerIamDisabled,
     uri: svc.uri,
     urls: [svc.uri],
@@ -45,12 +51,16 @@ function serviceJson(state: CloudState, svc: RunService): Record<string, unknown
 
 function notFound(name: string): GoogleApiError {
   const [, project, region, service] = /^projects\/([^/]+)\/locations\/([^/]+)\/services\/(.+)$/.exec(name) ?? [];
-  return new GoogleApiError(404, `Resource '${service}' of kind 'SERVICE' in region '${region}' in project '${project}' does not exist.`);
+  return new GoogleApiError(
+    404,
+    `Resource '${service}' of kind 'SERVICE' in region '${region}' in project '${project}' does not exist.`,
+  );
 }
 
 function parseBindings(raw: unknown): IamBinding[] {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new GoogleApiError(400, 'Invalid JSON payload received. policy.bindings: expected a list.');
+  if (!Array.isArray(raw))
+    throw new GoogleApiError(400, 'Invalid JSON payload received. policy.bindings: expected a list.');
   return raw.map((b, i) => {
     if (!isRecord(b) || typeof b.role !== 'string' || !b.role.startsWith('roles/')) {
       throw new GoogleApiError(400, `policy.bindings[${i}].role: a role name like roles/run.invoker is required.`);
@@ -61,7 +71,8 @@ function parseBindings(raw: unknown): IamBinding[] {
     if (isRecord(b.condition) && typeof b.condition.expression === 'string') {
       binding.condition = { expression: b.condition.expression };
       if (typeof b.condition.title === 'string' && b.condition.title) binding.condition.title = b.condition.title;
-      if (typeof b.condition.description === 'string' && b.condition.description) binding.condition.description = b.condition.description;
+      if (typeof b.condition.description === 'string' && b.condition.description)
+        binding.condition.description = b.condition.description;
     }
     return binding;
   });
@@ -80,7 +91,13 @@ export function cloudRunRoute(state: CloudState, method: string, path: string): 
   const base = { api: 'run' as const, resource: name, state: () => semantic(state.service(name)) };
 
   if (!verb && method === 'GET') {
-    return { ...base, op: 'getService', mutating: false, permission: 'run.services.get', handle: () => ({ status: 200, body: serviceJson(state, svc()) }) };
+    return {
+      ...base,
+      op: 'getService',
+      mutating: false,
+      permission: 'run.services.get',
+      handle: () => ({ status: 200, body: serviceJson(state, svc()) }),
+    };
   }
   if (verb === 'getIamPolicy' && method === 'GET') {
     return {
@@ -92,7 +109,10 @@ export function cloudRunRoute(state: CloudState, method: string, path: string): 
         const s = svc();
         const requested = Number(req.url.searchParams.get('options.requestedPolicyVersion') ?? 0);
         if (s.policyVersion === 3 && requested < 3) {
-          throw new GoogleApiError(400, 'The policy has conditional role bindings; request policy version 3 (options.requestedPolicyVersion) to read it.');
+          throw new GoogleApiError(
+            400,
+            'The policy has conditional role bindings; request policy version 3 (options.requestedPolicyVersion) to read it.',
+          );
         }
         return { status: 200, body: policyJson(state, s) };
       },
@@ -106,10 +126,14 @@ export function cloudRunRoute(state: CloudState, method: string, path: string): 
       permission: 'run.services.setIamPolicy',
       handle: (req: ApiRequest): ApiResponse => {
         const s = svc();
-        if (!isRecord(req.body) || !isRecord(req.body.policy)) throw new GoogleApiError(400, 'Invalid JSON payload received. Required field "policy" is missing.');
+        if (!isRecord(req.body) || !isRecord(req.body.policy))
+          throw new GoogleApiError(400, 'Invalid JSON payload received. Required field "policy" is missing.');
         const policy = req.body.policy;
         if (typeof policy.etag === 'string' && policy.etag !== state.etagOf(s)) {
-          throw new GoogleApiError(409, 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+          throw new GoogleApiError(
+            409,
+            'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.',
+          );
         }
         const bindings = parseBindings(policy.bindings).filter((b) => b.members.length > 0);
         const version = typeof policy.version === 'number' ? policy.version : 1;

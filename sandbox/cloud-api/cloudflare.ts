@@ -18,7 +18,17 @@ export const CF_PERMISSION = {
 export const ALL_CF_PERMISSIONS = Object.values(CF_PERMISSION);
 
 const PAGE_RULE_FIELDS = ['targets', 'actions', 'priority', 'status'];
-const RULE_BODY_FIELDS = ['action', 'action_parameters', 'description', 'enabled', 'expression', 'logging', 'ratelimit', 'exposed_credential_check', 'ref'];
+const RULE_BODY_FIELDS = [
+  'action',
+  'action_parameters',
+  'description',
+  'enabled',
+  'expression',
+  'logging',
+  'ratelimit',
+  'exposed_credential_check',
+  'ref',
+];
 const DNS_FIELDS = ['name', 'type', 'content', 'ttl', 'proxied', 'comment', 'tags', 'settings', 'priority', 'data'];
 
 function pick(obj: Json, keys: string[]): Json {
@@ -46,7 +56,12 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
   const rest = parts.slice(2);
   const zone = (): Zone => {
     const z = state.zones.get(zoneId);
-    if (!z) throw new CloudflareApiError(404, 7003, `Could not route to /zones/${zoneId}, perhaps your object identifier is invalid?`);
+    if (!z)
+      throw new CloudflareApiError(
+        404,
+        7003,
+        `Could not route to /zones/${zoneId}, perhaps your object identifier is invalid?`,
+      );
     return z;
   };
   const resourceOf = (what: string) => `zones/${zoneId}/${what}`;
@@ -66,7 +81,12 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
     }
     const rule = () => {
       const r = zone().pageRules.get(id);
-      if (!r) throw new CloudflareApiError(404, 7003, `Could not route to /zones/${zoneId}/pagerules/${id}, perhaps your object identifier is invalid?`);
+      if (!r)
+        throw new CloudflareApiError(
+          404,
+          7003,
+          `Could not route to /zones/${zoneId}/pagerules/${id}, perhaps your object identifier is invalid?`,
+        );
       return r;
     };
     const base = {
@@ -77,7 +97,14 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
         return r ? pick(r, PAGE_RULE_FIELDS) : null;
       },
     };
-    if (method === 'GET') return { ...base, op: 'pagerules.get', mutating: false, permission: CF_PERMISSION.pageRulesRead, handle: () => cloudflareOk(rule()) };
+    if (method === 'GET')
+      return {
+        ...base,
+        op: 'pagerules.get',
+        mutating: false,
+        permission: CF_PERMISSION.pageRulesRead,
+        handle: () => cloudflareOk(rule()),
+      };
     if (method === 'PATCH' || method === 'PUT') {
       return {
         ...base,
@@ -88,12 +115,17 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
           const current = rule();
           const body = isRecord(req.body) ? req.body : {};
           if (body.status !== undefined && body.status !== 'active' && body.status !== 'disabled') {
-            throw new CloudflareApiError(400, 1004, `Page Rule validation failed: status must be "active" or "disabled".`);
+            throw new CloudflareApiError(
+              400,
+              1004,
+              `Page Rule validation failed: status must be "active" or "disabled".`,
+            );
           }
           if (method === 'PUT' && (!Array.isArray(body.targets) || !Array.isArray(body.actions))) {
             throw new CloudflareApiError(400, 1004, 'Page Rule validation failed: targets and actions are required.');
           }
-          const next: Json = method === 'PUT' ? { id, created_on: current.created_on, priority: 1, status: 'disabled' } : { ...current };
+          const next: Json =
+            method === 'PUT' ? { id, created_on: current.created_on, priority: 1, status: 'disabled' } : { ...current };
           Object.assign(next, pick(body, PAGE_RULE_FIELDS), { modified_on: state.now() });
           zone().pageRules.set(id, next);
           return cloudflareOk(next);
@@ -145,22 +177,32 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
         mutating: true,
         permission: CF_PERMISSION.redirectsWrite,
         state: () => {
-          const r = state.zones.get(zoneId)?.rulesets.get(rulesetId)?.rules.find((x) => x.id === ruleId);
+          const r = state.zones
+            .get(zoneId)
+            ?.rulesets.get(rulesetId)
+            ?.rules.find((x) => x.id === ruleId);
           return r ? pick(r, ['id', ...RULE_BODY_FIELDS]) : null;
         },
         handle: (req: ApiRequest): ApiResponse => {
           const rs = ruleset();
           const index = rs.rules.findIndex((r) => r.id === ruleId);
-          if (index < 0) throw new CloudflareApiError(404, 10006, `could not find rule ${ruleId} in ruleset ${rulesetId}`);
+          if (index < 0)
+            throw new CloudflareApiError(404, 10006, `could not find rule ${ruleId} in ruleset ${rulesetId}`);
           const body = isRecord(req.body) ? req.body : {};
           // The rule is replaced by what is sent: a field left out is gone (send back every field).
-          if (typeof body.expression !== 'string' || !body.expression) throw new CloudflareApiError(400, 20021, "'expression' is a required field");
+          if (typeof body.expression !== 'string' || !body.expression)
+            throw new CloudflareApiError(400, 20021, "'expression' is a required field");
           if (typeof body.action !== 'string') throw new CloudflareApiError(400, 20021, "'action' is a required field");
           if (body.action === 'redirect' && !isRecord(body.action_parameters)) {
             throw new CloudflareApiError(400, 20021, "'action_parameters' is required for the redirect action");
           }
           const current = rs.rules[index]!;
-          const next: Json = { id: ruleId, version: String(Number(current.version ?? 1) + 1), ...pick(body, RULE_BODY_FIELDS), last_updated: state.now() };
+          const next: Json = {
+            id: ruleId,
+            version: String(Number(current.version ?? 1) + 1),
+            ...pick(body, RULE_BODY_FIELDS),
+            last_updated: state.now(),
+          };
           next.ref ??= current.ref;
           next.enabled ??= true;
           rs.rules[index] = next;
@@ -188,7 +230,14 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
         return r ? pick(r, DNS_FIELDS) : null;
       },
     };
-    if (method === 'GET') return { ...base, op: 'dns_records.get', mutating: false, permission: CF_PERMISSION.dnsRead, handle: () => cloudflareOk(record()) };
+    if (method === 'GET')
+      return {
+        ...base,
+        op: 'dns_records.get',
+        mutating: false,
+        permission: CF_PERMISSION.dnsRead,
+        handle: () => cloudflareOk(record()),
+      };
     if (method === 'PATCH' || method === 'PUT') {
       return {
         ...base,
@@ -198,12 +247,22 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
         handle: (req: ApiRequest): ApiResponse => {
           const current = record();
           const body = isRecord(req.body) ? req.body : {};
-          const next: Json = method === 'PUT' ? pick(current, ['id', 'zone_id', 'zone_name', 'proxiable', 'created_on', 'meta']) : { ...current };
+          const next: Json =
+            method === 'PUT'
+              ? pick(current, ['id', 'zone_id', 'zone_name', 'proxiable', 'created_on', 'meta'])
+              : { ...current };
           Object.assign(next, pick(body, DNS_FIELDS));
-          if (typeof next.content !== 'string' || !next.content) throw new CloudflareApiError(400, 9005, 'Content for the record is invalid.');
-          if (typeof next.name !== 'string' || typeof next.type !== 'string') throw new CloudflareApiError(400, 9000, 'DNS name and type are required.');
+          if (typeof next.content !== 'string' || !next.content)
+            throw new CloudflareApiError(400, 9005, 'Content for the record is invalid.');
+          if (typeof next.name !== 'string' || typeof next.type !== 'string')
+            throw new CloudflareApiError(400, 9000, 'DNS name and type are required.');
           const ttl = Number(next.ttl ?? 1);
-          if (!(ttl === 1 || (ttl >= 30 && ttl <= 86400))) throw new CloudflareApiError(400, 9020, 'Invalid TTL. Must be between 30 and 86400 seconds, or 1 for Automatic.');
+          if (!(ttl === 1 || (ttl >= 30 && ttl <= 86400)))
+            throw new CloudflareApiError(
+              400,
+              9020,
+              'Invalid TTL. Must be between 30 and 86400 seconds, or 1 for Automatic.',
+            );
           next.ttl = next.proxied ? 1 : ttl;
           next.modified_on = state.now();
           zone().dnsRecords.set(id, next);

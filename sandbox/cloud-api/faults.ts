@@ -17,8 +17,10 @@ function rng(seed: number): () => number {
 }
 
 /** The merged effect of every rule that hit one request. */
-export interface FaultEffect
-  extends Pick<FaultRule, 'status' | 'retryAfterSeconds' | 'timeout' | 'reset' | 'etagConflict' | 'concurrentBinding' | 'hold'> {
+export interface FaultEffect extends Pick<
+  FaultRule,
+  'status' | 'retryAfterSeconds' | 'timeout' | 'reset' | 'etagConflict' | 'concurrentBinding' | 'hold'
+> {
   latencyMs: number;
   /** For the call log: e.g. "status 429, latency 200ms". */
   label: string;
@@ -134,7 +136,10 @@ export class FaultInjector {
   }
 
   /** Resolves with the first held request matching the filter (already held or held later). */
-  waitForHeld(filter: Partial<Pick<HeldRequest, 'api' | 'op' | 'stage'>> & { resource?: string }, timeoutMs = 30_000): Promise<HeldRequest> {
+  waitForHeld(
+    filter: Partial<Pick<HeldRequest, 'api' | 'op' | 'stage'>> & { resource?: string },
+    timeoutMs = 30_000,
+  ): Promise<HeldRequest> {
     const matches = (h: HeldRequest) =>
       (!filter.api || h.api === filter.api) &&
       (!filter.op || h.op === filter.op) &&

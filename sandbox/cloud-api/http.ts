@@ -69,7 +69,14 @@ export class CloudflareApiError extends Error {
 export function googleError(status: number, message: string, details: unknown[] = []): ApiResponse {
   return {
     status,
-    body: { error: { code: status, message, status: GOOGLE_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'UNKNOWN'), details } },
+    body: {
+      error: {
+        code: status,
+        message,
+        status: GOOGLE_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'UNKNOWN'),
+        details,
+      },
+    },
   };
 }
 
@@ -83,7 +90,8 @@ export function cloudflareOk(result: unknown, extra: Record<string, unknown> = {
 
 /** The error an API answers for an injected status, worded the way that API words it. */
 export function injectedError(route: Route, status: number, retryAfterSeconds?: number): ApiResponse {
-  const headers: Record<string, string> = retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {};
+  const headers: Record<string, string> =
+    retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {};
   if (route.api === 'cloudflare') {
     const [code, message] =
       status === 401 || status === 403
@@ -108,13 +116,15 @@ export function injectedError(route: Route, status: number, retryAfterSeconds?: 
       metadata: { permission: route.permission, resource: route.resource },
     });
   } else if (status === 401) {
-    message = 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.';
+    message =
+      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.';
   } else if (status === 404) {
     message = `Resource '${route.resource}' was not found`;
   } else if (status === 429) {
     message = `Quota exceeded for quota metric 'Write requests' of service '${route.api === 'run' ? 'run' : 'monitoring'}.googleapis.com'.`;
   } else if (status === 409) {
-    message = 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.';
+    message =
+      'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.';
   } else if (status === 400) {
     message = 'Request contains an invalid argument.';
   } else {
@@ -142,4 +152,5 @@ export function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string>
   });
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);

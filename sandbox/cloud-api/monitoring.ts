@@ -50,7 +50,13 @@ export function monitoringRoute(state: CloudState, method: string, path: string)
     },
   };
   if (method === 'GET') {
-    return { ...base, op: 'getAlertPolicy', mutating: false, permission: 'monitoring.alertPolicies.get', handle: () => ({ status: 200, body: policy() }) };
+    return {
+      ...base,
+      op: 'getAlertPolicy',
+      mutating: false,
+      permission: 'monitoring.alertPolicies.get',
+      handle: () => ({ status: 200, body: policy() }),
+    };
   }
   if (method === 'PATCH') {
     return {
@@ -60,7 +66,8 @@ export function monitoringRoute(state: CloudState, method: string, path: string)
       permission: 'monitoring.alertPolicies.update',
       handle: (req: ApiRequest): ApiResponse => {
         const current = policy();
-        if (!isRecord(req.body)) throw new GoogleApiError(400, 'Invalid JSON payload received: alert_policy is required.');
+        if (!isRecord(req.body))
+          throw new GoogleApiError(400, 'Invalid JSON payload received: alert_policy is required.');
         const body = req.body;
         const mask = (req.url.searchParams.get('updateMask') ?? '')
           .split(',')
@@ -79,7 +86,10 @@ export function monitoringRoute(state: CloudState, method: string, path: string)
           for (const k of Object.keys(next)) if (!READ_ONLY.has(k)) delete next[k];
           for (const [k, v] of Object.entries(body)) if (!READ_ONLY.has(k)) next[k] = normalize(k, v);
           if (!Array.isArray(next.conditions) || next.conditions.length === 0) {
-            throw new GoogleApiError(400, 'Field alert_policy.conditions had an invalid value: an alert policy needs at least one condition.');
+            throw new GoogleApiError(
+              400,
+              'Field alert_policy.conditions had an invalid value: an alert policy needs at least one condition.',
+            );
           }
           next.enabled ??= true;
         }

@@ -31,7 +31,11 @@ export interface CloudApiOptions {
 }
 
 /** Extra control endpoints (the world adds /_sandbox/sites/...). */
-export type ControlHook = (method: string, parts: string[], body: unknown) => Promise<ApiResponse | undefined> | ApiResponse | undefined;
+export type ControlHook = (
+  method: string,
+  parts: string[],
+  body: unknown,
+) => Promise<ApiResponse | undefined> | ApiResponse | undefined;
 
 const MAX_TIMEOUT_HOLD_MS = 5 * 60_000;
 
@@ -55,7 +59,8 @@ export class CloudApi {
     this.port = opts.port ?? 0;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent && !res.destroyed) send(res, json(500, { error: { code: 500, message: String(err), status: 'INTERNAL' } }));
+        if (!res.headersSent && !res.destroyed)
+          send(res, json(500, { error: { code: 500, message: String(err), status: 'INTERNAL' } }));
       });
     });
     this.server.keepAliveTimeout = 5_000;
@@ -88,7 +93,11 @@ export class CloudApi {
   }
 
   private route(method: string, path: string): Route | undefined {
-    return cloudRunRoute(this.state, method, path) ?? monitoringRoute(this.state, method, path) ?? cloudflareRoute(this.state, method, path);
+    return (
+      cloudRunRoute(this.state, method, path) ??
+      monitoringRoute(this.state, method, path) ??
+      cloudflareRoute(this.state, method, path)
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -102,7 +111,11 @@ export class CloudApi {
       } catch {
         return send(res, json(400, { error: 'body is not JSON' }));
       }
-      return send(res, (await this.control(method, url, body)) ?? json(404, { error: `no control endpoint ${method} ${url.pathname}` }));
+      return send(
+        res,
+        (await this.control(method, url, body)) ??
+          json(404, { error: `no control endpoint ${method} ${url.pathname}` }),
+      );
     }
     const route = this.route(method, url.pathname);
     if (!route) {
@@ -115,13 +128,36 @@ export class CloudApi {
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
-      return send(res, route.api === 'cloudflare' ? cloudflareError(400, 6007, 'Malformed JSON in request body') : googleError(400, 'Invalid JSON payload received.'));
+      return send(
+        res,
+        route.api === 'cloudflare'
+          ? cloudflareError(400, 6007, 'Malformed JSON in request body')
+          : googleError(400, 'Invalid JSON payload received.'),
+      );
     }
     const request: ApiRequest = { method, url, headers: req.headers, body };
     const fault = this.faults.pick(route.api, route.op, route.resource);
     const record = (status: number, before?: unknown, after?: unknown) => {
-      this.log.call({ api: route.api, op: route.op, method, path: url.pathname, resource: route.resource, status, ...(fault?.label && { fault: fault.label }) });
-      if (route.mutating) this.log.mutation({ api: route.api, op: route.op, method, path: url.pathname, resource: route.resource, status, before, after });
+      this.log.call({
+        api: route.api,
+        op: route.op,
+        method,
+        path: url.pathname,
+        resource: route.resource,
+        status,
+        ...(fault?.label && { fault: fault.label }),
+      });
+      if (route.mutating)
+        this.log.mutation({
+          api: route.api,
+          op: route.op,
+          method,
+          path: url.pathname,
+          resource: route.resource,
+          status,
+          before,
+          after,
+        });
     };
 
     if (fault?.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
@@ -159,9 +195,13 @@ export class CloudApi {
     try {
       if (route.api === 'cloudflare') checkToken(this.state, request, route.permission);
       else if (!req.headers['x-goog-api-key'] && !/^Bearer \S+/.test(String(req.headers.authorization ?? ''))) {
-        throw new GoogleApiError(401, 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+        throw new GoogleApiError(
+          401,
+          'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        );
       }
-      if (fault?.etagConflict && route.op === 'setIamPolicy') this.concurrentIamEdit(route.resource, fault.concurrentBinding);
+      if (fault?.etagConflict && route.op === 'setIamPolicy')
+        this.concurrentIamEdit(route.resource, fault.concurrentBinding);
       answer = await route.handle(request);
     } catch (err) {
       if (err instanceof GoogleApiError) answer = googleError(err.status, err.message, err.details);
@@ -250,7 +290,10 @@ export class CloudApi {
 function send(res: ServerResponse, answer: ApiResponse): void {
   if (res.destroyed) return;
   const payload = JSON.stringify(answer.body);
-  res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...answer.headers });
+  res.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...answer.headers,
+  });
   res.end(payload);
 }
-

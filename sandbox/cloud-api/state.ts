@@ -79,7 +79,14 @@ export class CloudState {
 
   // --- Cloud Run ---------------------------------------------------------------------------
 
-  addService(opts: { project: string; region: string; service: string; uri: string; invokerIamDisabled?: boolean; bindings?: IamBinding[] }): RunService {
+  addService(opts: {
+    project: string;
+    region: string;
+    service: string;
+    uri: string;
+    invokerIamDisabled?: boolean;
+    bindings?: IamBinding[];
+  }): RunService {
     const name = `projects/${opts.project}/locations/${opts.region}/services/${opts.service}`;
     const bindings = clone(opts.bindings ?? []);
     const svc: RunService = {
@@ -133,7 +140,17 @@ export class CloudState {
   addAlertPolicy(project: string, policy: Json): Json {
     const name = `projects/${project}/alertPolicies/${String(BigInt(`0x${this.newId('policy').slice(0, 15)}`))}`;
     const record = { mutatedBy: 'sandbox@example.test', mutateTime: this.now() };
-    const full: Json = { name, enabled: true, combiner: 'OR', userLabels: {}, conditions: [], notificationChannels: [], ...clone(policy), creationRecord: record, mutationRecord: record };
+    const full: Json = {
+      name,
+      enabled: true,
+      combiner: 'OR',
+      userLabels: {},
+      conditions: [],
+      notificationChannels: [],
+      ...clone(policy),
+      creationRecord: record,
+      mutationRecord: record,
+    };
     full.name = name;
     this.alertPolicies.set(name, full);
     return full;
@@ -142,14 +159,28 @@ export class CloudState {
   // --- Cloudflare --------------------------------------------------------------------------
 
   addZone(name: string): Zone {
-    const zone: Zone = { id: this.newId('zone'), name, pageRules: new Map(), rulesets: new Map(), entrypoints: new Map(), dnsRecords: new Map() };
+    const zone: Zone = {
+      id: this.newId('zone'),
+      name,
+      pageRules: new Map(),
+      rulesets: new Map(),
+      entrypoints: new Map(),
+      dnsRecords: new Map(),
+    };
     this.zones.set(zone.id, zone);
     return zone;
   }
 
   addPageRule(zone: Zone, rule: Json): Json {
     const id = this.newId('pagerule');
-    const full: Json = { id, priority: 1, status: 'disabled', ...clone(rule), created_on: this.now(), modified_on: this.now() };
+    const full: Json = {
+      id,
+      priority: 1,
+      status: 'disabled',
+      ...clone(rule),
+      created_on: this.now(),
+      modified_on: this.now(),
+    };
     zone.pageRules.set(id, full);
     return full;
   }
@@ -173,7 +204,14 @@ export class CloudState {
     }
     const ruleset = zone.rulesets.get(rulesetId)!;
     const id = this.newId('rule');
-    const full: Json = { id, version: '1', enabled: true, ...clone(rule), ref: rule.ref ?? id, last_updated: this.now() };
+    const full: Json = {
+      id,
+      version: '1',
+      enabled: true,
+      ...clone(rule),
+      ref: rule.ref ?? id,
+      last_updated: this.now(),
+    };
     ruleset.rules.push(full);
     ruleset.version = String(Number(ruleset.version) + 1);
     return full;
@@ -205,13 +243,17 @@ export class CloudState {
   /** The state that matters, without etags, versions and timestamps. */
   snapshot(): StateSnapshot {
     const snap: StateSnapshot = { run: {}, monitoring: {}, cloudflare: {} };
-    for (const [name, s] of this.services) snap.run[name] = { invokerIamDisabled: s.invokerIamDisabled, bindings: sortedBindings(s.bindings) };
+    for (const [name, s] of this.services)
+      snap.run[name] = { invokerIamDisabled: s.invokerIamDisabled, bindings: sortedBindings(s.bindings) };
     for (const [name, p] of this.alertPolicies) snap.monitoring[name] = clone(omit(p, ['mutationRecord']));
     for (const [id, z] of this.zones) {
       const zone: StateSnapshot['cloudflare'][string] = { pageRules: {}, rulesets: {}, dnsRecords: {} };
       for (const [rid, r] of z.pageRules) zone.pageRules[rid] = clone(omit(r, ['modified_on', 'created_on']));
       for (const [rid, r] of z.rulesets) {
-        zone.rulesets[rid] = { phase: r.phase, rules: r.rules.map((rule) => clone(omit(rule, ['version', 'last_updated']))) };
+        zone.rulesets[rid] = {
+          phase: r.phase,
+          rules: r.rules.map((rule) => clone(omit(rule, ['version', 'last_updated']))),
+        };
       }
       for (const [rid, r] of z.dnsRecords) zone.dnsRecords[rid] = clone(omit(r, ['modified_on', 'created_on']));
       snap.cloudflare[id] = zone;

@@ -49,7 +49,10 @@ const timestamp = z.union([z.number(), z.string(), z.null()]).optional();
  */
 const incidentSchema = z.looseObject({
   incident_id: z.string().min(1).max(512),
-  state: z.string().transform((s) => s.toLowerCase()).pipe(z.enum(['open', 'closed'])),
+  state: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(['open', 'closed'])),
   policy_name: z.string().max(1024).optional(),
   condition_name: z.string().max(1024).optional(),
   condition: z.looseObject({ name: z.string().optional() }).nullish(),
@@ -89,7 +92,10 @@ export function parseAlertMessage(data: Uint8Array, routing: SiteRouting): Parse
   if (!envelope.success) return reject('unknown_schema', 'not an object with "version" and "incident"');
   const version = envelope.data.version;
   if (typeof version !== 'string' || !KNOWN_VERSIONS.has(version)) {
-    return reject('unknown_schema', `version ${typeof version === 'string' ? JSON.stringify(version.slice(0, 20)) : typeof version} is not one of ${[...KNOWN_VERSIONS].join(', ')}`);
+    return reject(
+      'unknown_schema',
+      `version ${typeof version === 'string' ? JSON.stringify(version.slice(0, 20)) : typeof version} is not one of ${[...KNOWN_VERSIONS].join(', ')}`,
+    );
   }
   const parsed = incidentSchema.safeParse(envelope.data.incident);
   if (!parsed.success) {
@@ -102,7 +108,10 @@ export function parseAlertMessage(data: Uint8Array, routing: SiteRouting): Parse
   const site = findSite(incident, routing);
   if (test && !routing.acceptTestNotifications) {
     const about = site.ok ? `for site ${site.site}` : `(${site.detail})`;
-    return reject('test_notification', `test notification ${about}: the channel works; alerts.testNotifications is "ignore"`);
+    return reject(
+      'test_notification',
+      `test notification ${about}: the channel works; alerts.testNotifications is "ignore"`,
+    );
   }
   if (!site.ok) return site;
   return {
@@ -124,7 +133,10 @@ export function parseAlertMessage(data: Uint8Array, routing: SiteRouting): Parse
 
 type IncidentFields = z.infer<typeof incidentSchema>;
 
-function findSite(incident: IncidentFields, routing: SiteRouting): { ok: true; site: string } | { ok: false; reason: 'unknown_site'; detail: string } {
+function findSite(
+  incident: IncidentFields,
+  routing: SiteRouting,
+): { ok: true; site: string } | { ok: false; reason: 'unknown_site'; detail: string } {
   const labelled = incident.policy_user_labels?.[routing.siteLabel];
   const policyResource = policyResourceName(incident.condition?.name);
   const mapped =
@@ -139,7 +151,11 @@ function findSite(incident: IncidentFields, routing: SiteRouting): { ok: true; s
     };
   }
   if (!routing.knownSites.includes(site)) {
-    return { ok: false, reason: 'unknown_site', detail: `site ${JSON.stringify(clip(site))} is not in the config's sites` };
+    return {
+      ok: false,
+      reason: 'unknown_site',
+      detail: `site ${JSON.stringify(clip(site))} is not in the config's sites`,
+    };
   }
   return { ok: true, site };
 }

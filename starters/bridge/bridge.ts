@@ -13,8 +13,10 @@ import { logger as rootLogger } from '../../clients/logger.ts';
 import { ConfigError } from '../../config/load.ts';
 import type { AlertsConfig, Config } from '../../config/schema.ts';
 import { type ParsedAlert, type RejectReason, type SiteRouting, parseAlertMessage } from './alert-message.ts';
+import { forwardToDeadLetter } from './dead-letter.ts';
 import { serveHealth } from './health-server.ts';
 import { type BridgeMetrics, createMetrics } from './metrics.ts';
+import { RecentKeys, SerialQueues } from './ordering.ts';
 
 export interface BridgeOptions {
   config: Config;
@@ -51,13 +53,18 @@ type Outcome =
 const RECENTLY_CLOSED_MAX = 10_000;
 
 export function subscriptionName(alerts: AlertsConfig): string {
-  return alerts.subscription.includes('/') ? alerts.subscription : `projects/${alerts.projectId}/subscriptions/${alerts.subscription}`;
+  return alerts.subscription.includes('/')
+    ? alerts.subscription
+    : `projects/${alerts.projectId}/subscriptions/${alerts.subscription}`;
 }
 
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const { config, incidents } = options;
   const alerts = config.alerts;
-  if (!alerts) throw new ConfigError('alerts', ['the config has no "alerts" section: the bridge needs alerts.projectId and alerts.subscription']);
+  if (!alerts)
+    throw new ConfigError('alerts', [
+      'the config has no "alerts" section: the bridge needs alerts.projectId and alerts.subscription',
+    ]);
   const log = (options.logger ?? rootLogger).child({ component: 'pubsub-bridge' });
   const registry = options.registry ?? new Registry();
   const metrics = createMetrics(registry);
@@ -74,22 +81,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const deadLetter: Topic | undefined = alerts.deadLetterTopic ? pubsub.topic(alerts.deadLetterTopic) : undefined;
 
   /** Closed alerts seen without an incident, so that a late "open" of the same alert starts nothing. */
-  const recentlyClosed = new Map<string, number>();
-  /**
-   * Messages of one site are handled one after the other: "look up the incident, then act" is
-   * then atomic within this bridge (the workflow itself deduplicates across bridges).
-   */
-  const siteQueues = new Map<string, Promise<unknown>>();
-  function serialized<T>(site: string, fn: () => Promise<T>): Promise<T> {
-    const previous = siteQueues.get(site) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const tail = next.catch(() => {});
-    siteQueues.set(site, tail);
-    void tail.then(() => {
-      if (siteQueues.get(site) === tail) siteQueues.delete(site);
-    });
-    return next;
-  }
+  const recentlyClosed = new RecentKeys(RECENTLY_CLOSED_MAX);
+  const siteQueues = new SerialQueues();
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let failed: Error | undefined;
@@ -142,7 +135,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const key = `${alert.site}\n${alert.incidentId}`;
     const publishedAt = message.publishTime;
     if (alert.state === 'closed') {
-      remember(key);
+      recentlyClosed.add(key);
       const lookup = await withTemporal('describe incident', message.id, () => incidents.lookup(alert.site));
       if (lookup.state !== 'running') return { ignored: 'closed_without_incident' };
       try {
@@ -179,34 +172,24 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     return { done: lookup.state === 'running' ? 'signalled_open' : 'started' };
   }
 
-  function remember(key: string): void {
-    recentlyClosed.delete(key);
-    recentlyClosed.set(key, Date.now());
-    if (recentlyClosed.size > RECENTLY_CLOSED_MAX) recentlyClosed.delete(recentlyClosed.keys().next().value!);
-  }
-
   async function reject(message: Message, reason: RejectReason, detail: string): Promise<void> {
     metrics.rejected.inc({ reason });
     const level = reason === 'test_notification' ? 'info' : 'warn';
-    log[level]({ messageId: message.id, reason, detail, bytes: message.length, deliveryAttempt: message.deliveryAttempt || undefined }, 'message rejected');
+    log[level](
+      {
+        messageId: message.id,
+        reason,
+        detail,
+        bytes: message.length,
+        deliveryAttempt: message.deliveryAttempt || undefined,
+      },
+      'message rejected',
+    );
     if (!deadLetter) return;
-    try {
-      await deadLetter.publishMessage({
-        data: message.data,
-        attributes: {
-          ...message.attributes,
-          failover_reject_reason: reason,
-          failover_reject_detail: detail.slice(0, 1000),
-          failover_source_message_id: message.id,
-          failover_source_subscription: subName,
-        },
-      });
-      metrics.deadLettered.inc({ result: 'ok' });
-    } catch (err) {
-      // Still acknowledged: a bad message must not block the subscription.
-      metrics.deadLettered.inc({ result: 'failed' });
-      log.error({ messageId: message.id, reason, err: errorText(err) }, 'could not forward to the dead-letter topic');
-    }
+    const error = await forwardToDeadLetter(deadLetter, message, { reason, detail, subscription: subName });
+    metrics.deadLettered.inc({ result: error ? 'failed' : 'ok' });
+    // Still acknowledged when it could not be forwarded: a bad message must not block the subscription.
+    if (error) log.error({ messageId: message.id, reason, err: error }, 'could not forward to the dead-letter topic');
   }
 
   async function handle(message: Message): Promise<void> {
@@ -223,10 +206,13 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const alert = parsed.alert;
       let outcome: Outcome;
       try {
-        outcome = await serialized(alert.site, () => act(alert, message));
+        outcome = await siteQueues.run(alert.site, () => act(alert, message));
       } catch (err) {
         metrics.nacked.inc();
-        log.warn({ messageId: message.id, site: alert.site, alertId: alert.incidentId, err: errorText(err) }, 'Temporal did not accept the alert; handing the message back for redelivery');
+        log.warn(
+          { messageId: message.id, site: alert.site, alertId: alert.incidentId, err: errorText(err) },
+          'Temporal did not accept the alert; handing the message back for redelivery',
+        );
         message.nack();
         return;
       }
@@ -238,7 +224,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       } else {
         if (outcome.done === 'started') metrics.started.inc({ site: alert.site });
         else metrics.signalled.inc({ signal: outcome.done === 'signalled_closed' ? 'alertClosed' : 'alertOpened' });
-        log.info({ ...fields, outcome: outcome.done, latencyMs: Math.round(secondsSince(message.publishTime) * 1000) }, 'alert delivered to the incident');
+        log.info(
+          { ...fields, outcome: outcome.done, latencyMs: Math.round(secondsSince(message.publishTime) * 1000) },
+          'alert delivered to the incident',
+        );
       }
     } catch (err) {
       // Defence in depth: nothing above should throw, but the bridge must never die on input.
@@ -310,7 +299,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     return stopped;
   }
 
-  log.info({ subscription: subName, maxOutstanding: alerts.maxOutstanding, http: bound && `${bound.address}:${bound.port}` }, 'bridge started');
+  log.info(
+    { subscription: subName, maxOutstanding: alerts.maxOutstanding, http: bound && `${bound.address}:${bound.port}` },
+    'bridge started',
+  );
   return {
     registry,
     metrics,

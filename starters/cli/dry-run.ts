@@ -31,9 +31,21 @@ export interface FailoverPlan {
 async function planStep<P extends string>(kind: PlannedStep['step'], lever: Lever<P>, wanted: P): Promise<PlannedStep> {
   try {
     const current = await lever.read();
-    return { step: kind, resource: lever.resource, wanted, current, verdict: lever.isAt(wanted, current) ? 'already as wanted' : 'would change' };
+    return {
+      step: kind,
+      resource: lever.resource,
+      wanted,
+      current,
+      verdict: lever.isAt(wanted, current) ? 'already as wanted' : 'would change',
+    };
   } catch (err) {
-    return { step: kind, resource: lever.resource, wanted, verdict: 'cannot read', error: err instanceof Error ? err.message : String(err) };
+    return {
+      step: kind,
+      resource: lever.resource,
+      wanted,
+      verdict: 'cannot read',
+      error: err instanceof Error ? err.message : String(err),
+    };
   }
 }
 
@@ -52,6 +64,10 @@ export async function planFailover(registry: ProviderRegistry, site: string, cfg
       return { endpoint, expect, detail: err instanceof Error ? err.message : String(err) };
     }
   };
-  const probes = await Promise.all([probe('primary', 'primary'), probe('standby', 'standby'), probe('public', 'primary')]);
+  const probes = await Promise.all([
+    probe('primary', 'primary'),
+    probe('standby', 'standby'),
+    probe('public', 'primary'),
+  ]);
   return { site, steps, probes };
 }

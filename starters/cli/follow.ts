@@ -32,7 +32,8 @@ export async function follow(incidents: Incidents, site: string, opts: FollowOpt
     } catch (e) {
       const d = await handle.describe().catch(() => undefined);
       if (d && d.status.name === 'COMPLETED') s = await handle.result();
-      else if (d && d.status.name !== 'RUNNING') throw new CliError(EXIT.endedBadly, `the incident ended ${d.status.name.toLowerCase()}`);
+      else if (d && d.status.name !== 'RUNNING')
+        throw new CliError(EXIT.endedBadly, `the incident ended ${d.status.name.toLowerCase()}`);
       else if (!warnedNoAnswer) {
         clear();
         err(`  … no answer from the incident yet (${errorMessage(e)}); is a worker running on its task queue?`);
@@ -60,11 +61,16 @@ export async function follow(incidents: Incidents, site: string, opts: FollowOpt
     }
     if (Date.now() > deadline) {
       clear();
-      throw new CliError(EXIT.timeout, `still ${phase ?? 'unknown'} after ${seconds(opts.timeoutMs)}; the incident goes on (see \`failover status ${site}\`)`);
+      throw new CliError(
+        EXIT.timeout,
+        `still ${phase ?? 'unknown'} after ${seconds(opts.timeoutMs)}; the incident goes on (see \`failover status ${site}\`)`,
+      );
     }
     if (tty) {
       const running = s?.steps.findLast((x) => x.outcome === 'running');
-      process.stderr.write(`\r\x1b[2K${spinner[tick++ % spinner.length]} ${phase ?? 'waiting'}${running ? `: ${running.name} for ${seconds(Date.now() - running.startedAt)}` : ''}`);
+      process.stderr.write(
+        `\r\x1b[2K${spinner[tick++ % spinner.length]} ${phase ?? 'waiting'}${running ? `: ${running.name} for ${seconds(Date.now() - running.startedAt)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 400));
   }

@@ -5,7 +5,16 @@ import { watcherStatus } from '../../clients/watchers.ts';
 import { loadConfig } from '../../config/load.ts';
 import { incidentWorkflowId } from '../../workflows/incident-messages.ts';
 import type { WatchStatus } from '../../workflows/watch-types.ts';
-import { CliError, EXIT, type GlobalOptions, configFrom, connectIncidents, knownSite, out, userPath } from './context.ts';
+import {
+  CliError,
+  EXIT,
+  type GlobalOptions,
+  configFrom,
+  connectIncidents,
+  knownSite,
+  out,
+  userPath,
+} from './context.ts';
 import { ago, seconds, stepLine, table, triggerLine } from './format.ts';
 
 interface SiteRow {
@@ -50,7 +59,11 @@ export async function status(opts: GlobalOptions, site: string | undefined, json
   const lines = table(
     rows.map((r) => [
       r.site,
-      r.incident === 'none' ? 'no incident' : r.incident === 'ended' ? `${r.phase ?? 'ended'} (ended)` : (r.phase ?? 'running'),
+      r.incident === 'none'
+        ? 'no incident'
+        : r.incident === 'ended'
+          ? `${r.phase ?? 'ended'} (ended)`
+          : (r.phase ?? 'running'),
       r.incident === 'none' ? '-' : ago(r.since),
       r.primary ?? '-',
       r.incident === 'none' ? '' : r.workflowId,
@@ -64,7 +77,12 @@ function viewJson(view: IncidentView) {
   const d = view.lookup.description;
   return {
     incident: view.lookup.state,
-    ...(d && { workflowId: d.workflowId, runId: d.runId, workflowStatus: d.status.name, startTime: d.startTime.toISOString() }),
+    ...(d && {
+      workflowId: d.workflowId,
+      runId: d.runId,
+      workflowStatus: d.status.name,
+      startTime: d.startTime.toISOString(),
+    }),
     ...(view.status && { status: view.status }),
     ...(view.statusError && { statusError: view.statusError }),
   };
@@ -78,7 +96,9 @@ function printSite(site: string, view: IncidentView, watcher: WatchStatus | unde
     out(`incident  ${d.workflowId} (run ${d.runId}), ${d.status.name.toLowerCase()}`);
     const s = view.status;
     if (s) {
-      out(`phase     ${s.phase}${s.endedAt ? `, ended ${ago(s.endedAt)}` : ''}, started ${ago(s.startedAt)}${s.onStandbyAt ? `, on standby since ${ago(s.onStandbyAt)}` : ''}`);
+      out(
+        `phase     ${s.phase}${s.endedAt ? `, ended ${ago(s.endedAt)}` : ''}, started ${ago(s.startedAt)}${s.onStandbyAt ? `, on standby since ${ago(s.onStandbyAt)}` : ''}`,
+      );
       out(`failback  ${s.failbackMode}`);
       if (s.cause) out(`cause     ${s.cause}`);
       for (const w of s.warnings) out(`warning   ${w}`);
@@ -88,7 +108,9 @@ function printSite(site: string, view: IncidentView, watcher: WatchStatus | unde
     } else out(`phase     ${view.lookup.phase ?? 'unknown'} (${view.statusError ?? 'no status'})`);
   }
   if (watcher) {
-    const where = Object.entries(watcher.locations).map(([name, l]) => `${name}: ${l.verdict}${l.error ? ` (${l.error})` : ''}`);
+    const where = Object.entries(watcher.locations).map(
+      ([name, l]) => `${name}: ${l.verdict}${l.error ? ` (${l.error})` : ''}`,
+    );
     out(`primary   ${watcher.verdict} since ${ago(watcher.verdictSince)} (watcher: ${where.join(', ')})`);
   }
 }
@@ -99,10 +121,13 @@ export async function history(opts: GlobalOptions, site: string, json: boolean):
   const incidents = await connectIncidents(config, opts);
   const view = await incidents.view(site);
   if (view.lookup.state === 'none') throw new CliError(EXIT.refused, `site ${site} has had no incident`);
-  if (!view.status) throw new CliError(EXIT.failure, `cannot read the incident's status: ${view.statusError ?? 'unknown reason'}`);
+  if (!view.status)
+    throw new CliError(EXIT.failure, `cannot read the incident's status: ${view.statusError ?? 'unknown reason'}`);
   const s = view.status;
   if (json) return out(JSON.stringify({ site, ...viewJson(view) }, null, 2));
-  out(`${site}: ${s.phase}, started ${new Date(s.startedAt).toISOString()}${s.endedAt ? `, ended after ${seconds(s.endedAt - s.startedAt)}` : ''}`);
+  out(
+    `${site}: ${s.phase}, started ${new Date(s.startedAt).toISOString()}${s.endedAt ? `, ended after ${seconds(s.endedAt - s.startedAt)}` : ''}`,
+  );
   if (s.cause) out(`cause: ${s.cause}`);
   out('');
   out(`    ${'STEP'.padEnd(30)} ${'START'.padStart(8)}  ${'TOOK'.padStart(8)}  WHAT`);
@@ -118,12 +143,28 @@ export function validate(path: string): void {
   const config = loadConfig(userPath(path));
   out(`${path}: valid`);
   out('');
-  const rows = Object.entries(config.sites).map(([name, s]) => [name, s.standby.access.type, s.traffic.type, s.monitor.type, `${s.failback.mode}${s.failback.mode === 'auto' ? ` (hold ${seconds(s.failback.holdDown)})` : ''}`]);
+  const rows = Object.entries(config.sites).map(([name, s]) => [
+    name,
+    s.standby.access.type,
+    s.traffic.type,
+    s.monitor.type,
+    `${s.failback.mode}${s.failback.mode === 'auto' ? ` (hold ${seconds(s.failback.holdDown)})` : ''}`,
+  ]);
   for (const l of table(rows, ['SITE', 'STANDBY ACCESS', 'TRAFFIC', 'MONITOR', 'FAILBACK'])) out(l);
   out('');
-  out(`temporal  ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`);
+  out(
+    `temporal  ${config.temporal.address}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
+  );
   const a = config.alerts;
-  out(a ? `alerts    subscription ${a.subscription} (project ${a.projectId}), site label ${a.siteLabel}${a.deadLetterTopic ? `, dead letters to ${a.deadLetterTopic}` : ''}` : 'alerts    not configured (no Pub/Sub bridge)');
+  out(
+    a
+      ? `alerts    subscription ${a.subscription} (project ${a.projectId}), site label ${a.siteLabel}${a.deadLetterTopic ? `, dead letters to ${a.deadLetterTopic}` : ''}`
+      : 'alerts    not configured (no Pub/Sub bridge)',
+  );
   const w = config.watcher;
-  out(w ? `watcher   every ${seconds(w.interval)}, trigger after ${w.failuresToTrigger} failures, locations ${w.locations.join(', ')} (quorum ${w.quorum})` : 'watcher   not configured');
+  out(
+    w
+      ? `watcher   every ${seconds(w.interval)}, trigger after ${w.failuresToTrigger} failures, locations ${w.locations.join(', ')} (quorum ${w.quorum})`
+      : 'watcher   not configured',
+  );
 }

@@ -10,7 +10,11 @@ import { abortCmd, failback, start } from './steer.ts';
 function parseDuration(v: string): number {
   const ms = durationMs(v);
   if (ms === undefined) {
-    throw new CommanderError(EXIT.usage, 'failover.invalidDuration', `invalid duration "${v}": expected e.g. 90s, 5m or 1h`);
+    throw new CommanderError(
+      EXIT.usage,
+      'failover.invalidDuration',
+      `invalid duration "${v}": expected e.g. 90s, 5m or 1h`,
+    );
   }
   return ms;
 }
@@ -41,7 +45,11 @@ Examples:
     cmd
       .option('--reason <text>', 'why, recorded on the incident')
       .option('--no-wait', 'return once the workflow has accepted, without following progress')
-      .addOption(new Option('--timeout <duration>', 'how long to follow progress (e.g. 90s, 5m)').argParser(parseDuration).default(parseDuration(defaultTimeout), defaultTimeout));
+      .addOption(
+        new Option('--timeout <duration>', 'how long to follow progress (e.g. 90s, 5m)')
+          .argParser(parseDuration)
+          .default(parseDuration(defaultTimeout), defaultTimeout),
+      );
 
   p.command('status')
     .description('phase of every site, or details of one site')
@@ -60,12 +68,26 @@ Examples:
       .argument('<site>', 'a site from the config')
       .option('--dry-run', 'read every provider and show what would change; change nothing'),
     '20m',
-  ).action((site: string, o: { dryRun?: boolean; reason?: string; wait: boolean; timeout: number }, cmd: Command) => start(g(cmd), site, o));
-  waitOptions(p.command('failback').description('send a site on standby back to its primary').argument('<site>', 'a site from the config'), '15m').action(
-    (site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) => failback(g(cmd), site, o),
+  ).action((site: string, o: { dryRun?: boolean; reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
+    start(g(cmd), site, o),
   );
-  waitOptions(p.command('abort').description('stop a failover or failback in flight; what was done is undone').argument('<site>', 'a site from the config'), '10m').action(
-    (site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) => abortCmd(g(cmd), site, o),
+  waitOptions(
+    p
+      .command('failback')
+      .description('send a site on standby back to its primary')
+      .argument('<site>', 'a site from the config'),
+    '15m',
+  ).action((site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
+    failback(g(cmd), site, o),
+  );
+  waitOptions(
+    p
+      .command('abort')
+      .description('stop a failover or failback in flight; what was done is undone')
+      .argument('<site>', 'a site from the config'),
+    '10m',
+  ).action((site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
+    abortCmd(g(cmd), site, o),
   );
   p.command('validate')
     .description('check a config file and summarise it (no connection needed)')
@@ -82,7 +104,8 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version')
+        return EXIT.ok;
       if (e.code === 'failover.invalidDuration') err(`error: ${e.message}`);
       return EXIT.usage;
     }

@@ -6,26 +6,52 @@ import { siteConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { abort, incidentWorkflowId, requestFailback, statusQuery } from '../../workflows/incident-messages.ts';
 import { FINAL_PHASES } from '../../workflows/incident-types.ts';
-import { ACTOR, CliError, EXIT, type GlobalOptions, USER, configFrom, connectIncidents, knownSite, out } from './context.ts';
+import {
+  ACTOR,
+  CliError,
+  EXIT,
+  type GlobalOptions,
+  USER,
+  configFrom,
+  connectIncidents,
+  knownSite,
+  out,
+} from './context.ts';
 import { planFailover } from './dry-run.ts';
 import { follow } from './follow.ts';
 import { seconds, table } from './format.ts';
 
-export async function start(opts: GlobalOptions, site: string, o: { dryRun?: boolean; reason?: string; wait: boolean; timeout: number }): Promise<void> {
+export async function start(
+  opts: GlobalOptions,
+  site: string,
+  o: { dryRun?: boolean; reason?: string; wait: boolean; timeout: number },
+): Promise<void> {
   const config = configFrom(opts);
   knownSite(config, site);
   if (o.dryRun) return dryRun(config, opts, site);
   const incidents = await connectIncidents(config, opts);
   const before = await incidents.lookup(site);
   const alertId = `cli:${USER}:${new Date().toISOString()}`;
-  await incidents.trigger(site, { alertId, source: 'cli', summary: o.reason ?? `started by ${USER} with the failover CLI` });
+  await incidents.trigger(site, {
+    alertId,
+    source: 'cli',
+    summary: o.reason ?? `started by ${USER} with the failover CLI`,
+  });
   if (before.state === 'running') {
-    out(`${site}: an incident is already running (${before.phase ?? 'phase unknown'}); the trigger was added to it, no step runs twice`);
+    out(
+      `${site}: an incident is already running (${before.phase ?? 'phase unknown'}); the trigger was added to it, no step runs twice`,
+    );
     if (before.phase !== 'awaiting_trigger') return;
   } else out(`${site}: incident started (${incidentWorkflowId(site)}), alert ${alertId}`);
   if (!o.wait) return;
-  const s = await follow(incidents, site, { until: (x) => x.phase === 'on_standby' || FINAL_PHASES.includes(x.phase), timeoutMs: o.timeout });
-  if (s.phase === 'on_standby') return out(`${site}: on standby after ${seconds((s.onStandbyAt ?? Date.now()) - s.startedAt)}; \`failover failback ${site}\` when the primary is back`);
+  const s = await follow(incidents, site, {
+    until: (x) => x.phase === 'on_standby' || FINAL_PHASES.includes(x.phase),
+    timeoutMs: o.timeout,
+  });
+  if (s.phase === 'on_standby')
+    return out(
+      `${site}: on standby after ${seconds((s.onStandbyAt ?? Date.now()) - s.startedAt)}; \`failover failback ${site}\` when the primary is back`,
+    );
   throw new CliError(EXIT.endedBadly, `${site}: ${s.phase}${s.cause ? `: ${s.cause}` : ''}`);
 }
 
@@ -36,37 +62,58 @@ async function dryRun(config: Config, opts: GlobalOptions, site: string): Promis
   const { buildRegistry } = await import('../../clients/providers.ts');
   const plan = await planFailover(buildRegistry(config, { world: new InMemoryWorld() }), site, cfg);
   out(`dry run: failover of ${site} (nothing is changed)`);
-  if (inMemory) out('note: in-memory providers are read from this process\'s own fresh world, not the worker\'s');
+  if (inMemory) out("note: in-memory providers are read from this process's own fresh world, not the worker's");
   out('');
-  const rows = plan.steps.map((p) => [p.step, p.resource, p.current ? JSON.stringify(p.current) : `(${p.error ?? 'unread'})`, p.wanted, p.verdict]);
+  const rows = plan.steps.map((p) => [
+    p.step,
+    p.resource,
+    p.current ? JSON.stringify(p.current) : `(${p.error ?? 'unread'})`,
+    p.wanted,
+    p.verdict,
+  ]);
   for (const l of table(rows, ['STEP', 'RESOURCE', 'NOW', 'WANTED', 'VERDICT'])) out(l);
   out('');
-  for (const p of plan.probes) out(`probe ${p.endpoint.padEnd(7)} (as ${p.expect}): ${p.ok === undefined ? 'error' : p.ok ? 'serves' : 'does not serve'}: ${p.detail}`);
+  for (const p of plan.probes)
+    out(
+      `probe ${p.endpoint.padEnd(7)} (as ${p.expect}): ${p.ok === undefined ? 'error' : p.ok ? 'serves' : 'does not serve'}: ${p.detail}`,
+    );
   // Would the trigger start an incident or join one? Temporal is optional for a dry run.
   try {
     const l = await (await connectIncidents(config, opts)).lookup(site);
     out('');
-    out(l.state === 'running' ? `a running incident (${l.phase}) would receive the trigger; no step would run twice` : 'a new incident would start');
+    out(
+      l.state === 'running'
+        ? `a running incident (${l.phase}) would receive the trigger; no step would run twice`
+        : 'a new incident would start',
+    );
   } catch (e) {
     out('');
     out(`(Temporal not checked: ${errorMessage(e).split('\n')[0]})`);
   }
-  if (plan.steps.some((p) => p.verdict === 'cannot read')) throw new CliError(EXIT.endedBadly, 'some providers could not be read: a failover would fail there');
+  if (plan.steps.some((p) => p.verdict === 'cannot read'))
+    throw new CliError(EXIT.endedBadly, 'some providers could not be read: a failover would fail there');
 }
 
-export async function failback(opts: GlobalOptions, site: string, o: { reason?: string; wait: boolean; timeout: number }): Promise<void> {
+export async function failback(
+  opts: GlobalOptions,
+  site: string,
+  o: { reason?: string; wait: boolean; timeout: number },
+): Promise<void> {
   const config = configFrom(opts);
   knownSite(config, site);
   const incidents = await connectIncidents(config, opts);
   const l = await incidents.lookup(site);
-  if (l.state !== 'running') throw new CliError(EXIT.refused, `site ${site} has no running incident: nothing to fail back`);
+  if (l.state !== 'running')
+    throw new CliError(EXIT.refused, `site ${site} has no running incident: nothing to fail back`);
   const handle = incidents.handle(site);
   const stepsBefore = (await handle.query(statusQuery)).steps.length;
   try {
     await handle.executeUpdate(requestFailback, { args: [{ by: ACTOR, ...(o.reason && { reason: o.reason }) }] });
   } catch (e) {
-    if (e instanceof WorkflowUpdateFailedError) throw new CliError(EXIT.refused, `failback refused: ${errorMessage(e.cause ?? e)}`);
-    if (e instanceof WorkflowNotFoundError) throw new CliError(EXIT.refused, `site ${site} has no running incident: nothing to fail back`);
+    if (e instanceof WorkflowUpdateFailedError)
+      throw new CliError(EXIT.refused, `failback refused: ${errorMessage(e.cause ?? e)}`);
+    if (e instanceof WorkflowNotFoundError)
+      throw new CliError(EXIT.refused, `site ${site} has no running incident: nothing to fail back`);
     throw e;
   }
   out(`${site}: failback accepted`);
@@ -74,13 +121,22 @@ export async function failback(opts: GlobalOptions, site: string, o: { reason?: 
   const s = await follow(incidents, site, {
     skipSteps: stepsBefore,
     timeoutMs: o.timeout,
-    until: (x) => FINAL_PHASES.includes(x.phase) || (x.phase === 'on_standby' && x.steps.length > stepsBefore && x.steps.every((st) => st.outcome !== 'running')),
+    until: (x) =>
+      FINAL_PHASES.includes(x.phase) ||
+      (x.phase === 'on_standby' && x.steps.length > stepsBefore && x.steps.every((st) => st.outcome !== 'running')),
   });
   if (s.phase === 'resolved') return out(`${site}: back on the primary, standby closed; incident resolved`);
-  throw new CliError(EXIT.endedBadly, `${site}: failback did not complete, users stay on the standby: ${s.cause ?? s.phase}`);
+  throw new CliError(
+    EXIT.endedBadly,
+    `${site}: failback did not complete, users stay on the standby: ${s.cause ?? s.phase}`,
+  );
 }
 
-export async function abortCmd(opts: GlobalOptions, site: string, o: { reason?: string; wait: boolean; timeout: number }): Promise<void> {
+export async function abortCmd(
+  opts: GlobalOptions,
+  site: string,
+  o: { reason?: string; wait: boolean; timeout: number },
+): Promise<void> {
   const config = configFrom(opts);
   knownSite(config, site);
   const incidents = await connectIncidents(config, opts);
@@ -89,7 +145,10 @@ export async function abortCmd(opts: GlobalOptions, site: string, o: { reason?: 
   const handle = incidents.handle(site);
   const before = await handle.query(statusQuery);
   if (!['awaiting_trigger', 'failing_over', 'failing_back'].includes(before.phase)) {
-    throw new CliError(EXIT.refused, `nothing in flight to abort: ${site} is ${before.phase}${before.phase === 'on_standby' ? `; use \`failover failback ${site}\`` : ''}`);
+    throw new CliError(
+      EXIT.refused,
+      `nothing in flight to abort: ${site} is ${before.phase}${before.phase === 'on_standby' ? `; use \`failover failback ${site}\`` : ''}`,
+    );
   }
   await handle.signal(abort, { by: ACTOR, ...(o.reason && { reason: o.reason }) });
   out(`${site}: abort sent while ${before.phase}`);

@@ -6,8 +6,16 @@ import type { Config } from '../../config/schema.ts';
 import { inMemoryConfig } from './sites.ts';
 import { notification } from '../../starters/bridge/alert-message.ts';
 
-export function bridgeConfig(sites: string[], alerts: Record<string, unknown>, temporal: Record<string, unknown> = {}): Config {
-  return inMemoryConfig(sites, {}, { temporal, alerts: { projectId: 'failover-test', http: { host: '127.0.0.1', port: 0 }, ...alerts } });
+export function bridgeConfig(
+  sites: string[],
+  alerts: Record<string, unknown>,
+  temporal: Record<string, unknown> = {},
+): Config {
+  return inMemoryConfig(
+    sites,
+    {},
+    { temporal, alerts: { projectId: 'failover-test', http: { host: '127.0.0.1', port: 0 }, ...alerts } },
+  );
 }
 
 export function open(site: string, incidentId: string): Record<string, unknown> {
@@ -18,12 +26,25 @@ export function closed(site: string, incidentId: string): Record<string, unknown
   return notification({ incidentId, state: 'closed', site });
 }
 
-export async function publish(pubsub: PubSub, topic: string, data: unknown, attributes: Record<string, string> = {}): Promise<string> {
-  const buffer = data instanceof Uint8Array ? Buffer.from(data) : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data));
+export async function publish(
+  pubsub: PubSub,
+  topic: string,
+  data: unknown,
+  attributes: Record<string, string> = {},
+): Promise<string> {
+  const buffer =
+    data instanceof Uint8Array
+      ? Buffer.from(data)
+      : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data));
   return pubsub.topic(topic).publishMessage({ data: buffer, attributes });
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -33,20 +54,27 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 export async function count(metric: Counter, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await metric.get();
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 export async function observations(metric: Histogram, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await metric.get();
   return values
-    .filter((v) => v.metricName?.endsWith('_count') && Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .filter(
+      (v) => v.metricName?.endsWith('_count') && Object.entries(labels).every(([k, want]) => v.labels[k] === want),
+    )
     .reduce((sum, v) => sum + v.value, 0);
 }
 
@@ -54,11 +82,14 @@ export async function observations(metric: Histogram, labels: Record<string, str
 export function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[]; raw: string[] } {
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
-  const logger = pino({ level: 'info' }, {
-    write(chunk: string) {
-      raw.push(chunk);
-      lines.push(JSON.parse(chunk) as Record<string, unknown>);
+  const logger = pino(
+    { level: 'info' },
+    {
+      write(chunk: string) {
+        raw.push(chunk);
+        lines.push(JSON.parse(chunk) as Record<string, unknown>);
+      },
     },
-  });
+  );
   return { logger, lines, raw };
 }

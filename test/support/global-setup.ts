@@ -15,7 +15,10 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Suggest continue-as-new early (default: thousands of events) so a suite can exercise it.
-  const env = await startLocalTemporal(['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${CONTINUE_AS_NEW_AFTER_EVENTS}`]);
+  const env = await startLocalTemporal([
+    '--dynamic-config-value',
+    `limit.historyCount.suggestContinueAsNew=${CONTINUE_AS_NEW_AFTER_EVENTS}`,
+  ]);
   const { code } = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },

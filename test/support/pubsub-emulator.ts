@@ -21,7 +21,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -29,8 +31,17 @@ export async function freePort(): Promise<number> {
 /** gcloud when it is on PATH, else the emulator's own launcher inside the Cloud SDK. */
 function emulatorCommand(host: string, port: number, projectId: string): [string, string[]] {
   const gcloud = spawnSync('sh', ['-c', 'command -v gcloud'], { encoding: 'utf8' }).stdout.trim();
-  if (gcloud) return [gcloud, ['beta', 'emulators', 'pubsub', 'start', `--host-port=${host}:${port}`, `--project=${projectId}`, '--quiet']];
-  const roots = [process.env.CLOUDSDK_ROOT_DIR, '/usr/lib/google-cloud-sdk', '/usr/share/google-cloud-sdk', '/opt/google-cloud-sdk'];
+  if (gcloud)
+    return [
+      gcloud,
+      ['beta', 'emulators', 'pubsub', 'start', `--host-port=${host}:${port}`, `--project=${projectId}`, '--quiet'],
+    ];
+  const roots = [
+    process.env.CLOUDSDK_ROOT_DIR,
+    '/usr/lib/google-cloud-sdk',
+    '/usr/share/google-cloud-sdk',
+    '/opt/google-cloud-sdk',
+  ];
   for (const root of roots) {
     const bin = root && join(root, 'platform/pubsub-emulator/bin/cloud-pubsub-emulator');
     if (bin && existsSync(bin)) return [bin, [`--host=${host}`, `--port=${port}`]];
@@ -65,7 +76,9 @@ export async function startPubSubEmulator(projectId = 'failover-test', timeoutMs
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the Pub/Sub emulator exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`);
+      throw new Error(
+        `the Pub/Sub emulator exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`,
+      );
     }
     try {
       const res = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });
@@ -111,4 +124,3 @@ export async function createTopicAndSubscription(
   const [t] = await pubsub.createTopic(topic);
   await t.createSubscription(subscription, { ackDeadlineSeconds });
 }
-

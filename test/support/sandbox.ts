@@ -20,7 +20,11 @@ export interface SandboxClients {
 export function sandboxClients(world: SandboxWorld, opts: { timeoutMs?: number; token?: string } = {}): SandboxClients {
   const run = new ServicesClient(googleClientOptions(world.urls.google));
   const monitoring = new AlertPolicyServiceClient(googleClientOptions(world.urls.google));
-  const cloudflare = cloudflareClient({ token: opts.token ?? world.env.CLOUDFLARE_API_TOKEN, baseURL: world.urls.cloudflare, timeoutMs: opts.timeoutMs ?? 5_000 });
+  const cloudflare = cloudflareClient({
+    token: opts.token ?? world.env.CLOUDFLARE_API_TOKEN,
+    baseURL: world.urls.cloudflare,
+    timeoutMs: opts.timeoutMs ?? 5_000,
+  });
   return {
     run,
     monitoring,
@@ -52,7 +56,9 @@ export function effectiveMutations(audit: AuditEntry[]): Record<string, string[]
   const out: Record<string, string[]> = {};
   for (const e of audit) {
     if (!e.effect || e.op === 'concurrentEdit') continue;
-    (out[e.resource] ??= []).push(e.changes.map((c) => `${c.path}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', '));
+    (out[e.resource] ??= []).push(
+      e.changes.map((c) => `${c.path}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', '),
+    );
   }
   return out;
 }

@@ -15,14 +15,24 @@ export function uniqueSite(prefix = 's'): string {
  * A config whose sites all use in-memory providers, with timeouts short enough for tests;
  * `site` is merged into every site, `top` adds top-level sections (temporal, alerts, watcher).
  */
-export function inMemoryConfig(sites: string[], site: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Config {
+export function inMemoryConfig(
+  sites: string[],
+  site: Record<string, unknown> = {},
+  top: Record<string, unknown> = {},
+): Config {
   const one = {
     publicUrl: 'https://www.example.test/',
     primary: { url: 'https://home.example.test/healthz' },
     standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
     traffic: { type: 'in-memory' },
     monitor: { type: 'in-memory' },
-    probe: { interval: '20ms', successesNeeded: 1, standbyReadyTimeout: '2s', verifyTimeout: '2s', primaryCheckTimeout: '1s' },
+    probe: {
+      interval: '20ms',
+      successesNeeded: 1,
+      standbyReadyTimeout: '2s',
+      verifyTimeout: '2s',
+      primaryCheckTimeout: '1s',
+    },
     ...site,
   };
   return configSchema.parse({ ...top, sites: Object.fromEntries(sites.map((s) => [s, one])) });
@@ -43,7 +53,11 @@ export function lookupIncident(client: Client, site: string): Promise<IncidentLo
   }).lookup(site);
 }
 
-export async function waitForPhase(handle: IncidentHandle, phase: Phase | Phase[], timeoutMs = 30_000): Promise<IncidentStatus> {
+export async function waitForPhase(
+  handle: IncidentHandle,
+  phase: Phase | Phase[],
+  timeoutMs = 30_000,
+): Promise<IncidentStatus> {
   const wanted = Array.isArray(phase) ? phase : [phase];
   const deadline = Date.now() + timeoutMs;
   let last: IncidentStatus | undefined;
@@ -52,5 +66,7 @@ export async function waitForPhase(handle: IncidentHandle, phase: Phase | Phase[
     if (wanted.includes(last.phase)) return last;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`phase ${wanted.join('|')} not reached in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`);
+  throw new Error(
+    `phase ${wanted.join('|')} not reached in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`,
+  );
 }

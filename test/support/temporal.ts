@@ -1,7 +1,7 @@
 // Starts an in-process worker against the suite's real Temporal dev server.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import type { Worker} from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';

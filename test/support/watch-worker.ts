@@ -2,28 +2,16 @@
 // activities and the watcher's trigger activities) and one probe worker per watcher location.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import type { Worker} from '@temporalio/worker';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import type { Endpoint, ProbeResult, ProviderRegistry } from '../../activities/providers/types.ts';
 import { Incidents } from '../../clients/incidents.ts';
 import { createLocationWorker, createMainWorker } from '../../worker/workers.ts';
-import { testWorkflows } from './temporal.ts';
+import { quietRuntime, testWorkflows } from './temporal.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Target } from '../../workflows/types.ts';
-
-function quietRuntime(): void {
-  try {
-    Runtime.install({
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-      shutdownSignals: [],
-    });
-  } catch {
-    /* already installed by another helper of this test file */
-  }
-}
 
 /** A primary whose health the test scripts check by check; afterwards it answers `up`. */
 export class ScriptedPrimary {
@@ -104,7 +92,13 @@ export async function startWatchWorkers(config: Config, registry: ProviderRegist
     client,
     async startLocation(location, locationRegistry) {
       await stop(location);
-      const worker = await createLocationWorker({ connection, namespace: 'default', taskQueue, location, registry: locationRegistry });
+      const worker = await createLocationWorker({
+        connection,
+        namespace: 'default',
+        taskQueue,
+        location,
+        registry: locationRegistry,
+      });
       running.set(location, { worker, done: worker.run() });
     },
     stopLocation: stop,

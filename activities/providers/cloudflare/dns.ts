@@ -81,6 +81,10 @@ export class CloudflareDnsTraffic implements TrafficRouter {
         ...(r.proxied !== undefined && { proxied: r.proxied }),
       } as never),
     );
-    return { changed: true, before, summary: `${verb}: DNS ${r.type} ${r.name} ${before.dnsContent} (ttl ${before.dnsTtl}) → ${content} (ttl ${ttl})` };
+    return {
+      changed: true,
+      before,
+      summary: `${verb}: DNS ${r.type} ${r.name} ${before.dnsContent} (ttl ${before.dnsTtl}) → ${content} (ttl ${ttl})`,
+    };
   }
 }

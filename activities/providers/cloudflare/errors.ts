@@ -24,23 +24,42 @@ export function cloudflareError(err: unknown, call: CloudflareCall): ProviderErr
   if (err instanceof APIUserAbortError) return new ProviderError('unavailable', `${head}: aborted`);
   if (err instanceof APIConnectionError) {
     const cause = (err as { cause?: unknown }).cause;
-    return new ProviderError('unavailable', `${head}: connection failed (${cause instanceof Error ? cause.message : err.message})`);
+    return new ProviderError(
+      'unavailable',
+      `${head}: connection failed (${cause instanceof Error ? cause.message : err.message})`,
+    );
   }
   if (!(err instanceof APIError) || err.status === undefined) return err;
   const status = err.status;
   const errors = (err.errors ?? []) as Array<{ code?: number; message?: string }>;
-  const said = errors.length ? errors.map((e) => `${e.code ?? '?'} ${e.message ?? ''}`.trim()).join('; ') : `HTTP ${status}`;
+  const said = errors.length
+    ? errors.map((e) => `${e.code ?? '?'} ${e.message ?? ''}`.trim()).join('; ')
+    : `HTTP ${status}`;
   const retryAfter = parseRetryAfter(err.headers?.['retry-after']);
-  if (status === 401 || status === 403 || (status === 400 && errors.some((e) => e.code !== undefined && TOKEN_CODES.has(e.code)))) {
+  if (
+    status === 401 ||
+    status === 403 ||
+    (status === 400 && errors.some((e) => e.code !== undefined && TOKEN_CODES.has(e.code)))
+  ) {
     return new ProviderError(
       'permission',
       `${head}: Cloudflare refused the API token (HTTP ${status}: ${said}); CLOUDFLARE_API_TOKEN needs ${call.permission} (API: "${call.apiPermission}") on this zone`,
     );
   }
-  if (status === 404) return new ProviderError('not_found', `${head}: not found (${said}); check the zone and resource ids in the site's config`);
-  if (status === 429) return new ProviderError('rate_limited', `${head}: rate limited (${said})${retryAfter !== undefined ? `, retry after ${retryAfter} ms` : ''}`, retryAfter);
+  if (status === 404)
+    return new ProviderError(
+      'not_found',
+      `${head}: not found (${said}); check the zone and resource ids in the site's config`,
+    );
+  if (status === 429)
+    return new ProviderError(
+      'rate_limited',
+      `${head}: rate limited (${said})${retryAfter !== undefined ? `, retry after ${retryAfter} ms` : ''}`,
+      retryAfter,
+    );
   if (status === 409) return new ProviderError('conflict', `${head}: conflict (${said})`, retryAfter);
-  if (status === 400 || status === 422) return new ProviderError('invalid_config', `${head}: refused as invalid (HTTP ${status}: ${said})`);
+  if (status === 400 || status === 422)
+    return new ProviderError('invalid_config', `${head}: refused as invalid (HTTP ${status}: ${said})`);
   return new ProviderError('unavailable', `${head}: HTTP ${status} (${said})`, retryAfter);
 }
 

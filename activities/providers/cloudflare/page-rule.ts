@@ -49,17 +49,25 @@ export class CloudflarePageRuleTraffic implements TrafficRouter {
   restore(before: Snapshot): Promise<Change> {
     const status = restoreField(this.resource, before, 'pageRuleStatus', 'string');
     if (status !== 'active' && status !== 'disabled') {
-      throw new ProviderError('invalid_config', `${this.resource}: cannot restore from ${JSON.stringify(before)} (pageRuleStatus ${status})`);
+      throw new ProviderError(
+        'invalid_config',
+        `${this.resource}: cannot restore from ${JSON.stringify(before)} (pageRuleStatus ${status})`,
+      );
     }
     return this.write(status, 'restored');
   }
 
   private async write(status: Status, verb: string): Promise<Change> {
     const before = await this.read();
-    if (before.pageRuleStatus === status) return { changed: false, before, summary: `page rule ${this.resource} already ${status}` };
+    if (before.pageRuleStatus === status)
+      return { changed: false, before, summary: `page rule ${this.resource} already ${status}` };
     await cfCall({ what: 'Cloudflare edit page rule', resource: this.resource, ...EDIT }, () =>
       this.client.pageRules.edit(this.pageRuleId, { zone_id: this.zoneId, status }),
     );
-    return { changed: true, before, summary: `${verb}: page rule ${this.resource} ${before.pageRuleStatus} → ${status}` };
+    return {
+      changed: true,
+      before,
+      summary: `${verb}: page rule ${this.resource} ${before.pageRuleStatus} → ${status}`,
+    };
   }
 }

@@ -43,22 +43,36 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
 
   private async rule(): Promise<{ rulesetId: string; rule: Rule }> {
     const ruleset = this.rulesetId
-      ? await cfCall({ what: 'Cloudflare get ruleset', resource: `zones/${this.zoneId}/rulesets/${this.rulesetId}`, ...READ }, () =>
-          this.client.rulesets.get(this.rulesetId!, { zone_id: this.zoneId }),
+      ? await cfCall(
+          { what: 'Cloudflare get ruleset', resource: `zones/${this.zoneId}/rulesets/${this.rulesetId}`, ...READ },
+          () => this.client.rulesets.get(this.rulesetId!, { zone_id: this.zoneId }),
         )
       : await cfCall(
-          { what: 'Cloudflare get redirect phase entrypoint', resource: `zones/${this.zoneId}/rulesets/phases/${REDIRECT_PHASE}/entrypoint`, ...READ },
+          {
+            what: 'Cloudflare get redirect phase entrypoint',
+            resource: `zones/${this.zoneId}/rulesets/phases/${REDIRECT_PHASE}/entrypoint`,
+            ...READ,
+          },
           () => this.client.rulesets.phases.get(REDIRECT_PHASE, { zone_id: this.zoneId }),
         );
     if (ruleset.phase && ruleset.phase !== REDIRECT_PHASE) {
-      throw new ProviderError('invalid_config', `traffic.rulesetId: ruleset ${ruleset.id} is in phase ${ruleset.phase}, not ${REDIRECT_PHASE}`);
+      throw new ProviderError(
+        'invalid_config',
+        `traffic.rulesetId: ruleset ${ruleset.id} is in phase ${ruleset.phase}, not ${REDIRECT_PHASE}`,
+      );
     }
     const rule = (ruleset.rules ?? []).find((r) => r.id === this.ruleId) as Rule | undefined;
     if (!rule) {
-      throw new ProviderError('not_found', `traffic.ruleId: rule ${this.ruleId} is not in ruleset ${ruleset.id} (${REDIRECT_PHASE}) of zone ${this.zoneId}`);
+      throw new ProviderError(
+        'not_found',
+        `traffic.ruleId: rule ${this.ruleId} is not in ruleset ${ruleset.id} (${REDIRECT_PHASE}) of zone ${this.zoneId}`,
+      );
     }
     if (rule.action !== 'redirect') {
-      throw new ProviderError('invalid_config', `traffic.ruleId: rule ${this.ruleId} has action "${String(rule.action)}", not "redirect"`);
+      throw new ProviderError(
+        'invalid_config',
+        `traffic.ruleId: rule ${this.ruleId} has action "${String(rule.action)}", not "redirect"`,
+      );
     }
     this.rulesetId ??= ruleset.id;
     return { rulesetId: ruleset.id, rule };
@@ -84,16 +98,26 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
     const { rulesetId, rule } = await this.rule();
     const before = { redirectRuleEnabled: rule.enabled !== false };
     const word = (e: boolean) => (e ? 'enabled' : 'disabled');
-    if (before.redirectRuleEnabled === enabled) return { changed: false, before, summary: `redirect rule ${this.ruleId} already ${word(enabled)}` };
-    const body = Object.fromEntries(Object.entries(rule).filter(([k, v]) => !READ_ONLY_RULE_FIELDS.has(k) && v !== undefined && v !== null));
+    if (before.redirectRuleEnabled === enabled)
+      return { changed: false, before, summary: `redirect rule ${this.ruleId} already ${word(enabled)}` };
+    const body = Object.fromEntries(
+      Object.entries(rule).filter(([k, v]) => !READ_ONLY_RULE_FIELDS.has(k) && v !== undefined && v !== null),
+    );
     const resource = `zones/${this.zoneId}/rulesets/${rulesetId}/rules/${this.ruleId}`;
     const updated = await cfCall({ what: 'Cloudflare edit redirect rule', resource, ...EDIT }, () =>
       this.client.rulesets.rules.edit(rulesetId, this.ruleId, { ...body, enabled, zone_id: this.zoneId } as never),
     );
     const after = (updated.rules ?? []).find((r) => r.id === this.ruleId);
     if (after && (after.enabled !== false) !== enabled) {
-      throw new ProviderError('unavailable', `${resource}: the edit was accepted but the rule is still ${word(!enabled)}`);
+      throw new ProviderError(
+        'unavailable',
+        `${resource}: the edit was accepted but the rule is still ${word(!enabled)}`,
+      );
     }
-    return { changed: true, before, summary: `${verb}: redirect rule ${this.ruleId} (${String(rule.description ?? '')}) ${word(!enabled)} → ${word(enabled)}` };
+    return {
+      changed: true,
+      before,
+      summary: `${verb}: redirect rule ${this.ruleId} (${String(rule.description ?? '')}) ${word(!enabled)} → ${word(enabled)}`,
+    };
   }
 }

@@ -71,16 +71,22 @@ export class CloudRunStandbyAccess implements StandbyAccess {
   }
 
   private async invokerIamDisabled(): Promise<boolean> {
-    const [service] = await this.call({ what: 'Cloud Run get service', permission: 'run.services.get', role: 'roles/run.viewer' }, () =>
-      this.client.getService({ name: this.resource }, callOptions(this.timeoutMs)),
+    const [service] = await this.call(
+      { what: 'Cloud Run get service', permission: 'run.services.get', role: 'roles/run.viewer' },
+      () => this.client.getService({ name: this.resource }, callOptions(this.timeoutMs)),
     );
     return service.invokerIamDisabled === true;
   }
 
   private async policy(): Promise<Policy> {
-    const [policy] = await this.call({ what: 'Cloud Run getIamPolicy', permission: 'run.services.getIamPolicy', role: 'roles/run.viewer' }, () =>
-      // Version 3 so that conditional bindings come back whole and are written back whole.
-      this.client.getIamPolicy({ resource: this.resource, options: { requestedPolicyVersion: 3 } }, callOptions(this.timeoutMs)),
+    const [policy] = await this.call(
+      { what: 'Cloud Run getIamPolicy', permission: 'run.services.getIamPolicy', role: 'roles/run.viewer' },
+      () =>
+        // Version 3 so that conditional bindings come back whole and are written back whole.
+        this.client.getIamPolicy(
+          { resource: this.resource, options: { requestedPolicyVersion: 3 } },
+          callOptions(this.timeoutMs),
+        ),
     );
     return policy;
   }
@@ -92,7 +98,9 @@ export class CloudRunStandbyAccess implements StandbyAccess {
 
   isAt(position: 'open' | 'closed', s: Snapshot): boolean {
     // A disabled invoker check makes the service public whatever IAM says; it cannot be closed here.
-    return position === 'open' ? s.allUsersInvoker === true || s.invokerIamDisabled === true : s.allUsersInvoker === false;
+    return position === 'open'
+      ? s.allUsersInvoker === true || s.invokerIamDisabled === true
+      : s.allUsersInvoker === false;
   }
 
   set(position: 'open' | 'closed'): Promise<Change> {
@@ -118,9 +126,16 @@ export class CloudRunStandbyAccess implements StandbyAccess {
   private async apply(open: boolean, verb: string): Promise<Change> {
     const want = open ? 'open' : 'closed';
     if (await this.invokerIamDisabled()) {
-      const before: AccessSnapshot = { allUsersInvoker: hasPublicInvoker(await this.policy()), invokerIamDisabled: true };
+      const before: AccessSnapshot = {
+        allUsersInvoker: hasPublicInvoker(await this.policy()),
+        invokerIamDisabled: true,
+      };
       if (open) {
-        return { changed: false, before, summary: `${this.resource} has its invoker IAM check disabled: it is public already; IAM left unchanged` };
+        return {
+          changed: false,
+          before,
+          summary: `${this.resource} has its invoker IAM check disabled: it is public already; IAM left unchanged`,
+        };
       }
       throw new ProviderError(
         'unsupported',
@@ -133,19 +148,25 @@ export class CloudRunStandbyAccess implements StandbyAccess {
       const has = hasPublicInvoker(policy);
       before ??= { allUsersInvoker: has, invokerIamDisabled: false };
       if (has === open) {
-        return { changed: false, before, summary: `${this.resource}: allUsers ${open ? 'already has' : 'already lacks'} ${INVOKER_ROLE} (${want})` };
+        return {
+          changed: false,
+          before,
+          summary: `${this.resource}: allUsers ${open ? 'already has' : 'already lacks'} ${INVOKER_ROLE} (${want})`,
+        };
       }
       const bindings = withPublicInvoker(policy, open);
       const conditional = bindings.some((b) => b.condition?.expression);
       try {
-        await this.call({ what: 'Cloud Run setIamPolicy', permission: 'run.services.setIamPolicy', role: 'roles/run.admin' }, () =>
-          this.client.setIamPolicy(
-            {
-              resource: this.resource,
-              policy: { ...policy, bindings, version: conditional ? 3 : (policy.version ?? 1), etag: policy.etag },
-            },
-            callOptions(this.timeoutMs),
-          ),
+        await this.call(
+          { what: 'Cloud Run setIamPolicy', permission: 'run.services.setIamPolicy', role: 'roles/run.admin' },
+          () =>
+            this.client.setIamPolicy(
+              {
+                resource: this.resource,
+                policy: { ...policy, bindings, version: conditional ? 3 : (policy.version ?? 1), etag: policy.etag },
+              },
+              callOptions(this.timeoutMs),
+            ),
         );
       } catch (err) {
         if (err instanceof ProviderError && err.kind === 'conflict' && round < this.conflictRetries) continue;

@@ -100,10 +100,17 @@ export function googleError(err: unknown, call: GoogleCall): ProviderError | unk
     case 'invalid_config':
       return new ProviderError('invalid_config', `${head}: the request was refused as invalid (${said})`);
     case 'conflict':
-      return new ProviderError('conflict', `${head}: concurrent change (etag conflict); will read again and retry (${said})`);
+      return new ProviderError(
+        'conflict',
+        `${head}: concurrent change (etag conflict); will read again and retry (${said})`,
+      );
     case 'rate_limited': {
       const after = retryDelayMs(err.statusDetails);
-      return new ProviderError('rate_limited', `${head}: rate limited${after !== undefined ? `, retry after ${after} ms` : ''} (${said})`, after);
+      return new ProviderError(
+        'rate_limited',
+        `${head}: rate limited${after !== undefined ? `, retry after ${after} ms` : ''} (${said})`,
+        after,
+      );
     }
     case 'unsupported':
       return new ProviderError('unsupported', `${head}: not supported by this endpoint (${said})`);

@@ -32,7 +32,11 @@ export class AlertPolicyMonitor implements Monitor {
 
   async read(): Promise<{ enabled: boolean }> {
     const [policy] = await this.call(
-      { what: 'Cloud Monitoring get alert policy', permission: 'monitoring.alertPolicies.get', role: 'roles/monitoring.alertPolicyViewer' },
+      {
+        what: 'Cloud Monitoring get alert policy',
+        permission: 'monitoring.alertPolicies.get',
+        role: 'roles/monitoring.alertPolicyViewer',
+      },
       () => this.client.getAlertPolicy({ name: this.resource }, callOptions(this.timeoutMs)),
     );
     // BoolValue: absent means the API default, enabled.
@@ -54,15 +58,24 @@ export class AlertPolicyMonitor implements Monitor {
   private async write(enabled: boolean, verb: string): Promise<Change> {
     const before = await this.read();
     const word = (e: boolean) => (e ? 'enabled' : 'paused (disabled)');
-    if (before.enabled === enabled) return { changed: false, before, summary: `alert policy ${this.resource} already ${word(enabled)}` };
+    if (before.enabled === enabled)
+      return { changed: false, before, summary: `alert policy ${this.resource} already ${word(enabled)}` };
     await this.call(
-      { what: 'Cloud Monitoring update alert policy', permission: 'monitoring.alertPolicies.update', role: 'roles/monitoring.alertPolicyEditor' },
+      {
+        what: 'Cloud Monitoring update alert policy',
+        permission: 'monitoring.alertPolicies.update',
+        role: 'roles/monitoring.alertPolicyEditor',
+      },
       () =>
         this.client.updateAlertPolicy(
           { alertPolicy: { name: this.resource, enabled: { value: enabled } }, updateMask: { paths: ['enabled'] } },
           callOptions(this.timeoutMs),
         ),
     );
-    return { changed: true, before, summary: `${verb}: alert policy ${this.resource} ${word(before.enabled)} → ${word(enabled)}` };
+    return {
+      changed: true,
+      before,
+      summary: `${verb}: alert policy ${this.resource} ${word(before.enabled)} → ${word(enabled)}`,
+    };
   }
 }

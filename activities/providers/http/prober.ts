@@ -56,14 +56,19 @@ function describeFailure(err: unknown): string {
 }
 
 export class HttpProber implements Prober {
-  private readonly opts: Required<Omit<HttpProberOptions, 'primary' | 'standby' | 'publicUrl'>> & Pick<HttpProberOptions, 'primary' | 'standby' | 'publicUrl'>;
+  private readonly opts: Required<Omit<HttpProberOptions, 'primary' | 'standby' | 'publicUrl'>> &
+    Pick<HttpProberOptions, 'primary' | 'standby' | 'publicUrl'>;
 
   constructor(opts: HttpProberOptions) {
     this.opts = { attempts: 1, attemptDelayMs: 250, followRedirects: true, maxBodyBytes: 256 * 1024, ...opts };
   }
 
   urlOf(endpoint: Endpoint): string {
-    return endpoint === 'primary' ? this.opts.primary.url : endpoint === 'standby' ? this.opts.standby.url : this.opts.publicUrl;
+    return endpoint === 'primary'
+      ? this.opts.primary.url
+      : endpoint === 'standby'
+        ? this.opts.standby.url
+        : this.opts.publicUrl;
   }
 
   async check(endpoint: Endpoint, expect: Target, signal?: AbortSignal): Promise<ProbeResult> {
@@ -103,20 +108,35 @@ export class HttpProber implements Prober {
         const location = res.headers.get('location');
         const to = location ? new URL(location, url) : undefined;
         const expected = new URL(target.url);
-        const ok = to !== undefined && to.origin === expected.origin && to.pathname.startsWith(expected.pathname.replace(/[^/]*$/, ''));
-        return { ok, detail: `${res.status} redirect to ${to?.href ?? '(no location)'} in ${elapsed()}${ok ? '' : `, expected the ${expect} at ${expected.origin}`}` };
+        const ok =
+          to !== undefined &&
+          to.origin === expected.origin &&
+          to.pathname.startsWith(expected.pathname.replace(/[^/]*$/, ''));
+        return {
+          ok,
+          detail: `${res.status} redirect to ${to?.href ?? '(no location)'} in ${elapsed()}${ok ? '' : `, expected the ${expect} at ${expected.origin}`}`,
+        };
       }
       if (res.status !== target.expectStatus) {
         await res.body?.cancel();
-        return { ok: false, detail: `${res.status} ${res.statusText} in ${elapsed()}${via}, expected ${target.expectStatus}` };
+        return {
+          ok: false,
+          detail: `${res.status} ${res.statusText} in ${elapsed()}${via}, expected ${target.expectStatus}`,
+        };
       }
       const body = await readText(res, this.opts.maxBodyBytes);
       if (target.marker && !body.includes(target.marker)) {
         const servedBy = otherMarker && body.includes(otherMarker) ? `; this is the ${other}` : '';
-        return { ok: false, detail: `${res.status} in ${elapsed()}${via} but "${target.marker}" not in the body${servedBy}` };
+        return {
+          ok: false,
+          detail: `${res.status} in ${elapsed()}${via} but "${target.marker}" not in the body${servedBy}`,
+        };
       }
       if (!target.marker && otherMarker && body.includes(otherMarker)) {
-        return { ok: false, detail: `${res.status} in ${elapsed()}${via} but served by the ${other} ("${otherMarker}")` };
+        return {
+          ok: false,
+          detail: `${res.status} in ${elapsed()}${via} but served by the ${other} ("${otherMarker}")`,
+        };
       }
       return { ok: true, detail: `${res.status} in ${elapsed()}${target.marker ? ', marker found' : ''}${via}` };
     } catch (err) {

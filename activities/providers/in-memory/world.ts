@@ -132,7 +132,9 @@ export class InMemoryWorld implements ProviderRegistry {
       const serves = (t: Target) => (t === 'primary' ? s.primaryUp : s.standbyUp && s.standbyAccess === 'open');
       const target = endpoint === 'public' ? s.traffic : endpoint;
       if (target !== expect) return { ok: false, detail: `${endpoint} is served by ${target}, expected ${expect}` };
-      return serves(target) ? { ok: true, detail: `${target} serves 200` } : { ok: false, detail: `${target} does not serve` };
+      return serves(target)
+        ? { ok: true, detail: `${target} serves 200` }
+        : { ok: false, detail: `${target} does not serve` };
     });
   }
 }

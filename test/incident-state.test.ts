@@ -1,0 +1,75 @@
+// The incident's bookkeeping on its own: which triggers start, join or are ignored (and why),
+// repeats counted, the list bounded, failback and abort accepted or refused with a reason.
+import { describe, expect, test } from 'vitest';
+import { IncidentState, MAX_TRIGGERS } from '../workflows/incident-state.ts';
+import type { IncidentPolicy } from '../workflows/incident-types.ts';
+
+const policy: IncidentPolicy = {
+  failback: { mode: 'manual', holdDownMs: 1000 },
+  standbyReadyTimeoutMs: 1000,
+  verifyTimeoutMs: 1000,
+  primaryCheckTimeoutMs: 1000,
+};
+const fresh = () => new IncidentState('www', policy);
+
+describe('alerts', () => {
+  test('the first open triggers; a duplicate and a second alert are recorded as ignored, with why', () => {
+    const s = fresh();
+    s.alertOpened({ alertId: 'a', source: 'pubsub' });
+    expect(s.triggered).toBe(true);
+    s.alertOpened({ alertId: 'a', source: 'pubsub' });
+    s.status.phase = 'on_standby';
+    s.alertOpened({ alertId: 'b', source: 'watcher' });
+    expect(s.status.triggers.map((t) => t.ignored)).toEqual([undefined, 'duplicate', 'incident already on_standby']);
+  });
+
+  test('an open that arrives after its close does not trigger', () => {
+    const s = fresh();
+    s.alertClosed({ alertId: 'a', source: 'pubsub' });
+    s.alertOpened({ alertId: 'a', source: 'pubsub' });
+    expect(s.triggered).toBe(false);
+    expect(s.status.triggers.at(-1)?.ignored).toBe('already closed (arrived out of order)');
+  });
+
+  test('identical repeats are counted on one record; the list is bounded and counts what it dropped', () => {
+    const s = fresh();
+    for (let i = 0; i < 5; i++) s.primaryRecovered({ by: 'watcher' });
+    expect(s.status.triggers).toHaveLength(1);
+    expect(s.status.triggers[0]?.repeats).toBe(4);
+    for (let i = 0; i < MAX_TRIGGERS + 10; i++) s.alertClosed({ alertId: `c${i}`, source: 'pubsub' });
+    expect(s.status.triggers).toHaveLength(MAX_TRIGGERS);
+    expect(s.status.triggersDropped).toBe(11);
+  });
+
+  test('a continued run remembers which alerts it saw and that it was triggered', () => {
+    const first = fresh();
+    first.alertOpened({ alertId: 'a', source: 'pubsub' });
+    const next = new IncidentState('www', policy, { status: first.status, undo: {} });
+    expect(next.triggered).toBe(true);
+    next.alertOpened({ alertId: 'a', source: 'pubsub' });
+    expect(next.status.triggers.at(-1)?.ignored).toBe('duplicate');
+  });
+});
+
+describe('failback and abort', () => {
+  test('failback is refused unless on standby, and only once', () => {
+    const s = fresh();
+    expect(s.failbackRefusal()).toMatch(/awaiting_trigger, not on_standby/);
+    s.approveFailback({ by: 'ui' });
+    expect(s.failbackRequestedBy).toBeUndefined();
+    s.status.phase = 'on_standby';
+    s.approveFailback({ by: 'ui' });
+    expect(s.failbackRequestedBy).toBe('ui');
+    expect(s.failbackRefusal()).toBe('failback already requested by ui');
+  });
+
+  test('abort cancels only what is in flight', () => {
+    const s = fresh();
+    s.status.phase = 'on_standby';
+    expect(s.abort({ by: 'cli' })).toBe(false);
+    expect(s.status.triggers.at(-1)?.ignored).toMatch(/use failback/);
+    s.status.phase = 'failing_over';
+    expect(s.abort({ by: 'cli' })).toBe(true);
+    expect(s.abortRequestedBy).toBe('cli');
+  });
+});

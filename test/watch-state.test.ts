@@ -1,0 +1,53 @@
+// The watcher's bookkeeping on its own: the quorum across locations, hysteresis when there is no
+// quorum either way, locations added and forgotten with the policy, bounded events.
+import { expect, test } from 'vitest';
+import { WatchState } from '../workflows/watch-state.ts';
+import type { WatchPolicy } from '../workflows/watch-types.ts';
+
+function policy(locations: string[], quorum: number): WatchPolicy {
+  return {
+    intervalMs: 1000,
+    timeoutMs: 500,
+    failuresToTrigger: 3,
+    successesToRecover: 3,
+    locations: locations.map((name) => ({ name, taskQueue: `q-${name}` })),
+    quorum,
+    taskQueue: 'q',
+    maxProbeRunMs: 60_000,
+    historyLimit: 2000,
+  };
+}
+
+test('the verdict moves only when a quorum of locations agrees, and says which', () => {
+  const s = new WatchState('www', policy(['a', 'b', 'c'], 2));
+  s.syncLocations();
+  s.locationReported('a', { verdict: 'down', checks: 3, detail: 'timeout' });
+  expect(s.evaluate(s.location('a'))).toBeUndefined();
+  s.locationReported('b', { verdict: 'down', checks: 3, detail: 'reset' });
+  const t = s.evaluate(s.location('b'));
+  expect(t).toMatchObject({ previous: 'unknown', next: 'down' });
+  expect(t?.why).toBe('a, b (quorum 2/3): reset');
+  // One location back up: no quorum for up, the verdict holds.
+  s.locationReported('a', { verdict: 'up', checks: 3 });
+  expect(s.evaluate(s.location('a'))).toBeUndefined();
+  expect(s.status.verdict).toBe('down');
+});
+
+test('a new policy adds and forgets locations; an identical one is no change', () => {
+  const s = new WatchState('www', policy(['a', 'b'], 1));
+  s.syncLocations();
+  expect(s.reconfigure(policy(['a', 'b'], 1))).toBe(false);
+  expect(s.reconfigure(policy(['b', 'c'], 1))).toBe(true);
+  s.syncLocations();
+  expect(Object.keys(s.status.locations).sort()).toEqual(['b', 'c']);
+});
+
+test('a location error is noted once until it changes; events stay bounded; runs are counted', () => {
+  const s = new WatchState('www', policy(['a'], 1));
+  expect(s.locationFailed('a', 'no worker')).toBe(true);
+  expect(s.locationFailed('a', 'no worker')).toBe(false);
+  for (let i = 0; i < 100; i++) s.note(`event ${i}`);
+  expect(s.status.events).toHaveLength(30);
+  expect(s.status.events.at(-1)?.what).toBe('event 99');
+  expect(new WatchState('www', s.policy, s.status).status.runs).toBe(2);
+});
