@@ -64,6 +64,11 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** "Name: message" of anything thrown, for logs. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
 /** Turns anything an adapter threw into the ApplicationFailure Temporal should see. */
 export function toFailure(err: unknown, attempt: number): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;

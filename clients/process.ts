@@ -1,5 +1,6 @@
 // The tail every process entry shares: a bad config exits 2 with its problems listed; anything
 // else is logged and exits 1.
+import { errorText } from '../activities/errors.ts';
 import { ConfigError } from '../config/load.ts';
 import { logger } from './logger.ts';
 
@@ -9,7 +10,7 @@ export function runMain(name: string, main: () => Promise<unknown>): void {
       console.error(err.message);
       process.exit(2);
     }
-    logger.fatal({ err: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }, `${name} failed`);
+    logger.fatal({ err: errorText(err) }, `${name} failed`);
     process.exit(1);
   });
 }

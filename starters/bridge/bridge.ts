@@ -8,6 +8,7 @@ import { Duration, type Message, PubSub, type Subscription, type Topic } from '@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { errorText } from '../../activities/errors.ts';
 import type { Incidents } from '../../clients/incidents.ts';
 import { logger as rootLogger } from '../../clients/logger.ts';
 import { ConfigError } from '../../config/load.ts';
@@ -315,8 +316,4 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
 function secondsSince(date: Date): number {
   return Math.max(0, (Date.now() - date.getTime()) / 1000);
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

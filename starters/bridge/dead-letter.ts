@@ -1,6 +1,7 @@
 // Forwarding a message the bridge will not act on to the dead-letter topic, unchanged, with why
 // in its attributes, so a person can look at it and republish it.
 import type { Message, Topic } from '@google-cloud/pubsub';
+import { errorText } from '../../activities/errors.ts';
 
 export interface Rejection {
   reason: string;
@@ -24,6 +25,6 @@ export async function forwardToDeadLetter(topic: Topic, message: Message, why: R
     });
     return undefined;
   } catch (err) {
-    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return errorText(err);
   }
 }

@@ -1,5 +1,6 @@
 // `failover start <site> --dry-run`: each provider reads the world and says what a failover would
 // change. Only reads (and GET probes) are made; nothing is written.
+import { errorMessage } from '../../activities/errors.ts';
 import type { Endpoint, Lever, ProviderRegistry } from '../../activities/providers/types.ts';
 import type { SiteConfig } from '../../config/schema.ts';
 import type { Snapshot, Target } from '../../workflows/types.ts';
@@ -44,7 +45,7 @@ async function planStep<P extends string>(kind: PlannedStep['step'], lever: Leve
       resource: lever.resource,
       wanted,
       verdict: 'cannot read',
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     };
   }
 }
@@ -61,7 +62,7 @@ export async function planFailover(registry: ProviderRegistry, site: string, cfg
       const r = await p.prober.check(endpoint, expect, AbortSignal.timeout(cfg.probe.timeout + 1000));
       return { endpoint, expect, ok: r.ok, detail: r.detail };
     } catch (err) {
-      return { endpoint, expect, detail: err instanceof Error ? err.message : String(err) };
+      return { endpoint, expect, detail: errorMessage(err) };
     }
   };
   const probes = await Promise.all([

@@ -1,6 +1,7 @@
 // The commands that act: start (or dry-run) a failover, fail back, abort what is in flight.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { errorMessage } from '../../activities/errors.ts';
+import type { Incidents } from '../../clients/incidents.ts';
 import { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import { siteConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
@@ -94,17 +95,23 @@ async function dryRun(config: Config, opts: GlobalOptions, site: string): Promis
     throw new CliError(EXIT.endedBadly, 'some providers could not be read: a failover would fail there');
 }
 
+/** The incidents, once the site is known to have one running (else refused: nothing to `what`). */
+async function runningIncident(opts: GlobalOptions, site: string, what: string): Promise<Incidents> {
+  const config = configFrom(opts);
+  knownSite(config, site);
+  const incidents = await connectIncidents(config, opts);
+  if ((await incidents.lookup(site)).state !== 'running') {
+    throw new CliError(EXIT.refused, `site ${site} has no running incident: nothing to ${what}`);
+  }
+  return incidents;
+}
+
 export async function failback(
   opts: GlobalOptions,
   site: string,
   o: { reason?: string; wait: boolean; timeout: number },
 ): Promise<void> {
-  const config = configFrom(opts);
-  knownSite(config, site);
-  const incidents = await connectIncidents(config, opts);
-  const l = await incidents.lookup(site);
-  if (l.state !== 'running')
-    throw new CliError(EXIT.refused, `site ${site} has no running incident: nothing to fail back`);
+  const incidents = await runningIncident(opts, site, 'fail back');
   const handle = incidents.handle(site);
   const stepsBefore = (await handle.query(statusQuery)).steps.length;
   try {
@@ -137,11 +144,7 @@ export async function abortCmd(
   site: string,
   o: { reason?: string; wait: boolean; timeout: number },
 ): Promise<void> {
-  const config = configFrom(opts);
-  knownSite(config, site);
-  const incidents = await connectIncidents(config, opts);
-  const l = await incidents.lookup(site);
-  if (l.state !== 'running') throw new CliError(EXIT.refused, `site ${site} has no running incident: nothing to abort`);
+  const incidents = await runningIncident(opts, site, 'abort');
   const handle = incidents.handle(site);
   const before = await handle.query(statusQuery);
   if (!['awaiting_trigger', 'failing_over', 'failing_back'].includes(before.phase)) {
