@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import type { Snapshot, StepOutcome, Target } from '../workflows/types.ts';
 import { toFailure } from './errors.ts';
-import { type ProbeProgress, probeUntilServing } from './probe-loop.ts';
+import { type ProbeProgress, probeUntilServing, pulseFor } from './probe-loop.ts';
 import type { Change, Endpoint, ProviderRegistry } from './providers/types.ts';
 
 export type IncidentActivities = ReturnType<typeof createIncidentActivities>;
@@ -34,7 +34,9 @@ export function createIncidentActivities(registry: ProviderRegistry) {
         {
           now: Date.now,
           sleep: (ms) => ctx.sleep(ms),
-          heartbeat: (p) => ctx.heartbeat(p),
+          heartbeat: (p) => ctx.heartbeat({ ...p }),
+          // Between checks and during a slow one too: the interval may exceed the heartbeat timeout.
+          pulseMs: pulseFor(policy.intervalMs),
           resume: ctx.info.heartbeatDetails as ProbeProgress | undefined,
         },
       );

@@ -27,7 +27,25 @@ export interface ProbeLoopDeps {
   sleep(ms: number): Promise<void>;
   heartbeat(progress: ProbeProgress): void;
   resume?: ProbeProgress;
+  /**
+   * Also heartbeat this often while a check is in flight or the loop sleeps between checks, so
+   * that neither a probe interval nor a slow check longer than the heartbeat timeout kills the
+   * probe. Omitted: a heartbeat after each check only.
+   */
+  pulseMs?: number;
+  /** The timer behind `pulseMs` (a fake one in tests); default setInterval. */
+  every?(ms: number, fn: () => void): () => void;
 }
+
+/** A heartbeat at least every `min(interval, 1 s)`: well inside any heartbeat timeout the workflow sets. */
+export function pulseFor(intervalMs: number): number {
+  return Math.max(100, Math.min(intervalMs, 1000));
+}
+
+const realEvery = (ms: number, fn: () => void): (() => void) => {
+  const timer = setInterval(fn, ms);
+  return () => clearInterval(timer);
+};
 
 export async function probeUntilServing(
   check: () => Promise<ProbeResult>,
@@ -37,6 +55,20 @@ export async function probeUntilServing(
   const progress: ProbeProgress = deps.resume
     ? { ...deps.resume }
     : { startedAt: deps.now(), checks: 0, consecutive: 0 };
+  const stopPulse = deps.pulseMs ? (deps.every ?? realEvery)(deps.pulseMs, () => deps.heartbeat(progress)) : undefined;
+  try {
+    return await loop(check, opts, deps, progress);
+  } finally {
+    stopPulse?.();
+  }
+}
+
+async function loop(
+  check: () => Promise<ProbeResult>,
+  opts: ProbeLoopOptions,
+  deps: ProbeLoopDeps,
+  progress: ProbeProgress,
+): Promise<ProbeProgress> {
   const holdDownMs = opts.holdDownMs ?? 0;
   for (;;) {
     let result: ProbeResult;

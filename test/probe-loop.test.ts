@@ -80,4 +80,44 @@ describe('probeUntilServing', () => {
     );
     await expect(run).rejects.toThrow(/\(42 checks\)/);
   });
+
+  test('heartbeats on a timer while it sleeps and while a check is in flight, and stops the timer after', async () => {
+    let now = 0;
+    const beats: number[] = [];
+    let tick: (() => void) | undefined;
+    let stopped = false;
+    /** Time passes in 1 s steps; the pulse timer fires at each. */
+    const advance = (ms: number) => {
+      for (let t = 0; t < ms; t += 1000) {
+        now += 1000;
+        tick?.();
+      }
+    };
+    let n = 0;
+    const check = async () => {
+      advance(4000); // a slow check
+      return { ok: ++n >= 2, detail: `check ${n}` };
+    };
+    const p = await probeUntilServing(
+      check,
+      { what: 'x', intervalMs: 6000, successesNeeded: 1 },
+      {
+        now: () => now,
+        sleep: async (ms) => advance(ms),
+        heartbeat: () => void beats.push(now),
+        pulseMs: 1000,
+        every: (ms, fn) => {
+          expect(ms).toBe(1000);
+          tick = fn;
+          return () => void (stopped = true);
+        },
+      },
+    );
+    expect(p.checks).toBe(2);
+    // Never more than 1 s without a heartbeat, over 4 s + 6 s + 4 s.
+    const gaps = beats.slice(1).map((t, i) => t - beats[i]!);
+    expect(beats.at(-1)).toBe(14_000);
+    expect(Math.max(beats[0]!, ...gaps)).toBeLessThanOrEqual(1000);
+    expect(stopped).toBe(true);
+  });
 });
