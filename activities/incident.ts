@@ -1,20 +1,45 @@
 // The activities the incident workflow calls. Each is one idempotent step over a provider
 // interface; which adapter stands behind it (in-process, simulator, real cloud) is the worker's choice.
 import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import type { Snapshot, StepOutcome, Target } from '../workflows/types.ts';
 import { toFailure } from './errors.ts';
 import { type ProbeProgress, probeUntilServing, pulseFor } from './probe-loop.ts';
+import { type CallBudget, attemptDeadline } from './providers/budget.ts';
 import type { Change, Endpoint, ProviderRegistry } from './providers/types.ts';
 
 export type IncidentActivities = ReturnType<typeof createIncidentActivities>;
 
+/**
+ * This attempt's budget for its provider calls: its cancellation, and a deadline a little inside
+ * its start-to-close, so that a call still running when Temporal gives up on the attempt is
+ * aborted, and no further call is sent (a late write would undo the compensation that follows).
+ */
+function attemptBudget(ctx: Context): CallBudget {
+  const deadline = attemptDeadline(ctx.info.startToCloseTimeoutMs);
+  return { signal: ctx.cancellationSignal, ...(deadline !== undefined && { deadline }) };
+}
+
+/** Rethrows the cancellation itself when the attempt was cancelled, else the mapped failure. */
+function failure(ctx: Context, err: unknown): unknown {
+  const reason: unknown = ctx.cancellationSignal.aborted ? ctx.cancellationSignal.reason : undefined;
+  if (reason instanceof CancelledFailure) return reason;
+  return toFailure(err, ctx.info.attempt);
+}
+
 export function createIncidentActivities(registry: ProviderRegistry) {
-  async function mutate(act: () => Promise<Change>): Promise<StepOutcome> {
-    const { attempt } = Context.current().info;
+  async function mutate(act: (budget: CallBudget) => Promise<Change>): Promise<StepOutcome> {
+    const ctx = Context.current();
+    const { attempt } = ctx.info;
+    // Heartbeats let a cancellation reach the attempt (Temporal delivers it in a heartbeat's reply).
+    ctx.heartbeat();
+    const pulse = setInterval(() => ctx.heartbeat(), 1000);
     try {
-      return { ...(await act()), attempt };
+      return { ...(await act(attemptBudget(ctx))), attempt };
     } catch (err) {
-      throw toFailure(err, attempt);
+      throw failure(ctx, err);
+    } finally {
+      clearInterval(pulse);
     }
   }
 
@@ -55,10 +80,11 @@ export function createIncidentActivities(registry: ProviderRegistry) {
   const providers = (site: string) => registry.forSite(site);
 
   async function read(site: string, lever: 'standbyAccess' | 'traffic' | 'monitor'): Promise<Snapshot> {
+    const ctx = Context.current();
     try {
-      return await providers(site)[lever].read();
+      return await providers(site)[lever].read(attemptBudget(ctx));
     } catch (err) {
-      throw toFailure(err, Context.current().info.attempt);
+      throw failure(ctx, err);
     }
   }
 
@@ -69,13 +95,13 @@ export function createIncidentActivities(registry: ProviderRegistry) {
     readTraffic: (site: string) => read(site, 'traffic'),
     readMonitor: (site: string) => read(site, 'monitor'),
 
-    openStandbyAccess: (site: string) => mutate(() => providers(site).standbyAccess.set('open')),
+    openStandbyAccess: (site: string) => mutate((b) => providers(site).standbyAccess.set('open', b)),
     restoreStandbyAccess: (site: string, before: Snapshot) =>
-      mutate(() => providers(site).standbyAccess.restore(before)),
-    routeTraffic: (site: string, target: Target) => mutate(() => providers(site).traffic.set(target)),
-    restoreTraffic: (site: string, before: Snapshot) => mutate(() => providers(site).traffic.restore(before)),
-    pauseMonitor: (site: string) => mutate(() => providers(site).monitor.set('paused')),
-    restoreMonitor: (site: string, before: Snapshot) => mutate(() => providers(site).monitor.restore(before)),
+      mutate((b) => providers(site).standbyAccess.restore(before, b)),
+    routeTraffic: (site: string, target: Target) => mutate((b) => providers(site).traffic.set(target, b)),
+    restoreTraffic: (site: string, before: Snapshot) => mutate((b) => providers(site).traffic.restore(before, b)),
+    pauseMonitor: (site: string) => mutate((b) => providers(site).monitor.set('paused', b)),
+    restoreMonitor: (site: string, before: Snapshot) => mutate((b) => providers(site).monitor.restore(before, b)),
 
     awaitStandbyReady: (site: string, timeoutMs: number) => probe(site, 'standby', 'standby', { timeoutMs }),
     verifyPublicUrl: (site: string, expect: Target, timeoutMs: number) => probe(site, 'public', expect, { timeoutMs }),

@@ -1,6 +1,9 @@
 // The small interfaces every provider adapter implements. Activities depend only on these,
 // so in-process, simulated and real adapters plug in without touching workflows.
 import type { Snapshot, Target } from '../../workflows/types.ts';
+import type { CallBudget } from './budget.ts';
+
+export type { CallBudget } from './budget.ts';
 
 export interface Change {
   changed: boolean;
@@ -12,16 +15,18 @@ export interface Change {
 
 /**
  * A switch in the outside world. `set` reads first and writes only when the world differs
- * (idempotent); `restore` puts back a snapshot taken by an earlier `set`.
+ * (idempotent); `restore` puts back a snapshot taken by an earlier `set`. The optional budget
+ * (the activity's cancellation and deadline) bounds every call they make: once it is spent, no
+ * further call is sent, so a late attempt cannot land a write after a compensation.
  */
 export interface Lever<Position extends string> {
   /** The resource, named as its API names it (for messages). */
   readonly resource: string;
-  read(): Promise<Snapshot>;
+  read(budget?: CallBudget): Promise<Snapshot>;
   /** Whether a snapshot from `read` shows the lever already at `position` (`set` would change nothing). */
   isAt(position: Position, snapshot: Snapshot): boolean;
-  set(position: Position): Promise<Change>;
-  restore(before: Snapshot): Promise<Change>;
+  set(position: Position, budget?: CallBudget): Promise<Change>;
+  restore(before: Snapshot, budget?: CallBudget): Promise<Change>;
 }
 
 export type StandbyAccess = Lever<'open' | 'closed'>;

@@ -6,7 +6,7 @@ import type Cloudflare from 'cloudflare';
 import type { Snapshot, Target } from '../../../workflows/types.ts';
 import { cfCall } from './errors.ts';
 import { restoreField } from '../snapshot.ts';
-import type { Change, TrafficRouter } from '../types.ts';
+import type { CallBudget, Change, TrafficRouter } from '../types.ts';
 
 export interface DnsTrafficOptions {
   client: Cloudflare;
@@ -38,15 +38,21 @@ export class CloudflareDnsTraffic implements TrafficRouter {
     this.resource = `zones/${opts.zoneId}/dns_records/${opts.recordId}`;
   }
 
-  private async record(): Promise<RecordShape> {
-    const r = await cfCall({ what: 'Cloudflare get DNS record', resource: this.resource, ...READ }, () =>
-      this.opts.client.dns.records.get(this.opts.recordId, { zone_id: this.opts.zoneId }),
+  /** Calls one attempt makes at most: a read and a write. */
+  readonly maxCalls = 2;
+
+  private async record(budget?: CallBudget): Promise<RecordShape> {
+    const r = await cfCall(
+      { what: 'Cloudflare get DNS record', resource: this.resource, ...READ },
+      (options) => this.opts.client.dns.records.get(this.opts.recordId, { zone_id: this.opts.zoneId }, options),
+      budget,
+      this.opts.client.timeout,
     );
     return r as unknown as RecordShape;
   }
 
-  async read(): Promise<{ dnsContent: string; dnsTtl: number }> {
-    const r = await this.record();
+  async read(budget?: CallBudget): Promise<{ dnsContent: string; dnsTtl: number }> {
+    const r = await this.record(budget);
     return { dnsContent: r.content ?? '', dnsTtl: r.ttl };
   }
 
@@ -54,32 +60,46 @@ export class CloudflareDnsTraffic implements TrafficRouter {
     return s.dnsContent === (target === 'standby' ? this.opts.standbyContent : this.opts.primaryContent);
   }
 
-  set(target: Target): Promise<Change> {
+  set(target: Target, budget?: CallBudget): Promise<Change> {
     const content = target === 'standby' ? this.opts.standbyContent : this.opts.primaryContent;
-    return this.write(content, this.opts.ttl, false, `set (traffic → ${target})`);
+    return this.write(content, this.opts.ttl, false, `set (traffic → ${target})`, budget);
   }
 
-  restore(before: Snapshot): Promise<Change> {
+  restore(before: Snapshot, budget?: CallBudget): Promise<Change> {
     const content = restoreField(this.resource, before, 'dnsContent', 'string');
-    return this.write(content, restoreField(this.resource, before, 'dnsTtl', 'number'), true, 'restored');
+    return this.write(content, restoreField(this.resource, before, 'dnsTtl', 'number'), true, 'restored', budget);
   }
 
   /** Writes when the content differs (and, for a restore, when the TTL differs too). */
-  private async write(content: string, ttl: number, exactTtl: boolean, verb: string): Promise<Change> {
-    const r = await this.record();
+  private async write(
+    content: string,
+    ttl: number,
+    exactTtl: boolean,
+    verb: string,
+    budget?: CallBudget,
+  ): Promise<Change> {
+    const r = await this.record(budget);
     const before = { dnsContent: r.content ?? '', dnsTtl: r.ttl };
     if (before.dnsContent === content && (!exactTtl || before.dnsTtl === ttl)) {
       return { changed: false, before, summary: `DNS ${r.type} ${r.name} already → ${content}` };
     }
-    await cfCall({ what: 'Cloudflare edit DNS record', resource: this.resource, ...EDIT }, () =>
-      this.opts.client.dns.records.edit(this.opts.recordId, {
-        zone_id: this.opts.zoneId,
-        name: r.name,
-        type: r.type,
-        content,
-        ttl,
-        ...(r.proxied !== undefined && { proxied: r.proxied }),
-      } as never),
+    await cfCall(
+      { what: 'Cloudflare edit DNS record', resource: this.resource, ...EDIT },
+      (options) =>
+        this.opts.client.dns.records.edit(
+          this.opts.recordId,
+          {
+            zone_id: this.opts.zoneId,
+            name: r.name,
+            type: r.type,
+            content,
+            ttl,
+            ...(r.proxied !== undefined && { proxied: r.proxied }),
+          } as never,
+          options,
+        ),
+      budget,
+      this.opts.client.timeout,
     );
     return {
       changed: true,

@@ -2,6 +2,7 @@
 // message names the resource and the token permission.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'cloudflare';
 import { ProviderError, parseRetryAfter } from '../../errors.ts';
+import { type CallBudget, callTimeout } from '../budget.ts';
 
 export interface CloudflareCall {
   /** e.g. "Cloudflare edit page rule". */
@@ -63,10 +64,25 @@ export function cloudflareError(err: unknown, call: CloudflareCall): ProviderErr
   return new ProviderError('unavailable', `${head}: HTTP ${status} (${said})`, retryAfter);
 }
 
-/** Runs one SDK call, mapping its failure. */
-export async function cfCall<T>(call: CloudflareCall, run: () => Promise<T>): Promise<T> {
+/** Per-request options of the SDK: the attempt's cancellation, and a timeout cut to what is left of it. */
+export interface CfRequestOptions {
+  timeout: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs one SDK call, mapping its failure. With a budget, nothing is sent once the attempt is
+ * cancelled or out of time, and the request is aborted by either (the SDK takes both per request).
+ */
+export async function cfCall<T>(
+  call: CloudflareCall,
+  run: (options: CfRequestOptions) => Promise<T>,
+  budget?: CallBudget,
+  perCallMs = 10_000,
+): Promise<T> {
+  const timeout = callTimeout(budget, perCallMs, `${call.what} on ${call.resource}`);
   try {
-    return await run();
+    return await run({ timeout, ...(budget?.signal && { signal: budget.signal }) });
   } catch (err) {
     throw cloudflareError(err, call);
   }

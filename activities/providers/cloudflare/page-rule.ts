@@ -5,7 +5,7 @@ import type { Snapshot, Target } from '../../../workflows/types.ts';
 import { ProviderError } from '../../errors.ts';
 import { cfCall } from './errors.ts';
 import { restoreField } from '../snapshot.ts';
-import type { Change, TrafficRouter } from '../types.ts';
+import type { CallBudget, Change, TrafficRouter } from '../types.ts';
 
 type Status = 'active' | 'disabled';
 
@@ -31,9 +31,15 @@ export class CloudflarePageRuleTraffic implements TrafficRouter {
     this.resource = `zones/${opts.zoneId}/pagerules/${opts.pageRuleId}`;
   }
 
-  async read(): Promise<{ pageRuleStatus: Status }> {
-    const rule = await cfCall({ what: 'Cloudflare get page rule', resource: this.resource, ...READ }, () =>
-      this.client.pageRules.get(this.pageRuleId, { zone_id: this.zoneId }),
+  /** Calls one attempt makes at most: a read and a write. */
+  readonly maxCalls = 2;
+
+  async read(budget?: CallBudget): Promise<{ pageRuleStatus: Status }> {
+    const rule = await cfCall(
+      { what: 'Cloudflare get page rule', resource: this.resource, ...READ },
+      (options) => this.client.pageRules.get(this.pageRuleId, { zone_id: this.zoneId }, options),
+      budget,
+      this.client.timeout,
     );
     return { pageRuleStatus: rule.status };
   }
@@ -42,11 +48,11 @@ export class CloudflarePageRuleTraffic implements TrafficRouter {
     return s.pageRuleStatus === (target === 'standby' ? 'active' : 'disabled');
   }
 
-  set(target: Target): Promise<Change> {
-    return this.write(target === 'standby' ? 'active' : 'disabled', `set (traffic → ${target})`);
+  set(target: Target, budget?: CallBudget): Promise<Change> {
+    return this.write(target === 'standby' ? 'active' : 'disabled', `set (traffic → ${target})`, budget);
   }
 
-  restore(before: Snapshot): Promise<Change> {
+  restore(before: Snapshot, budget?: CallBudget): Promise<Change> {
     const status = restoreField(this.resource, before, 'pageRuleStatus', 'string');
     if (status !== 'active' && status !== 'disabled') {
       throw new ProviderError(
@@ -54,15 +60,18 @@ export class CloudflarePageRuleTraffic implements TrafficRouter {
         `${this.resource}: cannot restore from ${JSON.stringify(before)} (pageRuleStatus ${status})`,
       );
     }
-    return this.write(status, 'restored');
+    return this.write(status, 'restored', budget);
   }
 
-  private async write(status: Status, verb: string): Promise<Change> {
-    const before = await this.read();
+  private async write(status: Status, verb: string, budget?: CallBudget): Promise<Change> {
+    const before = await this.read(budget);
     if (before.pageRuleStatus === status)
       return { changed: false, before, summary: `page rule ${this.resource} already ${status}` };
-    await cfCall({ what: 'Cloudflare edit page rule', resource: this.resource, ...EDIT }, () =>
-      this.client.pageRules.edit(this.pageRuleId, { zone_id: this.zoneId, status }),
+    await cfCall(
+      { what: 'Cloudflare edit page rule', resource: this.resource, ...EDIT },
+      (options) => this.client.pageRules.edit(this.pageRuleId, { zone_id: this.zoneId, status }, options),
+      budget,
+      this.client.timeout,
     );
     return {
       changed: true,

@@ -6,7 +6,7 @@ import type { Snapshot, Target } from '../../../workflows/types.ts';
 import { ProviderError } from '../../errors.ts';
 import { cfCall } from './errors.ts';
 import { restoreField } from '../snapshot.ts';
-import type { Change, TrafficRouter } from '../types.ts';
+import type { CallBudget, Change, TrafficRouter } from '../types.ts';
 
 export const REDIRECT_PHASE = 'http_request_dynamic_redirect';
 
@@ -41,11 +41,17 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
     this.resource = `zones/${opts.zoneId}/rulesets/${opts.rulesetId ?? `phases/${REDIRECT_PHASE}/entrypoint`}/rules/${opts.ruleId}`;
   }
 
-  private async rule(): Promise<{ rulesetId: string; rule: Rule }> {
+  /** Calls one attempt makes at most: a read of the ruleset and a write of the rule. */
+  readonly maxCalls = 2;
+
+  private async rule(budget?: CallBudget): Promise<{ rulesetId: string; rule: Rule }> {
+    const timeout = this.client.timeout;
     const ruleset = this.rulesetId
       ? await cfCall(
           { what: 'Cloudflare get ruleset', resource: `zones/${this.zoneId}/rulesets/${this.rulesetId}`, ...READ },
-          () => this.client.rulesets.get(this.rulesetId!, { zone_id: this.zoneId }),
+          (options) => this.client.rulesets.get(this.rulesetId!, { zone_id: this.zoneId }, options),
+          budget,
+          timeout,
         )
       : await cfCall(
           {
@@ -53,7 +59,9 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
             resource: `zones/${this.zoneId}/rulesets/phases/${REDIRECT_PHASE}/entrypoint`,
             ...READ,
           },
-          () => this.client.rulesets.phases.get(REDIRECT_PHASE, { zone_id: this.zoneId }),
+          (options) => this.client.rulesets.phases.get(REDIRECT_PHASE, { zone_id: this.zoneId }, options),
+          budget,
+          timeout,
         );
     if (ruleset.phase && ruleset.phase !== REDIRECT_PHASE) {
       throw new ProviderError(
@@ -78,24 +86,24 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
     return { rulesetId: ruleset.id, rule };
   }
 
-  async read(): Promise<{ redirectRuleEnabled: boolean }> {
-    return { redirectRuleEnabled: (await this.rule()).rule.enabled !== false };
+  async read(budget?: CallBudget): Promise<{ redirectRuleEnabled: boolean }> {
+    return { redirectRuleEnabled: (await this.rule(budget)).rule.enabled !== false };
   }
 
   isAt(target: Target, s: Snapshot): boolean {
     return s.redirectRuleEnabled === (target === 'standby');
   }
 
-  set(target: Target): Promise<Change> {
-    return this.write(target === 'standby', `set (traffic → ${target})`);
+  set(target: Target, budget?: CallBudget): Promise<Change> {
+    return this.write(target === 'standby', `set (traffic → ${target})`, budget);
   }
 
-  restore(before: Snapshot): Promise<Change> {
-    return this.write(restoreField(this.resource, before, 'redirectRuleEnabled', 'boolean'), 'restored');
+  restore(before: Snapshot, budget?: CallBudget): Promise<Change> {
+    return this.write(restoreField(this.resource, before, 'redirectRuleEnabled', 'boolean'), 'restored', budget);
   }
 
-  private async write(enabled: boolean, verb: string): Promise<Change> {
-    const { rulesetId, rule } = await this.rule();
+  private async write(enabled: boolean, verb: string, budget?: CallBudget): Promise<Change> {
+    const { rulesetId, rule } = await this.rule(budget);
     const before = { redirectRuleEnabled: rule.enabled !== false };
     const word = (e: boolean) => (e ? 'enabled' : 'disabled');
     if (before.redirectRuleEnabled === enabled)
@@ -104,8 +112,17 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
       Object.entries(rule).filter(([k, v]) => !READ_ONLY_RULE_FIELDS.has(k) && v !== undefined && v !== null),
     );
     const resource = `zones/${this.zoneId}/rulesets/${rulesetId}/rules/${this.ruleId}`;
-    const updated = await cfCall({ what: 'Cloudflare edit redirect rule', resource, ...EDIT }, () =>
-      this.client.rulesets.rules.edit(rulesetId, this.ruleId, { ...body, enabled, zone_id: this.zoneId } as never),
+    const updated = await cfCall(
+      { what: 'Cloudflare edit redirect rule', resource, ...EDIT },
+      (options) =>
+        this.client.rulesets.rules.edit(
+          rulesetId,
+          this.ruleId,
+          { ...body, enabled, zone_id: this.zoneId } as never,
+          options,
+        ),
+      budget,
+      this.client.timeout,
     );
     const after = (updated.rules ?? []).find((r) => r.id === this.ruleId);
     if (after && (after.enabled !== false) !== enabled) {

@@ -7,9 +7,8 @@ import type { ServicesClient, protos } from '@google-cloud/run';
 import type { Snapshot } from '../../../workflows/types.ts';
 import { ProviderError } from '../../errors.ts';
 import { googleCall, type GoogleCall } from './errors.ts';
-import { callOptions } from './options.ts';
 import { restoreField } from '../snapshot.ts';
-import type { Change, StandbyAccess } from '../types.ts';
+import type { CallBudget, Change, StandbyAccess } from '../types.ts';
 
 export const INVOKER_ROLE = 'roles/run.invoker';
 export const PUBLIC_MEMBER = 'allUsers';
@@ -66,34 +65,42 @@ export class CloudRunStandbyAccess implements StandbyAccess {
     this.conflictRetries = opts.conflictRetries ?? 4;
   }
 
-  private call<T>(call: Omit<GoogleCall, 'resource'>, run: () => Promise<T>): Promise<T> {
-    return googleCall({ ...call, resource: this.resource }, run);
+  /** Calls one attempt can make at most: get service, then a read and a write per etag round. */
+  get maxCalls(): number {
+    return 1 + 2 * this.conflictRetries;
   }
 
-  private async invokerIamDisabled(): Promise<boolean> {
+  private call<T>(
+    call: Omit<GoogleCall, 'resource'>,
+    budget: CallBudget | undefined,
+    run: (options: { timeout: number; retry: null }) => Promise<T>,
+  ): Promise<T> {
+    return googleCall({ ...call, resource: this.resource }, run, budget, this.timeoutMs);
+  }
+
+  private async invokerIamDisabled(budget?: CallBudget): Promise<boolean> {
     const [service] = await this.call(
       { what: 'Cloud Run get service', permission: 'run.services.get', role: 'roles/run.viewer' },
-      () => this.client.getService({ name: this.resource }, callOptions(this.timeoutMs)),
+      budget,
+      (options) => this.client.getService({ name: this.resource }, options),
     );
     return service.invokerIamDisabled === true;
   }
 
-  private async policy(): Promise<Policy> {
+  private async policy(budget?: CallBudget): Promise<Policy> {
     const [policy] = await this.call(
       { what: 'Cloud Run getIamPolicy', permission: 'run.services.getIamPolicy', role: 'roles/run.viewer' },
-      () =>
+      budget,
+      (options) =>
         // Version 3 so that conditional bindings come back whole and are written back whole.
-        this.client.getIamPolicy(
-          { resource: this.resource, options: { requestedPolicyVersion: 3 } },
-          callOptions(this.timeoutMs),
-        ),
+        this.client.getIamPolicy({ resource: this.resource, options: { requestedPolicyVersion: 3 } }, options),
     );
     return policy;
   }
 
-  async read(): Promise<AccessSnapshot> {
-    const invokerIamDisabled = await this.invokerIamDisabled();
-    return { allUsersInvoker: hasPublicInvoker(await this.policy()), invokerIamDisabled };
+  async read(budget?: CallBudget): Promise<AccessSnapshot> {
+    const invokerIamDisabled = await this.invokerIamDisabled(budget);
+    return { allUsersInvoker: hasPublicInvoker(await this.policy(budget)), invokerIamDisabled };
   }
 
   isAt(position: 'open' | 'closed', s: Snapshot): boolean {
@@ -103,15 +110,15 @@ export class CloudRunStandbyAccess implements StandbyAccess {
       : s.allUsersInvoker === false;
   }
 
-  set(position: 'open' | 'closed'): Promise<Change> {
-    return this.apply(position === 'open', 'set');
+  set(position: 'open' | 'closed', budget?: CallBudget): Promise<Change> {
+    return this.apply(position === 'open', 'set', budget);
   }
 
-  async restore(before: Snapshot): Promise<Change> {
+  async restore(before: Snapshot, budget?: CallBudget): Promise<Change> {
     const allUsersInvoker = restoreField(this.resource, before, 'allUsersInvoker', 'boolean');
     if (before.invokerIamDisabled === true) {
       // It was public through the disabled check before the incident, and nothing here changed that.
-      const now = await this.read();
+      const now = await this.read(budget);
       return {
         changed: false,
         before: now,
@@ -120,14 +127,14 @@ export class CloudRunStandbyAccess implements StandbyAccess {
           : `${this.resource} was public through a disabled invoker IAM check before the incident; someone has since re-enabled the check, left as it is`,
       };
     }
-    return this.apply(allUsersInvoker, 'restored');
+    return this.apply(allUsersInvoker, 'restored', budget);
   }
 
-  private async apply(open: boolean, verb: string): Promise<Change> {
+  private async apply(open: boolean, verb: string, budget?: CallBudget): Promise<Change> {
     const want = open ? 'open' : 'closed';
-    if (await this.invokerIamDisabled()) {
+    if (await this.invokerIamDisabled(budget)) {
       const before: AccessSnapshot = {
-        allUsersInvoker: hasPublicInvoker(await this.policy()),
+        allUsersInvoker: hasPublicInvoker(await this.policy(budget)),
         invokerIamDisabled: true,
       };
       if (open) {
@@ -143,8 +150,10 @@ export class CloudRunStandbyAccess implements StandbyAccess {
       );
     }
     let before: AccessSnapshot | undefined;
+    // Each round checks the budget before each call: a cancelled or expired attempt stops here,
+    // between rounds, instead of writing after Temporal gave up on it.
     for (let round = 1; ; round++) {
-      const policy = await this.policy();
+      const policy = await this.policy(budget);
       const has = hasPublicInvoker(policy);
       before ??= { allUsersInvoker: has, invokerIamDisabled: false };
       if (has === open) {
@@ -159,13 +168,14 @@ export class CloudRunStandbyAccess implements StandbyAccess {
       try {
         await this.call(
           { what: 'Cloud Run setIamPolicy', permission: 'run.services.setIamPolicy', role: 'roles/run.admin' },
-          () =>
+          budget,
+          (options) =>
             this.client.setIamPolicy(
               {
                 resource: this.resource,
                 policy: { ...policy, bindings, version: conditional ? 3 : (policy.version ?? 1), etag: policy.etag },
               },
-              callOptions(this.timeoutMs),
+              options,
             ),
         );
       } catch (err) {

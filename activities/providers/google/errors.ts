@@ -1,6 +1,8 @@
 // The mapping of google-gax errors to ProviderError, shared by the Google Cloud adapters: each
 // message names the resource and the permission or field.
 import { ProviderError, type ProviderErrorKind } from '../../errors.ts';
+import { type CallBudget, abortable, callTimeout } from '../budget.ts';
+import { callOptions } from './options.ts';
 
 /** google.rpc.Code values. */
 const Code = {
@@ -119,10 +121,22 @@ export function googleError(err: unknown, call: GoogleCall): ProviderError | unk
   }
 }
 
-/** Runs one Google API call on a resource, mapping its failure. */
-export async function googleCall<T>(call: GoogleCall, run: () => Promise<T>): Promise<T> {
+/**
+ * Runs one Google API call on a resource, mapping its failure. `run` gets the gax call options:
+ * one attempt, with a timeout cut to what is left of the budget; nothing is sent once the attempt
+ * is cancelled or out of time, and a cancelled attempt stops waiting at once (the request itself
+ * ends at its timeout: the generated clients' promises cannot be cancelled).
+ */
+export async function googleCall<T>(
+  call: GoogleCall,
+  run: (options: { timeout: number; retry: null }) => Promise<T>,
+  budget?: CallBudget,
+  perCallMs = 10_000,
+): Promise<T> {
+  const head = `${call.what} on ${call.resource}`;
+  const timeout = callTimeout(budget, perCallMs, head);
   try {
-    return await run();
+    return await abortable(run(callOptions(timeout)), budget, head);
   } catch (err) {
     throw googleError(err, call);
   }

@@ -4,9 +4,8 @@
 import type { AlertPolicyServiceClient } from '@google-cloud/monitoring';
 import type { Snapshot } from '../../../workflows/types.ts';
 import { googleCall, type GoogleCall } from './errors.ts';
-import { callOptions } from './options.ts';
 import { restoreField } from '../snapshot.ts';
-import type { Change, Monitor } from '../types.ts';
+import type { CallBudget, Change, Monitor } from '../types.ts';
 
 export interface AlertPolicyMonitorOptions {
   client: AlertPolicyServiceClient;
@@ -26,18 +25,26 @@ export class AlertPolicyMonitor implements Monitor {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  private call<T>(call: Omit<GoogleCall, 'resource'>, run: () => Promise<T>): Promise<T> {
-    return googleCall({ ...call, resource: this.resource }, run);
+  /** Calls one attempt makes at most: a read and a write. */
+  readonly maxCalls = 2;
+
+  private call<T>(
+    call: Omit<GoogleCall, 'resource'>,
+    budget: CallBudget | undefined,
+    run: (options: { timeout: number; retry: null }) => Promise<T>,
+  ): Promise<T> {
+    return googleCall({ ...call, resource: this.resource }, run, budget, this.timeoutMs);
   }
 
-  async read(): Promise<{ enabled: boolean }> {
+  async read(budget?: CallBudget): Promise<{ enabled: boolean }> {
     const [policy] = await this.call(
       {
         what: 'Cloud Monitoring get alert policy',
         permission: 'monitoring.alertPolicies.get',
         role: 'roles/monitoring.alertPolicyViewer',
       },
-      () => this.client.getAlertPolicy({ name: this.resource }, callOptions(this.timeoutMs)),
+      budget,
+      (options) => this.client.getAlertPolicy({ name: this.resource }, options),
     );
     // BoolValue: absent means the API default, enabled.
     return { enabled: policy.enabled?.value ?? true };
@@ -47,16 +54,16 @@ export class AlertPolicyMonitor implements Monitor {
     return s.enabled === (position === 'enabled');
   }
 
-  set(position: 'paused' | 'enabled'): Promise<Change> {
-    return this.write(position === 'enabled', 'set');
+  set(position: 'paused' | 'enabled', budget?: CallBudget): Promise<Change> {
+    return this.write(position === 'enabled', 'set', budget);
   }
 
-  restore(before: Snapshot): Promise<Change> {
-    return this.write(restoreField(this.resource, before, 'enabled', 'boolean'), 'restored');
+  restore(before: Snapshot, budget?: CallBudget): Promise<Change> {
+    return this.write(restoreField(this.resource, before, 'enabled', 'boolean'), 'restored', budget);
   }
 
-  private async write(enabled: boolean, verb: string): Promise<Change> {
-    const before = await this.read();
+  private async write(enabled: boolean, verb: string, budget?: CallBudget): Promise<Change> {
+    const before = await this.read(budget);
     const word = (e: boolean) => (e ? 'enabled' : 'paused (disabled)');
     if (before.enabled === enabled)
       return { changed: false, before, summary: `alert policy ${this.resource} already ${word(enabled)}` };
@@ -66,10 +73,11 @@ export class AlertPolicyMonitor implements Monitor {
         permission: 'monitoring.alertPolicies.update',
         role: 'roles/monitoring.alertPolicyEditor',
       },
-      () =>
+      budget,
+      (options) =>
         this.client.updateAlertPolicy(
           { alertPolicy: { name: this.resource, enabled: { value: enabled } }, updateMask: { paths: ['enabled'] } },
-          callOptions(this.timeoutMs),
+          options,
         ),
     );
     return {
