@@ -142,9 +142,9 @@ const alerts = z.strictObject({
   retryFor: duration.default(30_000),
   /** Graceful shutdown: in-flight messages get this long to finish. */
   drainTimeout: duration.default(30_000),
-  /** Health (/healthz) and Prometheus metrics (/metrics). */
+  /** Health (/healthz) and Prometheus metrics (/metrics); loopback unless a host is given (e.g. 0.0.0.0 in a container). */
   http: z
-    .strictObject({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65_535).default(9465) })
+    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(9465) })
     .prefault({}),
 });
 

@@ -9,6 +9,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { errorText } from '../../activities/errors.ts';
+import { redact } from '../../activities/secrets.ts';
 import type { Incidents } from '../../clients/incidents.ts';
 import { logger as rootLogger } from '../../clients/logger.ts';
 import { ConfigError } from '../../config/load.ts';
@@ -18,6 +19,7 @@ import { forwardToDeadLetter } from './dead-letter.ts';
 import { serveHealth } from './health-server.ts';
 import { type BridgeMetrics, createMetrics } from './metrics.ts';
 import { RecentKeys, SerialQueues } from './ordering.ts';
+import { TemporalRefused, temporalRefusal } from './temporal-refusal.ts';
 
 export interface BridgeOptions {
   config: Config;
@@ -87,6 +89,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
   let failed: Error | undefined;
+  /** Set while Temporal refuses what the bridge asks (no retry helps); cleared by the next accepted call. */
+  let degraded: { reason: string; detail: string; since: string } | undefined;
   let resolveDone!: () => void;
   let rejectDone!: (err: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -120,10 +124,15 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const giveUpAt = Date.now() + alerts!.retryFor;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await incidents.client.connection.withDeadline(Date.now() + alerts!.temporalTimeout, call);
+        const result = await incidents.client.connection.withDeadline(Date.now() + alerts!.temporalTimeout, call);
+        degraded = undefined; // Temporal accepts calls again
+        return result;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw err;
         metrics.temporalErrors.inc();
+        // A wrong namespace, an invalid request or a refused identity: no retry can change the answer.
+        const refusal = temporalRefusal(err);
+        if (refusal) throw new TemporalRefused(refusal, err);
         const delay = Math.min(200 * 2 ** (attempt - 1), 5000);
         if (stopping || Date.now() + delay > giveUpAt) throw err;
         log.warn({ messageId, attempt, err: errorText(err) }, `${what} failed; retrying in ${delay} ms`);
@@ -193,6 +202,38 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (error) log.error({ messageId: message.id, reason, err: error }, 'could not forward to the dead-letter topic');
   }
 
+  /**
+   * Temporal refused the message for good: counted, health degraded, dead-lettered with the reason
+   * and acknowledged. Without a dead-letter topic (or when forwarding fails) it is handed back,
+   * so that the subscription's own dead-letter policy bounds it and no alert is lost.
+   */
+  async function refused(message: Message, site: string, err: TemporalRefused): Promise<void> {
+    const detail = redact(err.message);
+    metrics.refused.inc({ reason: err.reason });
+    degraded = { reason: err.reason, detail, since: new Date().toISOString() };
+    const fields = { messageId: message.id, site, reason: err.reason, detail };
+    if (deadLetter) {
+      const error = await forwardToDeadLetter(deadLetter, message, {
+        reason: err.reason,
+        detail,
+        subscription: subName,
+      });
+      metrics.deadLettered.inc({ result: error ? 'failed' : 'ok' });
+      if (!error) {
+        log.error(fields, 'Temporal refused the alert (no retry can help); dead-lettered, fix the bridge config');
+        message.ack();
+        return;
+      }
+      log.error({ ...fields, err: error }, 'could not forward a refused alert to the dead-letter topic');
+    }
+    log.error(
+      fields,
+      'Temporal refused the alert (no retry can help); handed back: set alerts.deadLetterTopic or a dead-letter policy on the subscription',
+    );
+    metrics.nacked.inc();
+    message.nack();
+  }
+
   async function handle(message: Message): Promise<void> {
     const t0 = performance.now();
     metrics.received.inc();
@@ -209,6 +250,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       try {
         outcome = await siteQueues.run(alert.site, () => act(alert, message));
       } catch (err) {
+        if (err instanceof TemporalRefused) {
+          await refused(message, alert.site, err);
+          return;
+        }
         metrics.nacked.inc();
         log.warn(
           { messageId: message.id, site: alert.site, alertId: alert.incidentId, err: errorText(err) },
@@ -263,17 +308,19 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     ? await serveHealth(httpOpts, registry, () => ({
         ok: healthy(),
         body: {
-          status: healthy() ? 'ok' : stopping ? 'stopping' : 'failed',
+          status: healthy() ? 'ok' : stopping ? 'stopping' : failed ? 'failed' : 'degraded',
           subscription: subName,
           inFlight: inFlight.size,
           ...(failed && { error: errorText(failed) }),
+          ...(degraded && { degraded }),
         },
       }))
     : undefined;
   const bound = server?.address() as AddressInfo | undefined;
 
+  /** False too while Temporal refuses the bridge's calls (wrong namespace, permission, invalid request). */
   function healthy(): boolean {
-    return !stopping && !failed && subscription.isOpen;
+    return !stopping && !failed && !degraded && subscription.isOpen;
   }
 
   let stopped: Promise<void> | undefined;

@@ -42,6 +42,12 @@ export function createMetrics(registry: Registry) {
       help: 'Failed calls to Temporal (each is retried)',
       registers,
     }),
+    refused: new Counter({
+      name: 'failover_bridge_temporal_refused_total',
+      help: 'Messages Temporal refused for good (unknown namespace, invalid argument, permission denied): dead-lettered, not retried',
+      labelNames: ['reason'],
+      registers,
+    }),
     nacked: new Counter({
       name: 'failover_bridge_messages_nacked_total',
       help: 'Messages handed back to Pub/Sub for redelivery',
