@@ -46,3 +46,35 @@ export function siteConfig(config: Config, site: string): SiteConfig {
   if (!s) throw new ConfigError('sites', [`unknown site "${site}"; known: ${Object.keys(config.sites).join(', ')}`]);
   return s;
 }
+
+/**
+ * What the schema accepts because it can be right, but is worth a look: each "path: reason".
+ * Processes log them at start; `failover validate` can show them.
+ */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  for (const [name, site] of Object.entries(config.sites)) {
+    const at = `sites.${name}`;
+    if (site.traffic.type === 'cloudflare-dns' && site.traffic.ttl > 1 && site.traffic.ttl < 60) {
+      warnings.push(
+        `${at}.traffic.ttl: ${site.traffic.ttl} s is accepted by Cloudflare on Enterprise zones only (others: 1 = automatic, or 60 to 86400)`,
+      );
+    }
+    if (site.failback.mode === 'auto' && site.failback.holdDown === 0) {
+      warnings.push(
+        `${at}.failback.holdDown: 0 fails back on the first passing check of the primary (no hysteresis against a flapping primary)`,
+      );
+    }
+  }
+  const w = config.watcher;
+  if (w && w.allowMinorityQuorum && w.quorum <= w.locations.length / 2) {
+    warnings.push(
+      `watcher.quorum: ${w.quorum} of ${w.locations.length} locations is not a majority (allowed by watcher.allowMinorityQuorum): one location's view can fail every site over`,
+    );
+  }
+  const host = config.alerts?.http.host;
+  if (host !== undefined && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    warnings.push(`alerts.http.host: ${host} serves /healthz and /metrics beyond this host`);
+  }
+  return warnings;
+}

@@ -5,6 +5,17 @@ import { duration } from './duration.ts';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
+/** A duration that must be more than 0, with why 0 is wrong here. */
+const positive = (why: string) => duration.refine((ms) => ms > 0, { error: `must be more than 0: ${why}` });
+
+/** Cloudflare accepts a TTL of 1 (automatic) or 60–86400 s; 30–59 only on Enterprise zones (a warning). */
+const dnsTtl = z
+  .number()
+  .int()
+  .refine((ttl) => ttl === 1 || (ttl >= 30 && ttl <= 86_400), {
+    error: 'Cloudflare accepts a TTL of 1 (automatic) or 60 to 86400 seconds (30 on Enterprise zones)',
+  });
+
 const endpoint = z.strictObject({
   url: httpUrl,
   /** A string only this target's body contains: tells the standby from the primary. */
@@ -45,7 +56,7 @@ const traffic = z.discriminatedUnion('type', [
     primaryContent: z.string().min(1),
     standbyContent: z.string().min(1),
     /** Seconds; 1 means "automatic" to Cloudflare. */
-    ttl: z.number().int().min(1).default(60),
+    ttl: dnsTtl.default(60),
   }),
 ]);
 
@@ -62,16 +73,18 @@ const monitor = z.discriminatedUnion('type', [
 
 const probe = z
   .strictObject({
-    interval: duration.default(1000),
+    interval: positive('checks would run back to back').default(1000),
     /** Per request. */
-    timeout: duration.default(3000),
+    timeout: positive('a request with no time fails every check').default(3000),
     successesNeeded: z.number().int().min(1).max(20).default(2),
     /** Requests per check: a check passes if any of them does (rides over one dropped connection). */
     attempts: z.number().int().min(1).max(10).default(1),
     followRedirects: z.boolean().default(true),
-    standbyReadyTimeout: duration.default(15 * 60_000),
-    verifyTimeout: duration.default(2 * 60_000),
-    primaryCheckTimeout: duration.default(30_000),
+    standbyReadyTimeout: positive('the standby would never be awaited and every failover rolled back').default(
+      15 * 60_000,
+    ),
+    verifyTimeout: positive('the public URL would never be verified').default(2 * 60_000),
+    primaryCheckTimeout: positive('the primary would never pass its check, so no failback could start').default(30_000),
   })
   .prefault({});
 
@@ -82,15 +95,45 @@ const failback = z
   })
   .prefault({});
 
-const site = z.strictObject({
-  publicUrl: httpUrl,
-  primary: endpoint,
-  standby: endpoint.extend({ access: standbyAccess }),
-  traffic,
-  monitor: monitor.default({ type: 'none' }),
-  probe,
-  failback,
-});
+const site = z
+  .strictObject({
+    publicUrl: httpUrl,
+    primary: endpoint,
+    standby: endpoint.extend({ access: standbyAccess }),
+    traffic,
+    monitor: monitor.default({ type: 'none' }),
+    probe,
+    failback,
+  })
+  .check(z.superRefine(checkSiteUrls));
+
+/**
+ * The primary and the standby are probed directly: a URL on the public hostname goes wherever the
+ * traffic switch sends it (to the standby while on standby), so the primary's check could never
+ * pass and no failback could ever start.
+ */
+function checkSiteUrls(
+  s: { publicUrl: string; primary: { url: string }; standby: { url: string } },
+  ctx: z.RefinementCtx,
+): void {
+  const host = (url: string) => {
+    try {
+      return new URL(url).host.toLowerCase(); // with the port: another port is another origin (the sandbox)
+    } catch {
+      return undefined; // reported by the URL's own rule
+    }
+  };
+  const publicHost = host(s.publicUrl);
+  for (const which of ['primary', 'standby'] as const) {
+    if (publicHost !== undefined && host(s[which].url) === publicHost) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [which, 'url'],
+        message: `is on the public hostname ${publicHost}, which the traffic switch redirects: probe the ${which} on its own hostname (e.g. the origin's), or failback can never pass`,
+      });
+    }
+  }
+}
 
 const SITE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -137,7 +180,7 @@ const alerts = z.strictObject({
   /** "Send test notification" messages: acknowledged and logged (ignore), or handled like real ones. */
   testNotifications: z.enum(['ignore', 'trigger']).default('ignore'),
   /** Bound on one call to Temporal. */
-  temporalTimeout: duration.default(10_000),
+  temporalTimeout: positive('every call to Temporal would time out').default(10_000),
   /** How long a message is retried in process while Temporal fails, before it is handed back for redelivery. */
   retryFor: duration.default(30_000),
   /** Graceful shutdown: in-flight messages get this long to finish. */
@@ -152,9 +195,9 @@ const LOCATION = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
 /** Seconds-level health watcher (workflows/watch.ts): probes each site's primary. */
 const watcher = z.strictObject({
-  interval: duration.default(5000),
+  interval: positive('checks would run back to back').default(5000),
   /** Per check; defaults to the interval. */
-  timeout: duration.optional(),
+  timeout: positive('a check with no time fails every time, and fails every watched site over').optional(),
   failuresToTrigger: z.number().int().min(1).max(100).default(3),
   /** Consecutive passing checks before the primary counts as healthy again. */
   successesToRecover: z.number().int().min(1).max(100).default(3),
@@ -163,8 +206,10 @@ const watcher = z.strictObject({
     .array(z.string().regex(LOCATION, 'location names are lower-case letters, digits and dashes'))
     .min(1)
     .default(['local']),
-  /** How many locations must agree before the primary counts as down (or healthy again). */
+  /** How many locations must agree before the primary counts as down (or healthy again): a majority. */
   quorum: z.number().int().min(1).default(1),
+  /** Accept a quorum of less than a majority of the locations (one location's view can fail every site over). */
+  allowMinorityQuorum: z.boolean().default(false),
   /** Sites to watch; default: every site. */
   sites: z.array(z.string()).optional(),
 });
@@ -183,7 +228,7 @@ const apis = z
         port: z.number().int().min(1).max(65_535).optional(),
         protocol: z.enum(['http', 'https']).default('https'),
         /** Bound on one API call. */
-        timeout: duration.default(10_000),
+        timeout: positive('every API call would time out').default(10_000),
       })
       .optional(),
     cloudflare: z
@@ -191,7 +236,7 @@ const apis = z
         /** e.g. http://127.0.0.1:8790/client/v4 for the sandbox. */
         baseURL: httpUrl,
         /** Bound on one API call. */
-        timeout: duration.default(10_000),
+        timeout: positive('every API call would time out').default(10_000),
       })
       .optional(),
   })
@@ -229,7 +274,7 @@ function checkTriggerReferences(
   config: {
     sites: Record<string, unknown>;
     alerts?: { policies: Record<string, string> };
-    watcher?: { sites?: string[]; locations: string[]; quorum: number };
+    watcher?: { sites?: string[]; locations: string[]; quorum: number; allowMinorityQuorum: boolean };
   },
   ctx: z.RefinementCtx,
 ): void {
@@ -260,6 +305,14 @@ function checkTriggerReferences(
       code: 'custom',
       path: ['watcher', 'quorum'],
       message: `quorum ${w.quorum} is more than the ${w.locations.length} location(s)`,
+    });
+  }
+  const majority = Math.floor(w.locations.length / 2) + 1;
+  if (w.quorum < majority && !w.allowMinorityQuorum) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['watcher', 'quorum'],
+      message: `quorum ${w.quorum} of ${w.locations.length} locations is not a majority (at least ${majority}): one location's view (its own network trouble) could fail every site over; raise it, or set watcher.allowMinorityQuorum: true to accept that`,
     });
   }
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../config/load.ts';
+import { ConfigError, configWarnings, loadConfig, parseConfig } from '../config/load.ts';
 import { incidentPolicy } from '../config/policies.ts';
 
 const VALID = `
@@ -97,5 +97,72 @@ sites:
     const production = loadConfig('config/production.example.yaml');
     expect(production.sites.blog!.standby.access.type).toBe('cloud-run');
     expect(production.watcher?.quorum).toBe(2);
+  });
+
+  test('zero durations are refused with the path and why', () => {
+    const problems = problemsOf(
+      VALID.replace(
+        'probe: { interval: 500ms, standbyReadyTimeout: 10m }',
+        'probe: { interval: 0s, timeout: 0, standbyReadyTimeout: 0ms }',
+      ) +
+        'watcher: { interval: 1s, timeout: 0s }\nalerts: { projectId: p, subscription: s, temporalTimeout: 0s }\napis: { cloudflare: { baseURL: http://127.0.0.1:1/, timeout: 0 } }\n',
+    );
+    const text = problems.join('\n');
+    expect(text).toMatch(/sites\.blog\.probe\.interval: must be more than 0/);
+    expect(text).toMatch(/sites\.blog\.probe\.timeout: must be more than 0/);
+    expect(text).toMatch(/sites\.blog\.probe\.standbyReadyTimeout: must be more than 0/);
+    expect(text).toMatch(
+      /watcher\.timeout: must be more than 0: a check with no time fails every time, and fails every watched site over/,
+    );
+    expect(text).toMatch(/alerts\.temporalTimeout: must be more than 0/);
+    expect(text).toMatch(/apis\.cloudflare\.timeout: must be more than 0/);
+  });
+
+  test('DNS TTLs Cloudflare refuses are refused; 30 (Enterprise only) is a warning', () => {
+    const dns = (ttl: number) =>
+      VALID.replace(
+        'traffic: { type: cloudflare-page-rule, zoneId: z1, pageRuleId: pr1 }',
+        `traffic: { type: cloudflare-dns, zoneId: z1, recordId: r1, primaryContent: home.example.com, standbyContent: blog-abc-uc.a.run.app, ttl: ${ttl} }`,
+      );
+    for (const ttl of [0, 2, 29, 86_401]) {
+      expect(problemsOf(dns(ttl)).join('\n')).toMatch(
+        /sites\.blog\.traffic\.ttl: Cloudflare accepts a TTL of 1 \(automatic\) or 60 to 86400 seconds/,
+      );
+    }
+    for (const ttl of [1, 60, 300, 86_400]) expect(configWarnings(parseConfig(dns(ttl)))).toEqual([]);
+    expect(configWarnings(parseConfig(dns(30)))).toEqual([
+      expect.stringMatching(/^sites\.blog\.traffic\.ttl: 30 s is accepted by Cloudflare on Enterprise zones only/),
+    ]);
+  });
+
+  test('a primary (or standby) health URL on the public hostname is refused: failback could never pass', () => {
+    const problems = problemsOf(
+      VALID.replace('url: https://home.example.com/healthz', 'url: https://BLOG.example.com/healthz'),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^sites\.blog\.primary\.url: is on the public hostname blog\.example\.com, which the traffic switch redirects/,
+      ),
+    ]);
+    expect(
+      problemsOf(VALID.replace('url: https://blog-abc-uc.a.run.app/', 'url: https://blog.example.com/standby')),
+    ).toEqual([expect.stringMatching(/^sites\.blog\.standby\.url: is on the public hostname/)]);
+  });
+
+  test('the watcher quorum must be a majority unless explicitly allowed (then a warning)', () => {
+    const watcher = (w: string) => `${VALID}watcher: ${w}\n`;
+    expect(problemsOf(watcher('{ locations: [a, b, c], quorum: 1 }'))).toEqual([
+      expect.stringMatching(
+        /^watcher\.quorum: quorum 1 of 3 locations is not a majority \(at least 2\).*watcher\.allowMinorityQuorum: true/,
+      ),
+    ]);
+    expect(problemsOf(watcher('{ locations: [a, b], quorum: 1 }'))[0]).toMatch(/not a majority \(at least 2\)/);
+    expect(configWarnings(parseConfig(watcher('{ locations: [a, b, c], quorum: 2 }')))).toEqual([]);
+    expect(configWarnings(parseConfig(watcher('{ locations: [a], quorum: 1 }')))).toEqual([]);
+    const allowed = parseConfig(watcher('{ locations: [a, b, c], quorum: 1, allowMinorityQuorum: true }'));
+    expect(allowed.watcher?.quorum).toBe(1);
+    expect(configWarnings(allowed)).toEqual([
+      expect.stringMatching(/^watcher\.quorum: 1 of 3 locations is not a majority/),
+    ]);
   });
 });

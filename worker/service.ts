@@ -12,12 +12,14 @@ import { logger } from '../clients/logger.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { resolveTemporal } from '../clients/temporal.ts';
 import { ensureWatchers } from '../clients/watchers.ts';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, configWarnings, loadConfig } from '../config/load.ts';
 import { installRuntime } from './runtime.ts';
+import { ensureSearchAttributes, isDevServer } from './search-attributes.ts';
 import { connectWorker, createLocationWorker, createMainWorker } from './workers.ts';
 
 export async function runWorker(configPath: string): Promise<void> {
   const config = loadConfig(configPath);
+  for (const warning of configWarnings(config)) logger.warn({ config: configPath }, warning);
   for (const name of ['CLOUDFLARE_API_TOKEN', 'TEMPORAL_API_KEY']) registerSecret(process.env[name]);
   const temporal = resolveTemporal(config.temporal);
   installRuntime();
@@ -35,6 +37,15 @@ export async function runWorker(configPath: string): Promise<void> {
   void checkProviders(registry, Object.keys(config.sites));
   const connection = await connectWorker(temporal);
   const { namespace, taskQueue } = temporal;
+  // The incident's search attributes must exist before the first incident, not be found missing by it.
+  try {
+    const sa = await ensureSearchAttributes(connection, namespace, { register: await isDevServer(connection) });
+    if (sa === 'registered')
+      logger.info({ namespace }, 'registered the search attributes FailoverSite and FailoverPhase');
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
   const client = new Client({ connection, namespace });
   const incidents = Incidents.of(client, config, taskQueue);
   const worker = await createMainWorker({ connection, namespace, taskQueue, registry, incidents });

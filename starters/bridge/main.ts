@@ -7,11 +7,12 @@ import { Incidents } from '../../clients/incidents.ts';
 import { logger } from '../../clients/logger.ts';
 import { configPathOf, runMain } from '../../clients/process.ts';
 import { lazyClient, resolveTemporal } from '../../clients/temporal.ts';
-import { loadConfig } from '../../config/load.ts';
+import { configWarnings, loadConfig } from '../../config/load.ts';
 import { startBridge } from './bridge.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig(configPathOf(process.argv[2]));
+  for (const warning of configWarnings(config)) logger.warn(warning);
   registerSecret(process.env.TEMPORAL_API_KEY);
   const temporal = resolveTemporal(config.temporal);
   const registry = new Registry();
