@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { ProbeOptions, ProbeVerdict } from '../workflows/watch-types.ts';
 import { errorMessage, toFailure } from './errors.ts';
-import type { ProbeResult, Prober, ProviderRegistry } from './providers/types.ts';
+import type { ProbeRegistry, ProbeResult, Prober } from './providers/types.ts';
 
 /** Carried in heartbeats: a retry on another worker resumes the streak instead of restarting it. */
 export interface WatchProgress {
@@ -90,7 +90,7 @@ async function boundedCheck(prober: Prober, timeoutMs: number, cancelled: AbortS
 /** Registered on the workers of each watcher location (task queue `<taskQueue>-watch-<location>`). */
 export type WatchProbeActivities = ReturnType<typeof createWatchProbeActivities>;
 
-export function createWatchProbeActivities(registry: ProviderRegistry) {
+export function createWatchProbeActivities(registry: ProbeRegistry) {
   return {
     /** Probes the site's primary from this worker's location until the location's verdict changes. */
     async watchPrimary(site: string, _location: string, options: ProbeOptions): Promise<ProbeVerdict> {

@@ -16,6 +16,8 @@ import { HttpProber } from '../activities/providers/http/prober.ts';
 import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import type {
   Monitor,
+  ProbeRegistry,
+  Prober,
   ProviderRegistry,
   SiteProviders,
   StandbyAccess,
@@ -143,7 +145,19 @@ function build<U extends { type: string }, T>(table: Table<U, T>, cfg: U, ctx: P
 }
 
 function buildSite(site: string, cfg: SiteConfig, deps: RegistryDeps, clients: Clients): SiteProviders {
-  const inMemory = () => {
+  const inMemory = inMemorySite(site, deps);
+  const ctx = { site, clients, inMemory };
+  return {
+    standbyAccess: build(STANDBY_ACCESS, cfg.standby.access, ctx),
+    traffic: build(TRAFFIC, cfg.traffic, ctx),
+    monitor: build(MONITOR, cfg.monitor, ctx),
+    prober: buildProber(cfg, inMemory),
+    probe: probePolicy(cfg),
+  };
+}
+
+function inMemorySite(site: string, deps: RegistryDeps): () => SiteProviders {
+  return () => {
     if (!deps.world) {
       throw new ProviderError(
         'invalid_config',
@@ -157,10 +171,17 @@ function buildSite(site: string, cfg: SiteConfig, deps: RegistryDeps, clients: C
     }
     return deps.world.forSite(site);
   };
-  const ctx = { site, clients, inMemory };
+}
+
+const probePolicy = (cfg: SiteConfig) => ({
+  intervalMs: cfg.probe.interval,
+  successesNeeded: cfg.probe.successesNeeded,
+});
+
+function buildProber(cfg: SiteConfig, inMemory: () => SiteProviders): Prober {
   // A site whose access or traffic is simulated in memory is probed in memory too: its URLs are not real.
   const simulated = cfg.standby.access.type === 'in-memory' || cfg.traffic.type === 'in-memory';
-  const prober = simulated
+  return simulated
     ? inMemory().prober
     : new HttpProber({
         primary: {
@@ -178,11 +199,25 @@ function buildSite(site: string, cfg: SiteConfig, deps: RegistryDeps, clients: C
         attempts: cfg.probe.attempts,
         followRedirects: cfg.probe.followRedirects,
       });
+}
+
+/**
+ * Only the probers of each site, for a watcher location's probe-only worker (worker/location.ts):
+ * no SDK client is made and no credential is read, so a location needs none (no Cloudflare token,
+ * no Google credentials) to probe.
+ */
+export function buildProbeRegistry(config: Config, deps: Pick<RegistryDeps, 'world'> = {}): ProbeRegistry {
+  const built = new Map<string, Pick<SiteProviders, 'prober' | 'probe'>>();
   return {
-    standbyAccess: build(STANDBY_ACCESS, cfg.standby.access, ctx),
-    traffic: build(TRAFFIC, cfg.traffic, ctx),
-    monitor: build(MONITOR, cfg.monitor, ctx),
-    prober,
-    probe: { intervalMs: cfg.probe.interval, successesNeeded: cfg.probe.successesNeeded },
+    forSite(site) {
+      let probes = built.get(site);
+      if (!probes) {
+        const cfg = config.sites[site];
+        if (!cfg) throw new ProviderError('invalid_config', `unknown site "${site}": not in the watcher's config`);
+        probes = { prober: buildProber(cfg, inMemorySite(site, deps)), probe: probePolicy(cfg) };
+        built.set(site, probes);
+      }
+      return probes;
+    },
   };
 }

@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import { registerSecret } from '../activities/secrets.ts';
 import { logger } from '../clients/logger.ts';
 import { configPathOf, runMain } from '../clients/process.ts';
-import { buildRegistry } from '../clients/providers.ts';
+import { buildProbeRegistry } from '../clients/providers.ts';
 import { resolveTemporal } from '../clients/temporal.ts';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, configWarnings, loadConfig } from '../config/load.ts';
 import { watchTaskQueue, watchedSites } from '../config/policies.ts';
 import { connectWorker, createLocationWorker } from './workers.ts';
 
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(configPathOf(positionals[0]));
+  for (const warning of configWarnings(config)) logger.warn(warning);
   if (!config.watcher) throw new ConfigError('watcher', ['the config has no "watcher" section']);
   const location = values.location ?? process.env.FAILOVER_WATCH_LOCATION ?? config.watcher.locations[0]!;
   if (!config.watcher.locations.includes(location)) {
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
   const temporal = resolveTemporal(config.temporal);
   const connection = await connectWorker(temporal);
   const { namespace, taskQueue } = temporal;
-  const registry = buildRegistry(config);
+  // Probing needs only the probers: no Cloudflare token, no Google credentials at a probe-only location.
+  const registry = buildProbeRegistry(config);
   const worker = await createLocationWorker({ connection, namespace, taskQueue, location, registry });
   logger.info(
     { location, taskQueue: watchTaskQueue(taskQueue, location), sites: watchedSites(config) },

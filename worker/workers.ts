@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createIncidentActivities } from '../activities/incident.ts';
-import type { ProviderRegistry } from '../activities/providers/types.ts';
+import type { ProbeRegistry, ProviderRegistry } from '../activities/providers/types.ts';
 import { createWatchProbeActivities } from '../activities/watch-probe.ts';
 import { type IncidentControl, createWatchTriggerActivities } from '../activities/watch-trigger.ts';
 import { watchTaskQueue } from '../config/policies.ts';
@@ -58,7 +58,8 @@ export interface LocationWorkerOptions {
   /** The main task queue; the location's is derived from it. */
   taskQueue: string;
   location: string;
-  registry: ProviderRegistry;
+  /** Only the probers: a probe-only location needs no provider credentials (clients/providers.ts buildProbeRegistry). */
+  registry: ProbeRegistry;
 }
 
 /** A worker that only probes the primaries, from one watcher location. */

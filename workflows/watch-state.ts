@@ -4,6 +4,22 @@
 import type { LocationState, ProbeVerdict, Verdict, WatchPolicy, WatchStatus } from './watch-types.ts';
 
 const MAX_EVENTS = 30;
+/** The probe activity's schedule-to-start timeout: a location without a worker fails after this. */
+export const PROBE_SCHEDULE_TO_START_MS = 60_000;
+
+/** A probe worker that died is noticed after this long (its probe then resumes elsewhere). */
+export function probeHeartbeatTimeoutMs(policy: WatchPolicy): number {
+  return Math.max(2000, 3 * (policy.intervalMs + policy.timeoutMs));
+}
+
+/**
+ * How long a location may stay silent before its vote stops counting: a probe reports at least
+ * every maxProbeRunMs; a dead worker is noticed after the heartbeat timeout, and a location
+ * without any worker after the schedule-to-start timeout.
+ */
+export function silentAfterMs(policy: WatchPolicy): number {
+  return policy.maxProbeRunMs + probeHeartbeatTimeoutMs(policy) + PROBE_SCHEDULE_TO_START_MS;
+}
 
 /** A change of the quorum's verdict, and the locations that made it. */
 export interface Transition {
@@ -48,7 +64,8 @@ export class WatchState {
   /** The Temporal UI's "current details" of the watcher. */
   details(): string {
     const where = Object.entries(this.status.locations).map(
-      ([name, l]) => `${name}: ${l.verdict}${l.error ? ` (${l.error})` : ''}`,
+      ([name, l]) =>
+        `${name}: ${l.verdict}${l.silentSince !== undefined ? ` (silent since ${new Date(l.silentSince).toISOString()}: vote not counted)` : ''}${l.error ? ` (${l.error})` : ''}`,
     );
     return `**${this.status.site}** primary is **${this.status.verdict}**\n\n${where.join('\n\n')}`;
   }
@@ -74,11 +91,55 @@ export class WatchState {
     return isNew;
   }
 
+  /** Notes that a location's probe (re)started now: its silence is counted from here. */
+  heard(name: string, now: number): void {
+    this.location(name).heardAt = now;
+  }
+
+  /**
+   * Drops a location's vote: it counts as unknown, not as its last verdict, until it reports
+   * again. Returns whether it was counted until now.
+   */
+  dropVote(name: string, now: number): boolean {
+    const state = this.location(name);
+    if (state.silentSince !== undefined) return false;
+    state.silentSince = now;
+    const counted = state.verdict !== 'unknown';
+    state.verdict = 'unknown';
+    return counted;
+  }
+
+  /** Drops the votes of the locations silent for longer than the policy allows; returns their names. */
+  expireSilent(now: number): string[] {
+    const bound = silentAfterMs(this.policy);
+    return this.policy.locations
+      .map((l) => l.name)
+      .filter((name) => {
+        const state = this.location(name);
+        if (state.silentSince !== undefined || state.heardAt === undefined || now - state.heardAt <= bound)
+          return false;
+        this.dropVote(name, now);
+        return true;
+      });
+  }
+
+  /** How long until the next location could fall silent (at least 1 s). */
+  nextSilenceCheckMs(now: number): number {
+    const bound = silentAfterMs(this.policy);
+    const due = this.policy.locations
+      .map((l) => this.location(l.name))
+      .filter((l) => l.silentSince === undefined && l.heardAt !== undefined)
+      .map((l) => l.heardAt! + bound - now);
+    return Math.max(1000, Math.min(bound, ...due) + 1);
+  }
+
   /** Records a location's report; returns whether its verdict changed. */
-  locationReported(name: string, result: ProbeVerdict): boolean {
+  locationReported(name: string, result: ProbeVerdict, now?: number): boolean {
     const state = this.location(name);
     const { verdict, since, checks, detail } = result;
     delete state.error;
+    delete state.silentSince;
+    if (now !== undefined) state.heardAt = now;
     state.checks += checks;
     if (detail !== undefined) state.detail = detail;
     if (verdict === state.verdict) return false;

@@ -41,6 +41,13 @@ export interface LocationState {
   detail?: string;
   /** Why this location has no fresh verdict (no worker polls its task queue, probe failing...). */
   error?: string;
+  /** Its last report (or its probe's start), workflow time in ms since epoch. */
+  heardAt?: number;
+  /**
+   * Set while its vote does not count (shown as unknown): its probe failed, or it has not reported
+   * for longer than the policy allows (`silentAfterMs`). Cleared by its next report.
+   */
+  silentSince?: number;
 }
 
 export interface WatchEvent {

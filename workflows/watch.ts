@@ -11,6 +11,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -21,14 +22,19 @@ import type { WatchProbeActivities, WatchTriggerActivities } from '../activities
 import { NON_RETRYABLE } from './failure-types.ts';
 import { failureMessage } from './timeline.ts';
 import { reconfigureWatch, stopWatch, watchStatusQuery } from './watch-messages.ts';
-import { WatchState } from './watch-state.ts';
+import { PROBE_SCHEDULE_TO_START_MS, WatchState, probeHeartbeatTimeoutMs, silentAfterMs } from './watch-state.ts';
 import type { LocationState, ProbeVerdict, WatchInput, WatchLocation, WatchStatus } from './watch-types.ts';
 
 /** Before a location whose probe failed (no worker, bad config) is tried again. */
 const RETRY_LOCATION_MS = 15_000;
 
+/** Votes expire: a location whose probe fails, or that is silent too long, counts as unknown. */
+const VOTE_EXPIRY = 'watch-vote-expiry';
+
 export async function watch(input: WatchInput): Promise<WatchStatus> {
   const { site } = input;
+  // Histories recorded before votes expired replay on the old path (no silence timer, errors keep the vote).
+  const votesExpire = patched(VOTE_EXPIRY);
   const state = new WatchState(site, input.policy, input.carried);
   const { status } = state;
   let reconfigured = false;
@@ -50,10 +56,10 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
     return proxyActivities<WatchProbeActivities>({
       taskQueue: location.taskQueue,
       // A location without a worker shows as such instead of waiting silently.
-      scheduleToStartTimeout: '1m',
+      scheduleToStartTimeout: PROBE_SCHEDULE_TO_START_MS,
       startToCloseTimeout: policy.maxProbeRunMs + 60_000,
       // A probe worker that died is noticed after this long, and its probe resumes elsewhere.
-      heartbeatTimeout: Math.max(2000, 3 * (policy.intervalMs + policy.timeoutMs)),
+      heartbeatTimeout: probeHeartbeatTimeoutMs(policy),
       cancellationType: ActivityCancellationType.TRY_CANCEL,
       retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE },
     });
@@ -98,7 +104,26 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
 
   function launchAll(): void {
     state.syncLocations();
-    for (const location of state.policy.locations) launch(location);
+    for (const location of state.policy.locations) {
+      if (votesExpire) state.heard(location.name, Date.now());
+      launch(location);
+    }
+    if (votesExpire) watchSilence();
+  }
+
+  let silenceCheckDue = false;
+  /** Wakes the loop when a location may have been silent for too long (its vote then expires). */
+  function watchSilence(): void {
+    void scope.run(async () => {
+      try {
+        for (;;) {
+          await sleep(state.nextSilenceCheckMs(Date.now()));
+          silenceCheckDue = true;
+        }
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+      }
+    });
   }
 
   async function evaluate(reported: LocationState): Promise<void> {
@@ -142,7 +167,9 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
   details();
   launchAll();
   for (;;) {
-    await condition(() => reports.length > 0 || reconfigured || stopRequestedBy !== undefined || timeToContinue());
+    await condition(
+      () => reports.length > 0 || reconfigured || stopRequestedBy !== undefined || timeToContinue() || silenceCheckDue,
+    );
     if (stopRequestedBy !== undefined) {
       scope.cancel();
       status.stopped = true;
@@ -164,16 +191,32 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
       launchAll();
       continue;
     }
+    if (silenceCheckDue) {
+      silenceCheckDue = false;
+      const silent = state.expireSilent(Date.now());
+      if (silent.length > 0) {
+        note(
+          `${silent.join(', ')}: no report for over ${Math.round(silentAfterMs(state.policy) / 1000)} s; vote no longer counted`,
+        );
+        details();
+      }
+      if (reports.length === 0) continue;
+    }
     const report = reports.shift()!;
     if (report.generation !== generation) continue;
     const location = state.policy.locations.find((l) => l.name === report.location);
     if (!location) continue;
     if (report.error !== undefined || !report.result) {
       if (state.locationFailed(location.name, report.error)) note(`${location.name}: ${report.error}`);
+      // A location that cannot probe does not vote: its last verdict is stale.
+      if (votesExpire && state.dropVote(location.name, Date.now())) {
+        note(`${location.name}: vote no longer counted until it reports again`);
+        details();
+      }
       launch(location, RETRY_LOCATION_MS);
       continue;
     }
-    if (state.locationReported(location.name, report.result)) details();
+    if (state.locationReported(location.name, report.result, votesExpire ? Date.now() : undefined)) details();
     launch(location);
     await evaluate(state.location(location.name));
   }

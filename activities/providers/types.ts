@@ -65,3 +65,9 @@ export interface ProviderRegistry {
   /** Throws ProviderError('invalid_config') for an unknown site. */
   forSite(site: string): SiteProviders;
 }
+
+/** What the watcher's probes need of a site: its prober only (no levers, no credentials). */
+export interface ProbeRegistry {
+  /** Throws ProviderError('invalid_config') for an unknown site. */
+  forSite(site: string): Pick<SiteProviders, 'prober' | 'probe'>;
+}

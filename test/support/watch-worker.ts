@@ -6,7 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
-import type { Endpoint, ProbeResult, ProviderRegistry } from '../../activities/providers/types.ts';
+import type { Endpoint, ProbeRegistry, ProbeResult, ProviderRegistry } from '../../activities/providers/types.ts';
 import { Incidents } from '../../clients/incidents.ts';
 import { createLocationWorker, createMainWorker } from '../../worker/workers.ts';
 import { quietRuntime, testWorkflows } from './temporal.ts';
@@ -58,7 +58,7 @@ export interface WatchWorkers {
   taskQueue: string;
   client: Client;
   /** Starts (or restarts) the probe worker of a location. */
-  startLocation(location: string, registry: ProviderRegistry): Promise<void>;
+  startLocation(location: string, registry: ProbeRegistry): Promise<void>;
   stopLocation(location: string): Promise<void>;
   shutdown(): Promise<void>;
 }
