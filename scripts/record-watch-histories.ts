@@ -1,6 +1,7 @@
 // Records the health watcher's histories from real runs into test/histories/ (watch-*.json), so
-// the replay test guards the watch workflow too. Run after an intended change to workflows/watch.ts:
-//   sh scripts/run.sh node scripts/record-watch-histories.ts
+// the replay test guards the watch workflow too. Run after an intended change to workflows/watch.ts,
+// with a suffix so that the histories of earlier versions are kept, not overwritten:
+//   sh scripts/run.sh node scripts/record-watch-histories.ts <suffix>    (→ watch-<scenario>-<suffix>.json)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
@@ -18,6 +19,7 @@ import type { WatchStatus } from '../workflows/watch-types.ts';
 import { startLocalTemporal } from './local-temporal.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);
+const SUFFIX = process.argv[2] ? `-${process.argv[2]}` : '';
 const TASK_QUEUE = 'record-watch';
 const SITES = ['watch-detect-recover', 'watch-continue-as-new'];
 const config = inMemoryConfig(
@@ -117,8 +119,8 @@ async function main(): Promise<void> {
       ],
       { encoding: 'utf8' },
     );
-    writeFileSync(new URL(`${name}.json`, OUT), json);
-    console.log(`recorded ${name} (${JSON.parse(json).events.length} events)`);
+    writeFileSync(new URL(`${name}${SUFFIX}.json`, OUT), json);
+    console.log(`recorded ${name}${SUFFIX} (${JSON.parse(json).events.length} events)`);
   }
   await env.teardown();
 }

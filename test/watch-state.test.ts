@@ -51,3 +51,35 @@ test('a location error is noted once until it changes; events stay bounded; runs
   expect(s.status.events.at(-1)?.what).toBe('event 99');
   expect(new WatchState('www', s.policy, s.status).status.runs).toBe(2);
 });
+
+test('a vote expires: dropped on a failing probe, or after silence longer than the policy allows', () => {
+  const p = policy(['a', 'b', 'c'], 2);
+  const s = new WatchState('www', p);
+  s.syncLocations();
+  for (const name of ['a', 'b', 'c']) s.heard(name, 0);
+  s.locationReported('a', { verdict: 'down', checks: 3 }, 1000);
+  s.locationReported('b', { verdict: 'down', checks: 3 }, 1000);
+  expect(s.evaluate(s.location('b'))?.next).toBe('down');
+  s.locationReported('c', { verdict: 'up', checks: 3 }, 1000);
+
+  // b's probe fails: its vote no longer counts (once).
+  expect(s.dropVote('b', 2000)).toBe(true);
+  expect(s.dropVote('b', 3000)).toBe(false);
+  expect(s.location('b')).toMatchObject({ verdict: 'unknown', silentSince: 2000 });
+  expect(s.details()).toMatch(/b: unknown \(silent since 1970-01-01T00:00:02\.000Z: vote not counted\)/);
+
+  // Silence: past maxProbeRunMs (60 s) + heartbeat timeout (4.5 s) + schedule-to-start (60 s).
+  const bound = 60_000 + 4_500 + 60_000;
+  expect(s.nextSilenceCheckMs(1000)).toBe(bound + 1);
+  expect(s.expireSilent(1000 + bound)).toEqual([]);
+  expect(s.expireSilent(1001 + bound)).toEqual(['a', 'c']);
+  expect(s.location('c')).toMatchObject({ verdict: 'unknown', silentSince: 1001 + bound });
+
+  // A report counts again and clears the silence; a stale down plus one live down is no quorum.
+  s.locationReported('a', { verdict: 'up', checks: 2 }, 200_000);
+  s.locationReported('a', { verdict: 'down', checks: 3 }, 201_000);
+  expect(s.location('a').silentSince).toBeUndefined();
+  expect(s.quorumVerdict()).toBe('down'); // held: no quorum either way, the last verdict stays
+  s.status.verdict = 'up';
+  expect(s.quorumVerdict()).toBe('up'); // b's stale "down" does not make a quorum with a
+});
