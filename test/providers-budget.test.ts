@@ -81,6 +81,23 @@ describe('the attempt budget reaches the SDK calls', () => {
     expect(await standbyStatus()).toBe(403);
   });
 
+  test('Cloud Run: a write already sent is waited for on cancel, so it never lands after the attempt ended', async () => {
+    await world.control.addFault({ api: 'run', op: 'setIamPolicy', hold: 'before', times: 1 });
+    const cancel = new AbortController();
+    let settled = false;
+    const run = access()
+      .set('open', { signal: cancel.signal })
+      .finally(() => (settled = true));
+    await world.control.waitForHeld({ api: 'run', op: 'setIamPolicy' });
+    cancel.abort();
+    await sleep(500);
+    expect(settled).toBe(false); // still waiting for the write's answer
+    await world.control.release();
+    expect(await run).toMatchObject({ changed: true }); // it landed, and the attempt says so
+    expect(await standbyStatus()).toBe(200);
+    await access().set('closed');
+  });
+
   test('Cloud Run: etag-conflict rounds stop at the deadline', async () => {
     await world.control.addFault({ api: 'run', op: 'setIamPolicy', etagConflict: true, latencyMs: 300 });
     const seq = await world.control.seq();

@@ -84,7 +84,7 @@ export class CloudflareDnsTraffic implements TrafficRouter {
       return { changed: false, before, summary: `DNS ${r.type} ${r.name} already → ${content}` };
     }
     await cfCall(
-      { what: 'Cloudflare edit DNS record', resource: this.resource, ...EDIT },
+      { what: 'Cloudflare edit DNS record', resource: this.resource, ...EDIT, write: true },
       (options) =>
         this.opts.client.dns.records.edit(
           this.opts.recordId,

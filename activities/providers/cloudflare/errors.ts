@@ -72,17 +72,19 @@ export interface CfRequestOptions {
 
 /**
  * Runs one SDK call, mapping its failure. With a budget, nothing is sent once the attempt is
- * cancelled or out of time, and the request is aborted by either (the SDK takes both per request).
+ * cancelled or out of time, and the request's timeout is cut to what is left. A read is also
+ * aborted at once on cancel; a write already sent is waited for (within its timeout): abandoned,
+ * it could land after the compensation that follows the cancel.
  */
 export async function cfCall<T>(
-  call: CloudflareCall,
+  call: CloudflareCall & { write?: boolean },
   run: (options: CfRequestOptions) => Promise<T>,
   budget?: CallBudget,
   perCallMs = 10_000,
 ): Promise<T> {
   const timeout = callTimeout(budget, perCallMs, `${call.what} on ${call.resource}`);
   try {
-    return await run({ timeout, ...(budget?.signal && { signal: budget.signal }) });
+    return await run({ timeout, ...(budget?.signal && !call.write && { signal: budget.signal }) });
   } catch (err) {
     throw cloudflareError(err, call);
   }

@@ -68,7 +68,7 @@ export class CloudflarePageRuleTraffic implements TrafficRouter {
     if (before.pageRuleStatus === status)
       return { changed: false, before, summary: `page rule ${this.resource} already ${status}` };
     await cfCall(
-      { what: 'Cloudflare edit page rule', resource: this.resource, ...EDIT },
+      { what: 'Cloudflare edit page rule', resource: this.resource, ...EDIT, write: true },
       (options) => this.client.pageRules.edit(this.pageRuleId, { zone_id: this.zoneId, status }, options),
       budget,
       this.client.timeout,

@@ -113,7 +113,7 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
     );
     const resource = `zones/${this.zoneId}/rulesets/${rulesetId}/rules/${this.ruleId}`;
     const updated = await cfCall(
-      { what: 'Cloudflare edit redirect rule', resource, ...EDIT },
+      { what: 'Cloudflare edit redirect rule', resource, ...EDIT, write: true },
       (options) =>
         this.client.rulesets.rules.edit(
           rulesetId,

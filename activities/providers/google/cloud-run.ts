@@ -71,7 +71,7 @@ export class CloudRunStandbyAccess implements StandbyAccess {
   }
 
   private call<T>(
-    call: Omit<GoogleCall, 'resource'>,
+    call: Omit<GoogleCall, 'resource'> & { write?: boolean },
     budget: CallBudget | undefined,
     run: (options: { timeout: number; retry: null }) => Promise<T>,
   ): Promise<T> {
@@ -167,7 +167,12 @@ export class CloudRunStandbyAccess implements StandbyAccess {
       const conditional = bindings.some((b) => b.condition?.expression);
       try {
         await this.call(
-          { what: 'Cloud Run setIamPolicy', permission: 'run.services.setIamPolicy', role: 'roles/run.admin' },
+          {
+            what: 'Cloud Run setIamPolicy',
+            permission: 'run.services.setIamPolicy',
+            role: 'roles/run.admin',
+            write: true,
+          },
           budget,
           (options) =>
             this.client.setIamPolicy(

@@ -124,11 +124,12 @@ export function googleError(err: unknown, call: GoogleCall): ProviderError | unk
 /**
  * Runs one Google API call on a resource, mapping its failure. `run` gets the gax call options:
  * one attempt, with a timeout cut to what is left of the budget; nothing is sent once the attempt
- * is cancelled or out of time, and a cancelled attempt stops waiting at once (the request itself
- * ends at its timeout: the generated clients' promises cannot be cancelled).
+ * is cancelled or out of time. On cancel a read stops being waited for at once (the request itself
+ * ends at its timeout: the generated clients' promises cannot be cancelled); a write already sent
+ * is waited for (within its timeout), so it cannot land after the compensation that follows.
  */
 export async function googleCall<T>(
-  call: GoogleCall,
+  call: GoogleCall & { write?: boolean },
   run: (options: { timeout: number; retry: null }) => Promise<T>,
   budget?: CallBudget,
   perCallMs = 10_000,
@@ -136,7 +137,8 @@ export async function googleCall<T>(
   const head = `${call.what} on ${call.resource}`;
   const timeout = callTimeout(budget, perCallMs, head);
   try {
-    return await abortable(run(callOptions(timeout)), budget, head);
+    const sent = run(callOptions(timeout));
+    return await (call.write ? sent : abortable(sent, budget, head));
   } catch (err) {
     throw googleError(err, call);
   }

@@ -29,7 +29,7 @@ export class AlertPolicyMonitor implements Monitor {
   readonly maxCalls = 2;
 
   private call<T>(
-    call: Omit<GoogleCall, 'resource'>,
+    call: Omit<GoogleCall, 'resource'> & { write?: boolean },
     budget: CallBudget | undefined,
     run: (options: { timeout: number; retry: null }) => Promise<T>,
   ): Promise<T> {
@@ -72,6 +72,7 @@ export class AlertPolicyMonitor implements Monitor {
         what: 'Cloud Monitoring update alert policy',
         permission: 'monitoring.alertPolicies.update',
         role: 'roles/monitoring.alertPolicyEditor',
+        write: true,
       },
       budget,
       (options) =>
