@@ -72,6 +72,9 @@ const probe = z
     standbyReadyTimeout: duration.default(15 * 60_000),
     verifyTimeout: duration.default(2 * 60_000),
     primaryCheckTimeout: duration.default(30_000),
+    /** Before failing over on a Cloud Monitoring alert, check from the orchestrator that the primary fails.
+     *  Turn off only for sites whose primary the orchestrator cannot reach. */
+    confirmOutage: z.boolean().default(true),
   })
   .prefault({});
 
@@ -79,6 +82,10 @@ const failback = z
   .strictObject({
     mode: z.enum(['manual', 'auto']).default('manual'),
     holdDown: duration.default(5 * 60_000),
+    /** Automatic failbacks that may fail (verification, provider errors) before a human must fail back. */
+    maxAutoAttempts: z.number().int().min(1).max(100).default(3),
+    /** Wait before the next automatic failback after a failed one; doubled each time, at most 1 h. */
+    retryBackoff: duration.default(60_000),
   })
   .prefault({});
 

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import {
   abort,
+  acknowledge,
   alertClosed,
   alertOpened,
   approveFailback,
@@ -202,6 +203,11 @@ describe('rollback on a permanent failure', () => {
       h.world.addSite(site, { primaryUp: false });
       h.world.inject(site, op, { times: Infinity, error });
       const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+      // Undone, but the primary is down too: users get errors, so a human decides.
+      const waiting = await waitForPhase(handle, 'needs_attention');
+      expect(waiting.attention).toMatchObject({ retry: 'failover' });
+      expect(waiting.attention?.reason).toMatch(/the primary does not serve/);
+      await handle.signal(acknowledge, { by: 'test' });
       const status = await handle.result();
 
       expect(status.phase).toBe('rolled_back');

@@ -11,11 +11,21 @@ const nonRetryableErrorTypes = NON_RETRYABLE;
 // finish, so its effect is known and can be compensated.
 const mutation = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const;
 
-/** Probes heartbeat; cancellation reaches them with a heartbeat, at most 80% of this apart. */
-const PROBE_HEARTBEAT = '5s';
 const SLACK_MS = 30_000;
 
+/**
+ * A probe heartbeats between checks (and while it waits or checks, where the activity can): the
+ * timeout covers one interval and one check, so a slow cadence is not taken for a dead worker.
+ * Cancellation reaches a probe with a heartbeat, at most 80% of this apart.
+ */
+export function probeHeartbeatMs(policy: IncidentPolicy): number {
+  const interval = policy.probeIntervalMs ?? 1000;
+  const check = policy.probeCheckTimeoutMs ?? 3000;
+  return Math.min(Math.max(interval + check + 2000, 5000), 5 * 60_000);
+}
+
 export function incidentActivities(policy: IncidentPolicy) {
+  const heartbeatTimeout = probeHeartbeatMs(policy);
   return {
     // Reads of a provider's state before changing it: short, so local activities (no trip
     // through the task queue), with their result recorded in the history.
@@ -67,17 +77,17 @@ export function incidentActivities(policy: IncidentPolicy) {
     }),
     standbyProbe: proxyActivities<Pick<A, 'awaitStandbyReady'>>({
       startToCloseTimeout: policy.standbyReadyTimeoutMs + SLACK_MS,
-      heartbeatTimeout: PROBE_HEARTBEAT,
+      heartbeatTimeout,
       retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
     }),
     verifyProbe: proxyActivities<Pick<A, 'verifyPublicUrl'>>({
       startToCloseTimeout: policy.verifyTimeoutMs + SLACK_MS,
-      heartbeatTimeout: PROBE_HEARTBEAT,
+      heartbeatTimeout,
       retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
     }),
-    primaryCheck: proxyActivities<Pick<A, 'checkPrimaryHealthy'>>({
+    primaryCheck: proxyActivities<Pick<A, 'checkPrimaryHealthy' | 'confirmPrimaryDown'>>({
       startToCloseTimeout: policy.primaryCheckTimeoutMs + SLACK_MS,
-      heartbeatTimeout: PROBE_HEARTBEAT,
+      heartbeatTimeout,
       retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
     }),
     // Waits for as long as the outage lasts (the origin's lasted 55 h); retried forever.

@@ -33,11 +33,15 @@ export async function start(
   const incidents = await connectIncidents(config, opts);
   const before = await incidents.lookup(site);
   const alertId = `cli:${USER}:${new Date().toISOString()}`;
-  await incidents.trigger(site, {
-    alertId,
-    source: 'cli',
-    summary: o.reason ?? `started by ${USER} with the failover CLI`,
-  });
+  await incidents.trigger(
+    site,
+    {
+      alertId,
+      source: 'cli',
+      summary: o.reason ?? `started by ${USER} with the failover CLI`,
+    },
+    before,
+  );
   if (before.state === 'running') {
     out(
       `${site}: an incident is already running (${before.phase ?? 'phase unknown'}); the trigger was added to it, no step runs twice`,
