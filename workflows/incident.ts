@@ -90,16 +90,16 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     name: StepName,
     undoName: StepName,
     lever: keyof UndoSnapshots | undefined,
-    read: () => Promise<Snapshot>,
-    apply: () => Promise<StepOutcome>,
-    restore: (before: Snapshot) => Promise<StepOutcome>,
+    read: (step: StepName) => Promise<Snapshot>,
+    apply: (step: StepName) => Promise<StepOutcome>,
+    restore: (step: StepName, before: Snapshot) => Promise<StepOutcome>,
     after: StepName[] = [],
   ): Promise<void> {
     await timeline.run(name, async () => {
-      const before = await read();
+      const before = await read(name);
       if (lever) undo[lever] ??= before;
-      saga.add(undoName, () => restore(before), after);
-      return apply();
+      saga.add(undoName, () => restore(undoName, before), after);
+      return apply(name);
     });
   }
 
@@ -138,8 +138,8 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   /** Does the primary serve (after a rolled-back failover)? A probe, recorded in the history. */
   async function primaryServes(): Promise<boolean> {
     try {
-      await timeline.run('check_primary_serves', () =>
-        act.primaryCheck.checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
+      await timeline.run('check_primary_serves', (step) =>
+        act.primaryCheck(step).checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
       );
       return true;
     } catch {
@@ -157,7 +157,9 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
       await inFlight.run(async () => {
         // A Cloud Monitoring alert may be late or re-evaluated: see the outage from here first.
         if (confirm && state.triggerSource === 'pubsub' && policy.confirmOutage !== false) {
-          const check = await timeline.run('confirm_primary_down', () => act.primaryCheck.confirmPrimaryDown(site));
+          const check = await timeline.run('confirm_primary_down', (step) =>
+            act.primaryCheck(step).confirmPrimaryDown(site),
+          );
           if (!check.down) return void (confirmed = false);
         }
         // Off the critical path: a monitor that cannot be paused must not keep users on a dead primary.
@@ -166,36 +168,36 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           'pause_monitor',
           'undo_pause_monitor',
           'monitor',
-          () => act.read.readMonitor(site),
-          () => act.monitor.pauseMonitor(site),
-          (before) => act.monitor.restoreMonitor(site, before),
+          (step) => act.read(step).readMonitor(site),
+          (step) => act.monitor(step).pauseMonitor(site),
+          (step, before) => act.monitor(step).restoreMonitor(site, before),
         ).catch((err) => void state.warn(`monitor not paused: ${failureMessage(err)}`));
         await change(
           saga,
           'enable_standby_access',
           'undo_enable_standby_access',
           'standbyAccess',
-          () => act.read.readStandbyAccess(site),
-          () => act.standbyAccess.openStandbyAccess(site),
-          (before) => act.standbyAccess.restoreStandbyAccess(site, before),
+          (step) => act.read(step).readStandbyAccess(site),
+          (step) => act.standbyAccess(step).openStandbyAccess(site),
+          (step, before) => act.standbyAccess(step).restoreStandbyAccess(site, before),
           // Never close the standby while traffic may still reach it.
           ['undo_route_traffic_to_standby'],
         );
         // Never route users to something that has not served: probe the standby directly first.
-        await timeline.run('await_standby_ready', () =>
-          act.standbyProbe.awaitStandbyReady(site, policy.standbyReadyTimeoutMs),
+        await timeline.run('await_standby_ready', (step) =>
+          act.standbyProbe(step).awaitStandbyReady(site, policy.standbyReadyTimeoutMs),
         );
         await change(
           saga,
           'route_traffic_to_standby',
           'undo_route_traffic_to_standby',
           'traffic',
-          () => act.read.readTraffic(site),
-          () => act.traffic.routeTraffic(site, 'standby'),
-          (before) => act.traffic.restoreTraffic(site, before),
+          (step) => act.read(step).readTraffic(site),
+          (step) => act.traffic(step).routeTraffic(site, 'standby'),
+          (step, before) => act.traffic(step).restoreTraffic(site, before),
         );
-        await timeline.run('verify_public_url_on_standby', () =>
-          act.verifyProbe.verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
+        await timeline.run('verify_public_url_on_standby', (step) =>
+          act.verifyProbe(step).verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
         );
       });
       if (!confirmed) {
@@ -246,8 +248,8 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           // Back off after a failed automatic failback: the next one waits longer.
           if (failures > 0)
             await sleep(Math.min((policy.failback.retryBackoffMs ?? 60_000) * 2 ** (failures - 1), 3_600_000));
-          await timeline.run('await_primary_healthy', () =>
-            act.holdDown.awaitPrimaryStable(site, policy.failback.holdDownMs),
+          await timeline.run('await_primary_healthy', (step) =>
+            act.holdDown(step).awaitPrimaryStable(site, policy.failback.holdDownMs),
           );
         })
         .then(
@@ -279,8 +281,8 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     try {
       await inFlight.run(async () => {
         if (manual) {
-          await timeline.run('await_primary_healthy', () =>
-            act.primaryCheck.checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
+          await timeline.run('await_primary_healthy', (step) =>
+            act.primaryCheck(step).checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
           );
         }
         await change(
@@ -289,12 +291,12 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
           // Users keep a working site if the primary fails verification: back to the standby.
           'undo_route_traffic_to_primary',
           undefined,
-          () => act.read.readTraffic(site),
-          () => act.traffic.routeTraffic(site, 'primary'),
-          (before) => act.traffic.restoreTraffic(site, before),
+          (step) => act.read(step).readTraffic(site),
+          (step) => act.traffic(step).routeTraffic(site, 'primary'),
+          (step, before) => act.traffic(step).restoreTraffic(site, before),
         );
-        await timeline.run('verify_public_url_on_primary', () =>
-          act.verifyProbe.verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
+        await timeline.run('verify_public_url_on_primary', (step) =>
+          act.verifyProbe(step).verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
         );
       });
     } catch (err) {
@@ -322,9 +324,9 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     await CancellationScope.nonCancellable(() => monitorPaused);
     const cleanup = new Saga();
     const { monitor, standbyAccess } = undo;
-    if (monitor) cleanup.add('resume_monitor', () => act.monitor.restoreMonitor(site, monitor));
+    if (monitor) cleanup.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
     if (standbyAccess) {
-      cleanup.add('close_standby_access', () => act.standbyAccess.restoreStandbyAccess(site, standbyAccess));
+      cleanup.add('close_standby_access', (step) => act.standbyAccess(step).restoreStandbyAccess(site, standbyAccess));
     }
     if (!state.outageAgain && !(await settle(cleanup, 'the failback succeeded, but cleanup did not', 'failing_back'))) {
       return 'acknowledged';

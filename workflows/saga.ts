@@ -8,7 +8,7 @@ import { type Timeline, failureMessage } from './timeline.ts';
 
 interface Compensation {
   name: StepName;
-  run: () => Promise<StepOutcome>;
+  run: (step: StepName) => Promise<StepOutcome>;
   /** Compensations that must have succeeded (when registered at all) before this one may run. */
   after: StepName[];
 }
@@ -21,7 +21,7 @@ export interface CompensationResult {
 export class Saga {
   private pending: Compensation[] = [];
 
-  add(name: StepName, run: () => Promise<StepOutcome>, after: StepName[] = []): void {
+  add(name: StepName, run: (step: StepName) => Promise<StepOutcome>, after: StepName[] = []): void {
     this.pending.push({ name, run, after });
   }
 

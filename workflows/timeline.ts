@@ -13,7 +13,8 @@ export class Timeline {
     this.status = status;
   }
 
-  async run<T extends Partial<StepOutcome>>(name: StepName, act: () => Promise<T>): Promise<T> {
+  /** Runs one step; `act` gets the step's name (activities carry it as their summary in the UI). */
+  async run<T extends Partial<StepOutcome>>(name: StepName, act: (step: StepName) => Promise<T>): Promise<T> {
     const record: StepRecord = { name, startedAt: Date.now(), outcome: 'running' };
     const { steps } = this.status;
     steps.push(record);
@@ -26,7 +27,7 @@ export class Timeline {
       }
     }
     try {
-      const result = await act();
+      const result = await act(name);
       Object.assign(record, {
         endedAt: Date.now(),
         outcome: 'ok',
