@@ -103,7 +103,8 @@ export class IncidentState {
   /** Why an alert is stale (its outage started before the site's previous incident ended), if it is. */
   private staleness(alert: AlertOpened): string | undefined {
     const started = alert.startedAt === undefined ? NaN : Date.parse(alert.startedAt);
-    if (this.previousEndedAt === undefined || Number.isNaN(started) || started >= this.previousEndedAt) {
+    // Alert times have a resolution of one second: within that second, the alert is taken as new.
+    if (this.previousEndedAt === undefined || Number.isNaN(started) || started + 1000 > this.previousEndedAt) {
       return undefined;
     }
     const ended = new Date(this.previousEndedAt).toISOString();
