@@ -3,10 +3,13 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { Snapshot, StepOutcome, Target } from '../workflows/types.ts';
-import { toFailure } from './errors.ts';
+import { errorMessage, toFailure } from './errors.ts';
 import { type ProbeProgress, probeUntilServing, pulseFor } from './probe-loop.ts';
 import { type CallBudget, attemptDeadline } from './providers/budget.ts';
 import type { Change, Endpoint, ProviderRegistry } from './providers/types.ts';
+
+/** Checks of the primary that must all pass before an alert is judged stale. */
+const CONFIRM_CHECKS = 3;
 
 export type IncidentActivities = ReturnType<typeof createIncidentActivities>;
 
@@ -77,6 +80,43 @@ export function createIncidentActivities(registry: ProviderRegistry) {
     }
   }
 
+  /**
+   * Before an alert's failover: checks the primary a few times at the probe cadence. The outage is
+   * confirmed by any failed check; a primary that passes every one serves, and the alert is stale.
+   */
+  async function confirmDown(site: string, checks = CONFIRM_CHECKS): Promise<StepOutcome & { down: boolean }> {
+    const ctx = Context.current();
+    const { attempt } = ctx.info;
+    let done = 0;
+    // Heartbeats while sleeping and while a check is in flight, not only between checks.
+    const pulse = setInterval(() => ctx.heartbeat(done), 1000);
+    try {
+      const { prober, probe: policy } = registry.forSite(site);
+      for (let i = 1; i <= checks; i++) {
+        const result = await prober.check('primary', 'primary', ctx.cancellationSignal).catch((err: unknown) => ({
+          ok: false,
+          detail: errorMessage(err),
+        }));
+        done = i;
+        ctx.heartbeat(i);
+        if (!result.ok)
+          return { down: true, changed: false, before: {}, attempt, summary: `primary fails: ${result.detail}` };
+        if (i < checks) await ctx.sleep(policy.intervalMs);
+      }
+      return {
+        down: false,
+        changed: false,
+        before: {},
+        attempt,
+        summary: `the primary served ${checks} of ${checks} checks`,
+      };
+    } catch (err) {
+      throw toFailure(err, attempt);
+    } finally {
+      clearInterval(pulse);
+    }
+  }
+
   const providers = (site: string) => registry.forSite(site);
 
   async function read(site: string, lever: 'standbyAccess' | 'traffic' | 'monitor'): Promise<Snapshot> {
@@ -107,5 +147,6 @@ export function createIncidentActivities(registry: ProviderRegistry) {
     verifyPublicUrl: (site: string, expect: Target, timeoutMs: number) => probe(site, 'public', expect, { timeoutMs }),
     checkPrimaryHealthy: (site: string, timeoutMs: number) => probe(site, 'primary', 'primary', { timeoutMs }),
     awaitPrimaryStable: (site: string, holdDownMs: number) => probe(site, 'primary', 'primary', { holdDownMs }),
+    confirmPrimaryDown: (site: string) => confirmDown(site),
   };
 }

@@ -61,13 +61,16 @@ export class Incidents implements IncidentControl {
 
   /**
    * Starts the site's incident with the alert, or signals the one already running
-   * (signal-with-start: the workflow ID is the site's, so a second trigger joins the first).
+   * (signal-with-start: the workflow ID is the site's, so a second trigger joins the first). A new
+   * run learns when the site's previous incident ended, so that a stale alert starts nothing.
    */
-  trigger(site: string, alert: AlertOpened) {
+  async trigger(site: string, alert: AlertOpened, lookup?: IncidentLookup) {
+    const latest = lookup ?? (await this.lookup(site));
+    const previousEndedAt = latest.state === 'ended' ? latest.description?.closeTime?.getTime() : undefined;
     return this.client.workflow.signalWithStart<typeof incident, [AlertOpened]>('incident', {
       workflowId: incidentWorkflowId(site),
       taskQueue: this.taskQueue,
-      args: [{ site, policy: this.policyOf(site) }],
+      args: [{ site, policy: this.policyOf(site), ...(previousEndedAt !== undefined && { previousEndedAt }) }],
       signal: alertOpened,
       signalArgs: [alert],
       typedSearchAttributes: new TypedSearchAttributes([{ key: siteAttribute, value: site }]),

@@ -8,10 +8,18 @@ import type { Config, SiteConfig } from './schema.ts';
 /** The part of a site's config the workflow needs (no secrets, no endpoints). */
 export function incidentPolicy(site: SiteConfig): IncidentPolicy {
   return {
-    failback: { mode: site.failback.mode, holdDownMs: site.failback.holdDown },
+    failback: {
+      mode: site.failback.mode,
+      holdDownMs: site.failback.holdDown,
+      maxAutoAttempts: site.failback.maxAutoAttempts,
+      retryBackoffMs: site.failback.retryBackoff,
+    },
     standbyReadyTimeoutMs: site.probe.standbyReadyTimeout,
     verifyTimeoutMs: site.probe.verifyTimeout,
     primaryCheckTimeoutMs: site.probe.primaryCheckTimeout,
+    probeIntervalMs: site.probe.interval,
+    probeCheckTimeoutMs: site.probe.timeout * site.probe.attempts,
+    confirmOutage: site.probe.confirmOutage,
   };
 }
 

@@ -85,6 +85,9 @@ const probe = z
     ),
     verifyTimeout: positive('the public URL would never be verified').default(2 * 60_000),
     primaryCheckTimeout: positive('the primary would never pass its check, so no failback could start').default(30_000),
+    /** Before failing over on a Cloud Monitoring alert, check from the orchestrator that the primary fails.
+     *  Turn off only for sites whose primary the orchestrator cannot reach. */
+    confirmOutage: z.boolean().default(true),
   })
   .prefault({});
 
@@ -92,6 +95,10 @@ const failback = z
   .strictObject({
     mode: z.enum(['manual', 'auto']).default('manual'),
     holdDown: duration.default(5 * 60_000),
+    /** Automatic failbacks that may fail (verification, provider errors) before a human must fail back. */
+    maxAutoAttempts: z.number().int().min(1).max(100).default(3),
+    /** Wait before the next automatic failback after a failed one; doubled each time, at most 1 h. */
+    retryBackoff: duration.default(60_000),
   })
   .prefault({});
 

@@ -1,24 +1,34 @@
 // Records the incident workflow's histories from real runs into test/histories/, for the replay
-// test. Run after an intended change to workflow logic: `npm run record-histories`.
+// test. A history already recorded is kept: it is the proof that runs started by older code still
+// replay. `npm run record-histories` records the scenarios that have no file yet;
+// `npm run record-histories -- <name>...` records those again on purpose.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Runtime } from '@temporalio/worker';
 import { ProviderError } from '../activities/errors.ts';
 import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { createMainWorker } from '../worker/workers.ts';
-import { abort, alertOpened, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
+import {
+  abort,
+  acknowledge,
+  alertOpened,
+  requestFailback,
+  retry,
+  statusQuery,
+} from '../workflows/incident-messages.ts';
 import { startLocalTemporal } from './local-temporal.ts';
 import type { Client } from '@temporalio/client';
-import type { IncidentHandle } from '../clients/incidents.ts';
+import { type IncidentHandle, Incidents } from '../clients/incidents.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../test/support/sites.ts';
+import type { IncidentStatus } from '../workflows/incident-types.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);
 const TASK_QUEUE = 'record-histories';
 
 type Scenario = (ctx: { client: Client; world: InMemoryWorld; site: string }) => Promise<IncidentHandle>;
 
-const autoSites = new Set(['auto-failback']);
+const autoSites = new Set(['auto-failback', 'auto-failback-bounded']);
 const scenarios: Record<string, Scenario> = {
   failover: async ({ client, world, site }) => {
     world.addSite(site, { primaryUp: false });
@@ -88,11 +98,78 @@ const scenarios: Record<string, Scenario> = {
     await h.terminate('recorded after the failed failback');
     return h;
   },
+  // Since needs_attention, bounded automatic failback, stale and unconfirmed alerts (issue 8).
+  'rollback-primary-down': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'no edit') });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'needs_attention');
+    await h.signal(acknowledge, { by: 'recorder' });
+    await h.result();
+    return h;
+  },
+  'compensation-retry': async ({ client, world, site }) => {
+    world.addSite(site);
+    world.inject(site, 'probe:public', { times: Infinity });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_standby'));
+    world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'revoked') });
+    await waitForPhase(h, 'needs_attention');
+    world.clearFaults();
+    await h.signal(retry, { by: 'recorder' });
+    await h.result();
+    return h;
+  },
+  'outage-during-failback': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    world.inject(site, 'probe:public', { times: 30 });
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_primary'));
+    world.state(site).primaryUp = false;
+    await h.signal(alertOpened, { alertId: 'again', source: 'test' });
+    await until(h, (s) => s.phase === 'on_standby');
+    await h.terminate('recorded after going back to the standby');
+    return h;
+  },
+  'auto-failback-bounded': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.inject(site, 'probe:public', { times: Infinity });
+    world.state(site).primaryUp = true;
+    await until(h, (s) => s.warnings.some((w) => w.startsWith('automatic failback stopped')), 30_000);
+    await h.terminate('recorded after automatic failback stopped');
+    return h;
+  },
+  'unconfirmed-alert': async ({ client, world, site }) => {
+    world.addSite(site);
+    const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'late', source: 'pubsub' });
+    await h.result();
+    return h;
+  },
 };
 
-const names = Object.keys(scenarios);
+async function until(h: IncidentHandle, done: (s: IncidentStatus) => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done(await h.query(statusQuery))) {
+    if (Date.now() > deadline) throw new Error(`${h.workflowId}: not reached in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((n) => !(n in scenarios));
+if (unknown.length) {
+  throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`);
+}
+const names = requested.length
+  ? requested
+  : Object.keys(scenarios).filter((n) => !existsSync(new URL(`${n}.json`, OUT)));
 const config = inMemoryConfig(
-  names.filter((n) => !autoSites.has(n)),
+  Object.keys(scenarios).filter((n) => !autoSites.has(n)),
   {
     probe: {
       interval: '20ms',
@@ -106,12 +183,13 @@ const config = inMemoryConfig(
 Object.assign(
   config.sites,
   inMemoryConfig([...autoSites], {
-    failback: { mode: 'auto', holdDown: '500ms' },
-    probe: { interval: '20ms', successesNeeded: 1 },
+    failback: { mode: 'auto', holdDown: '500ms', maxAutoAttempts: 2, retryBackoff: '300ms' },
+    probe: { interval: '20ms', successesNeeded: 1, verifyTimeout: '500ms' },
   }).sites,
 );
 
 async function main(): Promise<void> {
+  if (names.length === 0) return console.log('every scenario has a recorded history; name some to record them again');
   const cli = process.env.TEMPORAL_CLI;
   if (!cli) throw new Error('TEMPORAL_CLI is not set: run through `npm run record-histories`');
   Runtime.install({

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { stringify } from 'yaml';
+import { ProviderError } from '../activities/errors.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { incidentWorkflowId, statusQuery } from '../workflows/incident-messages.ts';
@@ -15,7 +16,12 @@ import { type RunningWorker, startWorker, testClient } from './support/temporal.
 
 const ROOT = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'failover-cli-'));
-const S = { main: uniqueSite('cli'), abort: uniqueSite('cli-abort'), idle: uniqueSite('cli-idle') };
+const S = {
+  main: uniqueSite('cli'),
+  abort: uniqueSite('cli-abort'),
+  idle: uniqueSite('cli-idle'),
+  attention: uniqueSite('cli-attention'),
+};
 const world = testWorld();
 // A standby that never serves holds the failover for a minute: room for a CLI process to start
 // and abort it even on a loaded machine.
@@ -223,6 +229,33 @@ test('abort a failover in flight: rolled back, world as before', async () => {
   expect(r.stdout).toMatch(/rolled_back \(aborted by cli:tester\)/);
   expect(world.snapshot(site)).toEqual({ standbyAccess: 'closed', traffic: 'primary', monitor: 'enabled' });
   r = await run('abort', site);
+  expect(r.code).toBe(3);
+});
+
+test('needs attention: status says why and what to do; retry, then acknowledge', async () => {
+  const site = S.attention;
+  world.state(site).primaryUp = false;
+  world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'token may not edit') });
+  let r = await run('start', site);
+  expect(r.code).toBe(5);
+  expect(r.stderr).toMatch(/needs_attention/);
+  r = await run('status', site);
+  expect(r.stdout).toMatch(
+    /attention the failover failed \(route_traffic_to_standby: PermissionDenied: token may not edit\)/,
+  );
+  expect(r.stdout).toMatch(new RegExp(`failover retry ${site}\` to fail over again`));
+  r = await run('status');
+  expect(r.stdout).toMatch(new RegExp(`^${site}\\s+needs_attention\\s+\\d+s ago`, 'm'));
+
+  r = await run('retry', site); // the token still may not edit: back in needs_attention
+  expect(r.code).toBe(5);
+  expect(r.stdout).toMatch(/retry sent/);
+  expect(r.stderr).toMatch(/still needs attention/);
+  r = await run('acknowledge', site, '--reason', 'primary being rebuilt');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/rolled_back/);
+  expect(world.snapshot(site)).toEqual({ standbyAccess: 'closed', traffic: 'primary', monitor: 'enabled' });
+  r = await run('acknowledge', site);
   expect(r.code).toBe(3);
 });
 

@@ -47,10 +47,13 @@ describe('config', () => {
       standbyReadyTimeout: 600_000,
     });
     expect(incidentPolicy(blog)).toEqual({
-      failback: { mode: 'auto', holdDownMs: 120_000 },
+      failback: { mode: 'auto', holdDownMs: 120_000, maxAutoAttempts: 3, retryBackoffMs: 60_000 },
       standbyReadyTimeoutMs: 600_000,
       verifyTimeoutMs: 120_000,
       primaryCheckTimeoutMs: 30_000,
+      probeIntervalMs: 500,
+      probeCheckTimeoutMs: 3000,
+      confirmOutage: true,
     });
   });
 

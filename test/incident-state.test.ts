@@ -33,7 +33,7 @@ describe('alerts', () => {
 
   test('identical repeats are counted on one record; the list is bounded and counts what it dropped', () => {
     const s = fresh();
-    for (let i = 0; i < 5; i++) s.primaryRecovered({ by: 'watcher' });
+    for (let i = 0; i < 5; i++) s.reportRecovered({ by: 'watcher' });
     expect(s.status.triggers).toHaveLength(1);
     expect(s.status.triggers[0]?.repeats).toBe(4);
     for (let i = 0; i < MAX_TRIGGERS + 10; i++) s.alertClosed({ alertId: `c${i}`, source: 'pubsub' });

@@ -1,5 +1,6 @@
 // The incident workflow end to end: real Temporal dev server, real worker, in-memory providers.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld, Operation } from '../activities/providers/in-memory/world.ts';
@@ -7,6 +8,7 @@ import type { Config } from '../config/schema.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import {
   abort,
+  acknowledge,
   alertClosed,
   alertOpened,
   approveFailback,
@@ -71,6 +73,21 @@ describe('failover', () => {
     expect(status.onStandbyAt).toBeGreaterThanOrEqual(status.startedAt);
     const { typedSearchAttributes } = await handle.describe();
     expect(typedSearchAttributes.get(phaseAttribute)).toBe('on_standby');
+    // The UI's timeline names each activity by its step (the activity's summary).
+    const { events } = await handle.fetchHistory();
+    const summaries = (events ?? []).flatMap((e) => {
+      const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      const summary = e.userMetadata?.summary;
+      return type && summary ? [`${type}: ${defaultPayloadConverter.fromPayload<string>(summary)}`] : [];
+    });
+    expect(summaries).toEqual(
+      expect.arrayContaining([
+        'openStandbyAccess: enable_standby_access',
+        'awaitStandbyReady: await_standby_ready',
+        'routeTraffic: route_traffic_to_standby',
+        'verifyPublicUrl: verify_public_url_on_standby',
+      ]),
+    );
   });
 });
 
@@ -202,6 +219,11 @@ describe('rollback on a permanent failure', () => {
       h.world.addSite(site, { primaryUp: false });
       h.world.inject(site, op, { times: Infinity, error });
       const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+      // Undone, but the primary is down too: users get errors, so a human decides.
+      const waiting = await waitForPhase(handle, 'needs_attention');
+      expect(waiting.attention).toMatchObject({ retry: 'failover' });
+      expect(waiting.attention?.reason).toMatch(/the primary does not serve/);
+      await handle.signal(acknowledge, { by: 'test' });
       const status = await handle.result();
 
       expect(status.phase).toBe('rolled_back');

@@ -3,7 +3,7 @@
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { IncidentActivities as A } from '../activities/index.ts';
 import { NON_RETRYABLE } from './failure-types.ts';
-import type { IncidentPolicy } from './incident-types.ts';
+import type { IncidentPolicy, StepName } from './incident-types.ts';
 
 const nonRetryableErrorTypes = NON_RETRYABLE;
 
@@ -11,80 +11,127 @@ const nonRetryableErrorTypes = NON_RETRYABLE;
 // finish, so its effect is known and can be compensated.
 const mutation = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const;
 
-/** Probes heartbeat; cancellation reaches them with a heartbeat, at most 80% of this apart. */
-const PROBE_HEARTBEAT = '5s';
 const SLACK_MS = 30_000;
 
+/**
+ * A probe heartbeats between checks (and while it waits or checks, where the activity can): the
+ * timeout covers one interval and one check, so a slow cadence is not taken for a dead worker.
+ * Cancellation reaches a probe with a heartbeat, at most 80% of this apart.
+ */
+export function probeHeartbeatMs(policy: IncidentPolicy): number {
+  const interval = policy.probeIntervalMs ?? 1000;
+  const check = policy.probeCheckTimeoutMs ?? 3000;
+  return Math.min(Math.max(interval + check + 2000, 5000), 5 * 60_000);
+}
+
+/**
+ * One stub per activity group and step: the step's name is the activity's summary, so the Temporal
+ * UI's timeline reads `enable_standby_access`, not only `openStandbyAccess`.
+ */
+function perStep<T>(make: (summary: StepName) => T): (step: StepName) => T {
+  const made = new Map<StepName, T>();
+  return (step) => {
+    let stub = made.get(step);
+    if (!stub) made.set(step, (stub = make(step)));
+    return stub;
+  };
+}
+
 export function incidentActivities(policy: IncidentPolicy) {
+  const heartbeatTimeout = probeHeartbeatMs(policy);
   return {
     // Reads of a provider's state before changing it: short, so local activities (no trip
     // through the task queue), with their result recorded in the history.
-    read: proxyLocalActivities<Pick<A, 'readStandbyAccess' | 'readTraffic' | 'readMonitor'>>({
-      startToCloseTimeout: '20s',
-      retry: {
-        initialInterval: '500ms',
-        backoffCoefficient: 2,
-        maximumInterval: '10s',
-        maximumAttempts: 10,
-        nonRetryableErrorTypes,
-      },
-    }),
+    read: perStep((summary) =>
+      proxyLocalActivities<Pick<A, 'readStandbyAccess' | 'readTraffic' | 'readMonitor'>>({
+        summary,
+        startToCloseTimeout: '20s',
+        retry: {
+          initialInterval: '500ms',
+          backoffCoefficient: 2,
+          maximumInterval: '10s',
+          maximumAttempts: 10,
+          nonRetryableErrorTypes,
+        },
+      }),
+    ),
     // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 20 s.
-    standbyAccess: proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
-      ...mutation,
-      startToCloseTimeout: '30s',
-      retry: {
-        initialInterval: '1s',
-        backoffCoefficient: 2,
-        maximumInterval: '20s',
-        maximumAttempts: 10,
-        nonRetryableErrorTypes,
-      },
-    }),
+    standbyAccess: perStep((summary) =>
+      proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
+        summary,
+        ...mutation,
+        startToCloseTimeout: '30s',
+        retry: {
+          initialInterval: '1s',
+          backoffCoefficient: 2,
+          maximumInterval: '20s',
+          maximumAttempts: 10,
+          nonRetryableErrorTypes,
+        },
+      }),
+    ),
     // Cloudflare: fast API, 429s carry Retry-After (honoured through nextRetryDelay).
-    traffic: proxyActivities<Pick<A, 'routeTraffic' | 'restoreTraffic'>>({
-      ...mutation,
-      startToCloseTimeout: '20s',
-      retry: {
-        initialInterval: '500ms',
-        backoffCoefficient: 2,
-        maximumInterval: '10s',
-        maximumAttempts: 10,
-        nonRetryableErrorTypes,
-      },
-    }),
+    traffic: perStep((summary) =>
+      proxyActivities<Pick<A, 'routeTraffic' | 'restoreTraffic'>>({
+        summary,
+        ...mutation,
+        startToCloseTimeout: '20s',
+        retry: {
+          initialInterval: '500ms',
+          backoffCoefficient: 2,
+          maximumInterval: '10s',
+          maximumAttempts: 10,
+          nonRetryableErrorTypes,
+        },
+      }),
+    ),
     // Cloud Monitoring: off the critical path, so patient.
-    monitor: proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>({
-      ...mutation,
-      startToCloseTimeout: '30s',
-      retry: {
-        initialInterval: '1s',
-        backoffCoefficient: 2,
-        maximumInterval: '30s',
-        maximumAttempts: 10,
-        nonRetryableErrorTypes,
-      },
-    }),
-    standbyProbe: proxyActivities<Pick<A, 'awaitStandbyReady'>>({
-      startToCloseTimeout: policy.standbyReadyTimeoutMs + SLACK_MS,
-      heartbeatTimeout: PROBE_HEARTBEAT,
-      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
-    }),
-    verifyProbe: proxyActivities<Pick<A, 'verifyPublicUrl'>>({
-      startToCloseTimeout: policy.verifyTimeoutMs + SLACK_MS,
-      heartbeatTimeout: PROBE_HEARTBEAT,
-      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
-    }),
-    primaryCheck: proxyActivities<Pick<A, 'checkPrimaryHealthy'>>({
-      startToCloseTimeout: policy.primaryCheckTimeoutMs + SLACK_MS,
-      heartbeatTimeout: PROBE_HEARTBEAT,
-      retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
-    }),
+    monitor: perStep((summary) =>
+      proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>({
+        summary,
+        ...mutation,
+        startToCloseTimeout: '30s',
+        retry: {
+          initialInterval: '1s',
+          backoffCoefficient: 2,
+          maximumInterval: '30s',
+          maximumAttempts: 10,
+          nonRetryableErrorTypes,
+        },
+      }),
+    ),
+    standbyProbe: perStep((summary) =>
+      proxyActivities<Pick<A, 'awaitStandbyReady'>>({
+        summary,
+        startToCloseTimeout: policy.standbyReadyTimeoutMs + SLACK_MS,
+        heartbeatTimeout,
+        retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+      }),
+    ),
+    verifyProbe: perStep((summary) =>
+      proxyActivities<Pick<A, 'verifyPublicUrl'>>({
+        summary,
+        startToCloseTimeout: policy.verifyTimeoutMs + SLACK_MS,
+        heartbeatTimeout,
+        retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+      }),
+    ),
+    primaryCheck: perStep((summary) =>
+      proxyActivities<Pick<A, 'checkPrimaryHealthy' | 'confirmPrimaryDown'>>({
+        summary,
+        startToCloseTimeout: policy.primaryCheckTimeoutMs + SLACK_MS,
+        heartbeatTimeout,
+        retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+      }),
+    ),
     // Waits for as long as the outage lasts (the origin's lasted 55 h); retried forever.
-    holdDown: proxyActivities<Pick<A, 'awaitPrimaryStable'>>({
-      startToCloseTimeout: '24h',
-      heartbeatTimeout: '30s',
-      retry: { initialInterval: '5s', maximumInterval: '1m', nonRetryableErrorTypes },
-    }),
+    holdDown: perStep((summary) =>
+      proxyActivities<Pick<A, 'awaitPrimaryStable'>>({
+        summary,
+        startToCloseTimeout: '24h',
+        heartbeatTimeout: '30s',
+        retry: { initialInterval: '5s', maximumInterval: '1m', nonRetryableErrorTypes },
+      }),
+    ),
   };
 }

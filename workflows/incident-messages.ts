@@ -13,6 +13,10 @@ export const alertClosed = defineSignal<[AlertClosed]>('alertClosed');
 export const primaryRecovered = defineSignal<[Actor]>('primaryRecovered');
 export const approveFailback = defineSignal<[Actor]>('approveFailback');
 export const abort = defineSignal<[Actor]>('abort');
+/** From needs_attention: run the pending steps (or the failover) again. */
+export const retry = defineSignal<[Actor]>('retry');
+/** From needs_attention: accept the world as it is and end the incident. */
+export const acknowledge = defineSignal<[Actor]>('acknowledge');
 
 export const statusQuery = defineQuery<IncidentStatus>('status');
 

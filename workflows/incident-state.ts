@@ -7,6 +7,7 @@ import type { Actor, AlertClosed, AlertOpened } from './types.ts';
 
 /** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
 export const MAX_TRIGGERS = 200;
+export const MAX_WARNINGS = 50;
 
 export class IncidentState {
   readonly status: IncidentStatus;
@@ -14,12 +15,22 @@ export class IncidentState {
   readonly undo: UndoSnapshots;
   /** An alert has started the failover (a continued run was triggered long ago). */
   triggered: boolean;
+  /** Where the alert that started the failover came from. */
+  triggerSource: string | undefined;
+  /** A new outage was reported while failing back: the site goes back to the standby. */
+  outageAgain = false;
+  /** The primary was reported healthy again since this was last cleared. */
+  primaryRecovered = false;
   failbackRequestedBy: string | undefined;
   abortRequestedBy: string | undefined;
+  retryRequestedBy: string | undefined;
+  acknowledgedBy: string | undefined;
+  private readonly previousEndedAt: number | undefined;
   private readonly opened: Set<string | undefined>;
   private readonly closed: Set<string | undefined>;
 
-  constructor(site: string, policy: IncidentPolicy, carried?: CarriedState) {
+  constructor(site: string, policy: IncidentPolicy, carried?: CarriedState, previousEndedAt?: number) {
+    this.previousEndedAt = previousEndedAt;
     this.status = carried?.status ?? {
       site,
       phase: 'awaiting_trigger',
@@ -58,21 +69,52 @@ export class IncidentState {
     else status.triggers.push({ ...trigger, at: Date.now() });
   }
 
-  alertOpened(alert: AlertOpened): void {
+  /**
+   * Returns 'again' when the alert reports a new outage while failing back (the workflow sends the
+   * site back to the standby); every alert that changes nothing is recorded with why.
+   */
+  alertOpened(alert: AlertOpened): 'again' | undefined {
     const base = { kind: 'alert_opened', id: alert.alertId, source: alert.source } as const;
-    if (this.opened.has(alert.alertId)) return this.record({ ...base, ignored: 'duplicate' });
+    if (this.opened.has(alert.alertId)) return void this.record({ ...base, ignored: 'duplicate' });
     this.opened.add(alert.alertId);
-    if (this.closed.has(alert.alertId))
-      return this.record({ ...base, ignored: 'already closed (arrived out of order)' });
+    if (this.closed.has(alert.alertId)) {
+      return void this.record({ ...base, ignored: 'already closed (arrived out of order)' });
+    }
+    const stale = this.staleness(alert);
+    if (stale) return void this.record({ ...base, ignored: stale });
+    const phase = this.status.phase;
+    if (phase === 'failing_back' && !this.outageAgain) {
+      this.outageAgain = true;
+      this.primaryRecovered = false;
+      this.record(base);
+      return 'again';
+    }
     if (this.triggered) {
-      const phase = this.status.phase;
-      return this.record({
-        ...base,
-        ignored: `incident already ${phase === 'awaiting_trigger' ? 'triggered' : phase}`,
-      });
+      const why =
+        phase === 'awaiting_trigger' ? 'triggered' : phase === 'failing_back' ? 'going back to the standby' : phase;
+      return void this.record({ ...base, ignored: `incident already ${why}` });
     }
     this.triggered = true;
+    this.triggerSource = alert.source;
     this.record(base);
+    return undefined;
+  }
+
+  /** Why an alert is stale (its outage started before the site's previous incident ended), if it is. */
+  private staleness(alert: AlertOpened): string | undefined {
+    const started = alert.startedAt === undefined ? NaN : Date.parse(alert.startedAt);
+    // Alert times have a resolution of one second: within that second, the alert is taken as new.
+    if (this.previousEndedAt === undefined || Number.isNaN(started) || started + 1000 > this.previousEndedAt) {
+      return undefined;
+    }
+    const ended = new Date(this.previousEndedAt).toISOString();
+    return `stale: the outage started ${alert.startedAt}, before the site's previous incident ended ${ended}`;
+  }
+
+  /** Nothing has triggered the incident and every message so far was ignored (e.g. a stale alert). */
+  get onlyIgnoredTriggers(): boolean {
+    const { triggers } = this.status;
+    return !this.triggered && triggers.length > 0 && triggers.every((t) => t.ignored);
   }
 
   alertClosed(alert: AlertClosed): void {
@@ -82,8 +124,20 @@ export class IncidentState {
     this.record(base);
   }
 
-  primaryRecovered({ by }: Actor): void {
+  reportRecovered({ by }: Actor): void {
+    this.primaryRecovered = true;
     this.record({ kind: 'primary_recovered', source: by });
+  }
+
+  /** A human's answer to needs_attention; recorded as ignored, with why, in any other phase. */
+  steer(kind: 'retry' | 'acknowledge', { by }: Actor): void {
+    const { phase } = this.status;
+    if (phase !== 'needs_attention') {
+      return this.record({ kind, source: by, ignored: `the incident is ${phase}, not needs_attention` });
+    }
+    if (kind === 'retry') this.retryRequestedBy ??= by;
+    else this.acknowledgedBy ??= by;
+    this.record({ kind, source: by });
   }
 
   /** Why a failback cannot be requested now, or undefined when it can. */
@@ -120,7 +174,10 @@ export class IncidentState {
   }
 
   warn(warning: string): void {
-    this.status.warnings.push(warning);
+    const { status } = this;
+    if (status.warnings.at(-1) === warning) return;
+    if (status.warnings.length >= MAX_WARNINGS) status.warningsDropped = (status.warningsDropped ?? 0) + 1;
+    else status.warnings.push(warning);
   }
 
   /** "<step>: <Type>: <message>" for the last step that failed or was cancelled. */

@@ -6,14 +6,17 @@ export type Phase =
   | 'failing_over'
   | 'on_standby'
   | 'failing_back'
+  | 'needs_attention' // the orchestrator cannot restore a serving, consistent world: a human decides (retry / acknowledge)
   | 'resolved' // back on the primary, standby closed, monitor resumed
   | 'rolled_back' // failover undone (a step failed for good, or abort)
-  | 'dismissed'; // ended before any change (abort before failover started)
+  | 'dismissed' // ended before any change (abort, a stale alert, an outage the orchestrator could not confirm)
+  | 'acknowledged'; // a human accepted the world as it is, from needs_attention
 
-export const FINAL_PHASES: readonly Phase[] = ['resolved', 'rolled_back', 'dismissed'];
+export const FINAL_PHASES: readonly Phase[] = ['resolved', 'rolled_back', 'dismissed', 'acknowledged'];
 
 export interface TriggerRecord {
-  kind: 'alert_opened' | 'alert_closed' | 'primary_recovered' | 'failback_requested' | 'abort';
+  kind:
+    'alert_opened' | 'alert_closed' | 'primary_recovered' | 'failback_requested' | 'abort' | 'retry' | 'acknowledge';
   id?: string;
   source: string;
   /** Workflow time it was received (ms since epoch). */
@@ -26,6 +29,8 @@ export interface TriggerRecord {
 }
 
 export type StepName =
+  | 'confirm_primary_down'
+  | 'check_primary_serves'
   | 'enable_standby_access'
   | 'await_standby_ready'
   | 'route_traffic_to_standby'
@@ -57,6 +62,10 @@ export interface FailbackPolicy {
   mode: 'manual' | 'auto';
   /** The primary must be healthy for this long, uninterrupted, before an automatic failback. */
   holdDownMs: number;
+  /** Automatic failbacks that may fail before the site waits for a human (absent in older runs: 3). */
+  maxAutoAttempts?: number;
+  /** Wait before the next automatic attempt after a failed one, doubled each time (absent: 1 min). */
+  retryBackoffMs?: number;
 }
 
 /** The non-secret part of a site's config that the workflow itself needs. */
@@ -68,11 +77,18 @@ export interface IncidentPolicy {
   verifyTimeoutMs: number;
   /** Bound on checking the primary before a manual failback. */
   primaryCheckTimeoutMs: number;
+  /** Probe cadence and per-check bound: the probe activities' heartbeat timeout follows them (absent in older runs). */
+  probeIntervalMs?: number;
+  probeCheckTimeoutMs?: number;
+  /** Before failing over on a Pub/Sub alert, check from here that the primary fails (absent: true). */
+  confirmOutage?: boolean;
 }
 
 export interface IncidentInput {
   site: string;
   policy: IncidentPolicy;
+  /** When the site's previous incident ended: an alert that started before it is stale. */
+  previousEndedAt?: number;
   /** Set only by continue-as-new: the state carried into the new run. */
   carried?: CarriedState;
 }
@@ -89,19 +105,38 @@ export interface UndoSnapshots {
   monitor?: Snapshot;
 }
 
+/** Why the incident waits for a human, and what `retry` would do. */
+export interface Attention {
+  reason: string;
+  since: number;
+  /** `compensations`: run the pending undo/cleanup steps again; `failover`: fail over again. */
+  retry: 'compensations' | 'failover';
+  /** The steps a retry would run. */
+  pending: StepName[];
+}
+
 export interface IncidentStatus {
   site: string;
   phase: Phase;
+  /** When the current phase began. */
+  phaseSince?: number;
   startedAt: number;
   onStandbyAt?: number;
   endedAt?: number;
   /** Why the incident rolled back, or why the last failback attempt failed. */
   cause?: string;
+  attention?: Attention;
   warnings: string[];
+  /** Warnings not kept in `warnings` (list capped to bound the status). */
+  warningsDropped?: number;
+  /** Automatic failbacks that failed in this incident. */
+  autoFailbackFailures?: number;
   triggers: TriggerRecord[];
   /** Triggers not kept in `triggers` (list capped to bound history size). */
   triggersDropped: number;
   steps: StepRecord[];
+  /** Steps not kept in `steps` (the oldest after the first failover's, to bound the status). */
+  stepsDropped?: number;
   failbackMode: FailbackPolicy['mode'];
 }
 

@@ -1,46 +1,65 @@
-// One incident of one site: failover saga, wait on standby, failback saga.
+// One incident of one site: failover saga, wait on standby, failback saga. Where the world cannot
+// be made serving and consistent again, the incident waits in needs_attention for a human; it
+// never ends with users sent to a target that does not serve (DESIGN.md, invariants 7-10).
 import {
   CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
   isCancellation,
+  metricMeter,
+  patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { incidentActivities } from './incident-activities.ts';
 import * as messages from './incident-messages.ts';
 import { IncidentState } from './incident-state.ts';
+import type { Attention, IncidentInput, IncidentStatus, Phase, StepName, UndoSnapshots } from './incident-types.ts';
 import { Saga } from './saga.ts';
 import { phaseAttribute, siteAttribute } from './search-attributes.ts';
 import { Timeline, failureMessage } from './timeline.ts';
-import type { IncidentInput, IncidentStatus, Phase, StepName } from './incident-types.ts';
 import type { Snapshot, StepOutcome } from './types.ts';
+
+/** Gates for runs recorded before these behaviours (replay of older histories). */
+const PATCH_ROLLBACK_CHECKS_PRIMARY = 'rollback-checks-primary';
+
+type Ending = 'rolled_back' | 'dismissed' | 'acknowledged';
 
 export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   const { site, policy } = input;
-  const state = new IncidentState(site, policy, input.carried);
+  const state = new IncidentState(site, policy, input.carried, input.previousEndedAt);
   const { status, undo } = state;
-  /** The failover or failback in flight; abort cancels it and its compensation runs. */
+  /** The failover or failback in flight; abort (or a new outage while failing back) cancels it. */
   let inFlight: CancellationScope | undefined;
+  /** The monitor pause runs beside the failover and may finish after it: off the critical path. */
+  let monitorPaused: Promise<void> = Promise.resolve();
 
   const act = incidentActivities(policy);
-  const timeline = new Timeline(status.steps);
+  const timeline = new Timeline(status);
+  const attentionCounter = metricMeter.createCounter(
+    'failover_needs_attention',
+    'incidents',
+    'Times an incident entered needs_attention',
+  );
 
   function setPhase(phase: Phase): void {
     status.phase = phase;
+    status.phaseSince = Date.now();
     upsertSearchAttributes([{ key: phaseAttribute, value: phase }]);
-    setCurrentDetails(
-      `**${site}**: ${phase.replaceAll('_', ' ')}${status.cause ? `\n\nlast problem: ${status.cause}` : ''}`,
-    );
+    const problem = status.attention?.reason ?? status.cause;
+    setCurrentDetails(`**${site}**: ${phase.replaceAll('_', ' ')}${problem ? `\n\nlast problem: ${problem}` : ''}`);
   }
 
   setHandler(messages.statusQuery, () => status);
-  setHandler(messages.alertOpened, (alert) => state.alertOpened(alert));
+  setHandler(messages.alertOpened, (alert) => {
+    if (state.alertOpened(alert) === 'again') inFlight?.cancel();
+  });
   setHandler(messages.alertClosed, (alert) => state.alertClosed(alert));
-  setHandler(messages.primaryRecovered, (actor) => state.primaryRecovered(actor));
+  setHandler(messages.primaryRecovered, (actor) => state.reportRecovered(actor));
   setHandler(messages.approveFailback, (actor) => state.approveFailback(actor));
   setHandler(
     messages.requestFailback,
@@ -58,82 +77,162 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   setHandler(messages.abort, (actor) => {
     if (state.abort(actor)) inFlight?.cancel();
   });
+  setHandler(messages.retry, (actor) => state.steer('retry', actor));
+  setHandler(messages.acknowledge, (actor) => state.steer('acknowledge', actor));
 
   /**
-   * One change of a saga: read the state (recorded in history), register its undo, then change
-   * it. The undo is registered first because a change can land even when its step fails.
+   * One change of a saga: read the state (recorded in history), keep it as the incident's "before"
+   * when it is the first read of that lever, register the undo, then change it. The undo comes
+   * first because a change can land even when its step fails (a lost reply).
    */
   async function change(
     saga: Saga,
     name: StepName,
     undoName: StepName,
-    read: () => Promise<Snapshot>,
-    apply: () => Promise<StepOutcome>,
-    restore: (before: Snapshot) => Promise<StepOutcome>,
-  ): Promise<Snapshot> {
-    let before: Snapshot = {};
+    lever: keyof UndoSnapshots | undefined,
+    read: (step: StepName) => Promise<Snapshot>,
+    apply: (step: StepName) => Promise<StepOutcome>,
+    restore: (step: StepName, before: Snapshot) => Promise<StepOutcome>,
+    after: StepName[] = [],
+  ): Promise<void> {
     await timeline.run(name, async () => {
-      before = await read();
-      saga.add(undoName, () => restore(before));
-      return apply();
+      const before = await read(name);
+      if (lever) undo[lever] ??= before;
+      saga.add(undoName, () => restore(undoName, before), after);
+      return apply(name);
     });
-    return before;
   }
 
-  async function failover(): Promise<boolean> {
+  /** Waits for a human (or, for a failed failover, the primary's recovery); the phase says why. */
+  async function awaitHuman(attention: Omit<Attention, 'since'>): Promise<'retry' | 'acknowledge' | 'recovered'> {
+    status.attention = { ...attention, since: Date.now() };
+    state.retryRequestedBy = state.acknowledgedBy = undefined;
+    state.primaryRecovered = false;
+    setPhase('needs_attention');
+    attentionCounter.add(1, { site });
+    await condition(
+      () =>
+        state.retryRequestedBy !== undefined ||
+        state.acknowledgedBy !== undefined ||
+        (attention.retry === 'failover' && state.primaryRecovered),
+    );
+    delete status.attention;
+    return state.acknowledgedBy ? 'acknowledge' : state.retryRequestedBy ? 'retry' : 'recovered';
+  }
+
+  /** Runs a saga's compensations until none is left, or a human accepts the world as it is. */
+  async function settle(saga: Saga, what: string, phase: 'failing_over' | 'failing_back'): Promise<boolean> {
+    let { problems } = await saga.compensate(timeline);
+    while (problems.length > 0) {
+      for (const p of problems) state.warn(`not undone: ${p}`);
+      const reason = `${what}; not done: ${problems.join('; ')}`;
+      if ((await awaitHuman({ reason, retry: 'compensations', pending: saga.pendingNames })) === 'acknowledge') {
+        return false;
+      }
+      setPhase(phase);
+      ({ problems } = await saga.compensate(timeline));
+    }
+    return true;
+  }
+
+  /** Does the primary serve (after a rolled-back failover)? A probe, recorded in the history. */
+  async function primaryServes(): Promise<boolean> {
+    try {
+      await timeline.run('check_primary_serves', (step) =>
+        act.primaryCheck(step).checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** 'on_standby' when users are on a verified standby; 'failed' once the attempt was undone. */
+  async function failover(confirm: boolean): Promise<'on_standby' | 'failed' | 'unconfirmed' | 'acknowledged'> {
     setPhase('failing_over');
     const saga = new Saga();
-    let monitorPaused: Promise<void> = Promise.resolve();
     inFlight = new CancellationScope();
     try {
+      let confirmed = true;
       await inFlight.run(async () => {
+        // A Cloud Monitoring alert may be late or re-evaluated: see the outage from here first.
+        if (confirm && state.triggerSource === 'pubsub' && policy.confirmOutage !== false) {
+          const check = await timeline.run('confirm_primary_down', (step) =>
+            act.primaryCheck(step).confirmPrimaryDown(site),
+          );
+          if (!check.down) return void (confirmed = false);
+        }
         // Off the critical path: a monitor that cannot be paused must not keep users on a dead primary.
         monitorPaused = change(
           saga,
           'pause_monitor',
           'undo_pause_monitor',
-          () => act.read.readMonitor(site),
-          () => act.monitor.pauseMonitor(site),
-          (before) => act.monitor.restoreMonitor(site, before),
-        ).then(
-          (before) => void (undo.monitor = before),
-          (err) => void state.warn(`monitor not paused: ${failureMessage(err)}`),
-        );
-        undo.standbyAccess = await change(
+          'monitor',
+          (step) => act.read(step).readMonitor(site),
+          (step) => act.monitor(step).pauseMonitor(site),
+          (step, before) => act.monitor(step).restoreMonitor(site, before),
+        ).catch((err) => void state.warn(`monitor not paused: ${failureMessage(err)}`));
+        await change(
           saga,
           'enable_standby_access',
           'undo_enable_standby_access',
-          () => act.read.readStandbyAccess(site),
-          () => act.standbyAccess.openStandbyAccess(site),
-          (before) => act.standbyAccess.restoreStandbyAccess(site, before),
+          'standbyAccess',
+          (step) => act.read(step).readStandbyAccess(site),
+          (step) => act.standbyAccess(step).openStandbyAccess(site),
+          (step, before) => act.standbyAccess(step).restoreStandbyAccess(site, before),
+          // Never close the standby while traffic may still reach it.
+          ['undo_route_traffic_to_standby'],
         );
         // Never route users to something that has not served: probe the standby directly first.
-        await timeline.run('await_standby_ready', () =>
-          act.standbyProbe.awaitStandbyReady(site, policy.standbyReadyTimeoutMs),
+        await timeline.run('await_standby_ready', (step) =>
+          act.standbyProbe(step).awaitStandbyReady(site, policy.standbyReadyTimeoutMs),
         );
-        undo.traffic = await change(
+        await change(
           saga,
           'route_traffic_to_standby',
           'undo_route_traffic_to_standby',
-          () => act.read.readTraffic(site),
-          () => act.traffic.routeTraffic(site, 'standby'),
-          (before) => act.traffic.restoreTraffic(site, before),
+          'traffic',
+          (step) => act.read(step).readTraffic(site),
+          (step) => act.traffic(step).routeTraffic(site, 'standby'),
+          (step, before) => act.traffic(step).restoreTraffic(site, before),
         );
-        await timeline.run('verify_public_url_on_standby', () =>
-          act.verifyProbe.verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
+        await timeline.run('verify_public_url_on_standby', (step) =>
+          act.verifyProbe(step).verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
         );
-        await monitorPaused;
       });
+      if (!confirmed) {
+        status.cause = `not confirmed: ${status.steps.at(-1)?.summary ?? 'the primary serves'}`;
+        return 'unconfirmed';
+      }
       status.onStandbyAt = Date.now();
-      return true;
+      return 'on_standby';
     } catch (err) {
+      // Cancelling the workflow from Temporal is an abort too: undo, and end.
+      if (isCancellation(err)) state.abortRequestedBy ??= 'a cancellation of the workflow';
       status.cause = state.abortRequestedBy ? `aborted by ${state.abortRequestedBy}` : state.failedStepMessage(err);
       await CancellationScope.nonCancellable(() => monitorPaused);
-      const failed = await saga.compensate(timeline);
-      for (const f of failed) state.warn(`compensation failed, check by hand: ${f}`);
-      return false;
+      const settled = await settle(saga, `failover failed (${status.cause}); undoing it`, 'failing_over');
+      return settled ? 'failed' : 'acknowledged';
     } finally {
       inFlight = undefined;
+    }
+  }
+
+  /**
+   * Fails over. A failover that failed and was undone ends the incident, unless the primary does
+   * not serve either: then users get errors, and the incident waits for a human to retry.
+   */
+  async function failoverUntilSettled(first: boolean): Promise<'on_standby' | Ending> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await failover(first && attempt === 0);
+      if (outcome === 'on_standby' || outcome === 'acknowledged') return outcome;
+      if (outcome === 'unconfirmed') return 'dismissed';
+      if (state.abortRequestedBy || !patched(PATCH_ROLLBACK_CHECKS_PRIMARY) || (await primaryServes())) {
+        return 'rolled_back';
+      }
+      const reason = `the failover failed (${status.cause}) and was undone, and the primary does not serve: users get errors`;
+      const answer = await awaitHuman({ reason, retry: 'failover', pending: [] });
+      if (answer !== 'retry') return 'rolled_back'; // the world is as before the incident
     }
   }
 
@@ -141,19 +240,26 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   async function awaitFailbackGo(): Promise<'failback' | 'continue_as_new'> {
     let primaryStable = false;
     const holdDown = new CancellationScope();
-    if (policy.failback.mode === 'auto') {
+    const failures = status.autoFailbackFailures ?? 0;
+    const maxAuto = policy.failback.maxAutoAttempts ?? 3;
+    if (policy.failback.mode === 'auto' && failures < maxAuto) {
       holdDown
-        .run(() =>
-          timeline.run('await_primary_healthy', () =>
-            act.holdDown.awaitPrimaryStable(site, policy.failback.holdDownMs),
-          ),
-        )
+        .run(async () => {
+          // Back off after a failed automatic failback: the next one waits longer.
+          if (failures > 0)
+            await sleep(Math.min((policy.failback.retryBackoffMs ?? 60_000) * 2 ** (failures - 1), 3_600_000));
+          await timeline.run('await_primary_healthy', (step) =>
+            act.holdDown(step).awaitPrimaryStable(site, policy.failback.holdDownMs),
+          );
+        })
         .then(
           () => void (primaryStable = true),
           (err) => {
             if (!isCancellation(err)) state.warn(`automatic failback disabled: ${failureMessage(err)}`);
           },
         );
+    } else if (policy.failback.mode === 'auto') {
+      state.warn(`automatic failback stopped after ${failures} failed attempts; fail back by hand`);
     }
     await condition(
       () => primaryStable || state.failbackRequestedBy !== undefined || workflowInfo().continueAsNewSuggested,
@@ -162,60 +268,74 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     return primaryStable || state.failbackRequestedBy !== undefined ? 'failback' : 'continue_as_new';
   }
 
-  async function failback(): Promise<boolean> {
+  /**
+   * 'resolved' once users are on the verified primary and the standby is closed again; 'on_standby'
+   * when the failback failed and users were kept on the standby; 'again' when a new outage came
+   * after the primary was verified (fail over again).
+   */
+  async function failback(): Promise<'resolved' | 'on_standby' | 'again' | 'acknowledged'> {
     const manual = state.failbackRequestedBy !== undefined;
     setPhase('failing_back');
     const saga = new Saga();
     inFlight = new CancellationScope();
     try {
       await inFlight.run(async () => {
-        if (manual)
-          await timeline.run('await_primary_healthy', () =>
-            act.primaryCheck.checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
+        if (manual) {
+          await timeline.run('await_primary_healthy', (step) =>
+            act.primaryCheck(step).checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
           );
+        }
         await change(
           saga,
           'route_traffic_to_primary',
           // Users keep a working site if the primary fails verification: back to the standby.
           'undo_route_traffic_to_primary',
-          () => act.read.readTraffic(site),
-          () => act.traffic.routeTraffic(site, 'primary'),
-          (before) => act.traffic.restoreTraffic(site, before),
+          undefined,
+          (step) => act.read(step).readTraffic(site),
+          (step) => act.traffic(step).routeTraffic(site, 'primary'),
+          (step, before) => act.traffic(step).restoreTraffic(site, before),
         );
-        await timeline.run('verify_public_url_on_primary', () =>
-          act.verifyProbe.verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
+        await timeline.run('verify_public_url_on_primary', (step) =>
+          act.verifyProbe(step).verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
         );
       });
     } catch (err) {
-      status.cause = state.abortRequestedBy
-        ? `failback aborted by ${state.abortRequestedBy}`
-        : `failback failed: ${state.failedStepMessage(err)}`;
-      for (const f of await saga.compensate(timeline)) state.warn(`compensation failed, check by hand: ${f}`);
-      return false;
+      if (state.outageAgain) {
+        status.cause = 'failback stopped: a new outage was reported';
+        state.outageAgain = false;
+      } else if (state.abortRequestedBy) status.cause = `failback aborted by ${state.abortRequestedBy}`;
+      else {
+        status.cause = `failback failed: ${state.failedStepMessage(err)}`;
+        if (!manual) status.autoFailbackFailures = (status.autoFailbackFailures ?? 0) + 1;
+      }
+      const settled = await settle(
+        saga,
+        'the failback could not be undone: traffic may be on the primary',
+        'failing_back',
+      );
+      return settled ? 'on_standby' : 'acknowledged';
     } finally {
       inFlight = undefined;
       state.failbackRequestedBy = undefined;
       state.abortRequestedBy = undefined;
     }
-    // Users are on the verified primary now: the rest is cleanup, retried but never undone.
-    await cleanup('close_standby_access', undo.standbyAccess, (before) =>
-      act.standbyAccess.restoreStandbyAccess(site, before),
-    );
-    await cleanup('resume_monitor', undo.monitor, (before) => act.monitor.restoreMonitor(site, before));
-    return true;
-  }
-
-  async function cleanup(
-    name: 'close_standby_access' | 'resume_monitor',
-    before: Snapshot | undefined,
-    restore: (before: Snapshot) => Promise<StepOutcome>,
-  ): Promise<void> {
-    if (!before) return;
-    try {
-      await timeline.run(name, () => restore(before));
-    } catch (err) {
-      state.warn(`${name} failed, check by hand: ${failureMessage(err)}`);
+    // Users are on the verified primary: the rest is cleanup, never undone, and skipped when the
+    // primary failed again meanwhile (the standby must stay open for the next failover).
+    await CancellationScope.nonCancellable(() => monitorPaused);
+    const cleanup = new Saga();
+    const { monitor, standbyAccess } = undo;
+    if (monitor) cleanup.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
+    if (standbyAccess) {
+      cleanup.add('close_standby_access', (step) => act.standbyAccess(step).restoreStandbyAccess(site, standbyAccess));
     }
+    if (!state.outageAgain && !(await settle(cleanup, 'the failback succeeded, but cleanup did not', 'failing_back'))) {
+      return 'acknowledged';
+    }
+    if (state.outageAgain) {
+      state.outageAgain = false;
+      return 'again';
+    }
+    return 'resolved';
   }
 
   function finish(phase: Phase): IncidentStatus {
@@ -228,16 +348,26 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   if (!input.carried) {
     upsertSearchAttributes([{ key: siteAttribute, value: site }]);
     setPhase('awaiting_trigger');
-    await condition(() => state.triggered || state.abortRequestedBy !== undefined);
-    if (!state.triggered || state.abortRequestedBy !== undefined) return finish('dismissed');
-    if (!(await failover())) return finish('rolled_back');
+    await condition(() => state.triggered || state.abortRequestedBy !== undefined || state.onlyIgnoredTriggers);
+    if (!state.triggered || state.abortRequestedBy !== undefined) {
+      if (state.onlyIgnoredTriggers) status.cause = status.triggers.at(-1)?.ignored;
+      return finish('dismissed');
+    }
+    const first = await failoverUntilSettled(true);
+    if (first !== 'on_standby') return finish(first);
   }
   for (;;) {
     setPhase('on_standby');
     if ((await awaitFailbackGo()) === 'continue_as_new') {
+      await monitorPaused;
       await condition(allHandlersFinished);
       return continueAsNew<typeof incident>({ site, policy, carried: { status, undo } });
     }
-    if (await failback()) return finish('resolved');
+    const result = await failback();
+    if (result === 'resolved' || result === 'acknowledged') return finish(result);
+    if (result === 'again') {
+      const again = await failoverUntilSettled(false);
+      if (again !== 'on_standby') return finish(again);
+    }
   }
 }

@@ -1,34 +1,56 @@
-// Compensations of completed steps, run newest first, each one attempted even if another fails.
+// Compensations of completed steps, run newest first. Each is attempted unless a compensation it
+// depends on failed (the standby is never closed while traffic may still reach it); what failed
+// or was held back stays pending, so a later `compensate` (a human's retry) runs just that.
 import { CancellationScope } from '@temporalio/workflow';
 import type { StepName } from './incident-types.ts';
 import type { StepOutcome } from './types.ts';
-import { failureMessage, type Timeline } from './timeline.ts';
+import { type Timeline, failureMessage } from './timeline.ts';
 
 interface Compensation {
   name: StepName;
-  run: () => Promise<StepOutcome>;
+  run: (step: StepName) => Promise<StepOutcome>;
+  /** Compensations that must have succeeded (when registered at all) before this one may run. */
+  after: StepName[];
+}
+
+export interface CompensationResult {
+  /** "<step>: <why>" for each compensation that failed or was held back. */
+  problems: string[];
 }
 
 export class Saga {
-  private readonly compensations: Compensation[] = [];
+  private pending: Compensation[] = [];
 
-  add(name: StepName, run: () => Promise<StepOutcome>): void {
-    this.compensations.push({ name, run });
+  add(name: StepName, run: (step: StepName) => Promise<StepOutcome>, after: StepName[] = []): void {
+    this.pending.push({ name, run, after });
   }
 
-  /** Runs in a non-cancellable scope; returns the compensations that failed. */
-  async compensate(timeline: Timeline): Promise<string[]> {
-    const failed: string[] = [];
+  /** The compensations not yet done, in the order they would run. */
+  get pendingNames(): StepName[] {
+    return [...this.pending].reverse().map((c) => c.name);
+  }
+
+  /** Runs the pending compensations in a non-cancellable scope; what did not succeed stays pending. */
+  async compensate(timeline: Timeline): Promise<CompensationResult> {
+    const problems: string[] = [];
+    const left: Compensation[] = [];
     await CancellationScope.nonCancellable(async () => {
-      for (const { name, run } of [...this.compensations].reverse()) {
+      for (const c of [...this.pending].reverse()) {
+        const blocker = c.after.find((name) => left.some((l) => l.name === name));
+        if (blocker) {
+          left.push(c);
+          problems.push(`${c.name}: not run, because ${blocker} did not succeed`);
+          continue;
+        }
         try {
-          await timeline.run(name, run);
+          await timeline.run(c.name, c.run);
         } catch (err) {
-          failed.push(`${name}: ${failureMessage(err)}`);
+          left.push(c);
+          problems.push(`${c.name}: ${failureMessage(err)}`);
         }
       }
     });
-    this.compensations.length = 0;
-    return failed;
+    this.pending = left.reverse();
+    return { problems };
   }
 }

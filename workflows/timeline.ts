@@ -3,17 +3,31 @@ import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import type { StepName, StepRecord } from './incident-types.ts';
 import type { StepOutcome } from './types.ts';
 
+/** The timeline keeps the first steps (the failover) and the latest ones; those between are counted. */
+export const KEEP_FIRST_STEPS = 20;
+export const MAX_STEPS = 100;
+
 export class Timeline {
-  private readonly steps: StepRecord[];
-  constructor(steps: StepRecord[]) {
-    this.steps = steps;
+  private readonly status: { steps: StepRecord[]; stepsDropped?: number };
+  constructor(status: { steps: StepRecord[]; stepsDropped?: number }) {
+    this.status = status;
   }
 
-  async run<T extends Partial<StepOutcome>>(name: StepName, act: () => Promise<T>): Promise<T> {
+  /** Runs one step; `act` gets the step's name (activities carry it as their summary in the UI). */
+  async run<T extends Partial<StepOutcome>>(name: StepName, act: (step: StepName) => Promise<T>): Promise<T> {
     const record: StepRecord = { name, startedAt: Date.now(), outcome: 'running' };
-    this.steps.push(record);
+    const { steps } = this.status;
+    steps.push(record);
+    if (steps.length > MAX_STEPS) {
+      // Only a finished step is dropped: the oldest one after the first failover's.
+      const i = steps.findIndex((s, j) => j >= KEEP_FIRST_STEPS && s.outcome !== 'running');
+      if (i >= 0) {
+        steps.splice(i, 1);
+        this.status.stepsDropped = (this.status.stepsDropped ?? 0) + 1;
+      }
+    }
     try {
-      const result = await act();
+      const result = await act(name);
       Object.assign(record, {
         endedAt: Date.now(),
         outcome: 'ok',

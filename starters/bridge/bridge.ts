@@ -170,13 +170,17 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return { ignored: 'duplicate_of_ended_incident' };
     }
     await withTemporal('signal-with-start incident', message.id, () =>
-      incidents.trigger(alert.site, {
-        alertId: alert.incidentId,
-        source: 'pubsub',
-        ...(alert.summary && { summary: alert.summary }),
-        ...(alert.startedAt && { startedAt: alert.startedAt }),
-        publishedAt: publishedAt.toISOString(),
-      }),
+      incidents.trigger(
+        alert.site,
+        {
+          alertId: alert.incidentId,
+          source: 'pubsub',
+          ...(alert.summary && { summary: alert.summary }),
+          ...(alert.startedAt && { startedAt: alert.startedAt }),
+          publishedAt: publishedAt.toISOString(),
+        },
+        lookup,
+      ),
     );
     metrics.publishToSignal.observe({ signal: 'alertOpened' }, secondsSince(publishedAt));
     return { done: lookup.state === 'running' ? 'signalled_open' : 'started' };

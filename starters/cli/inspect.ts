@@ -45,12 +45,14 @@ export async function status(opts: GlobalOptions, site: string | undefined, json
         config.watcher ? watcherStatus(incidents.client, s) : undefined,
       ]);
       const d = lookup.description;
+      // Since when the phase holds: from the incident's own status while it runs (if it answers).
+      const phaseSince = lookup.state === 'running' ? (await incidents.view(s, 2000)).status?.phaseSince : undefined;
       return {
         site: s,
         incident: lookup.state,
         workflowId: incidentWorkflowId(s),
         ...(lookup.phase && { phase: lookup.phase }),
-        ...(d && { since: (d.closeTime ?? d.startTime).getTime(), runId: d.runId }),
+        ...(d && { since: phaseSince ?? (d.closeTime ?? d.startTime).getTime(), runId: d.runId }),
         ...(watcher && { primary: watcher.verdict, watcher }),
       };
     }),
@@ -96,12 +98,20 @@ function printSite(site: string, view: IncidentView, watcher: WatchStatus | unde
     out(`incident  ${d.workflowId} (run ${d.runId}), ${d.status.name.toLowerCase()}`);
     const s = view.status;
     if (s) {
-      out(
-        `phase     ${s.phase}${s.endedAt ? `, ended ${ago(s.endedAt)}` : ''}, started ${ago(s.startedAt)}${s.onStandbyAt ? `, on standby since ${ago(s.onStandbyAt)}` : ''}`,
-      );
+      const since = s.endedAt ? `ended ${ago(s.endedAt)}` : `since ${ago(s.phaseSince ?? s.startedAt)}`;
+      out(`phase     ${s.phase}, ${since} (incident started ${ago(s.startedAt)})`);
+      if (s.attention) {
+        out(`attention ${s.attention.reason}`);
+        const what =
+          s.attention.retry === 'failover' ? 'fail over again' : `run ${s.attention.pending.join(', ')} again`;
+        out(
+          `          \`failover retry ${site}\` to ${what}; \`failover acknowledge ${site}\` to accept the world as it is`,
+        );
+      }
       out(`failback  ${s.failbackMode}`);
       if (s.cause) out(`cause     ${s.cause}`);
       for (const w of s.warnings) out(`warning   ${w}`);
+      if (s.warningsDropped) out(`warning   … and ${s.warningsDropped} more not kept`);
       const opened = s.triggers.filter((t) => t.kind === 'alert_opened' && !t.ignored);
       if (opened.length) out(`trigger   ${opened.map((t) => `${t.id} (${t.source})`).join(', ')}`);
       out(`steps     ${s.steps.length} (\`failover history ${site}\` for the timeline)`);

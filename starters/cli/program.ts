@@ -5,7 +5,7 @@ import { parseDuration as durationMs } from '../../config/duration.ts';
 import { ConfigError } from '../../config/load.ts';
 import { CliError, DEFAULT_CONFIG, EXIT, type GlobalOptions, err } from './context.ts';
 import { history, status, validate } from './inspect.ts';
-import { abortCmd, failback, start } from './steer.ts';
+import { abortCmd, failback, start, steerAttention } from './steer.ts';
 
 function parseDuration(v: string): number {
   const ms = durationMs(v);
@@ -38,7 +38,8 @@ Examples:
   failover start www --dry-run
   failover start www
   failover history www
-  failover failback www`,
+  failover failback www
+  failover retry www            (an incident in needs_attention)`,
     );
   const g = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
   const waitOptions = (cmd: Command, defaultTimeout: string) =>
@@ -89,6 +90,15 @@ Examples:
   ).action((site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
     abortCmd(g(cmd), site, o),
   );
+  for (const [kind, description] of [
+    ['retry', 'from needs_attention: run the steps that did not finish (or the failover) again'],
+    ['acknowledge', 'from needs_attention: accept the world as it is and end the incident'],
+  ] as const) {
+    waitOptions(p.command(kind).description(description).argument('<site>', 'a site from the config'), '15m').action(
+      (site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
+        steerAttention(g(cmd), site, kind, o),
+    );
+  }
   p.command('validate')
     .description('check a config file and summarise it (no connection needed)')
     .argument('<config>', 'path to the YAML config')

@@ -5,7 +5,14 @@ import type { Incidents } from '../../clients/incidents.ts';
 import { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import { siteConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
-import { abort, incidentWorkflowId, requestFailback, statusQuery } from '../../workflows/incident-messages.ts';
+import {
+  abort,
+  acknowledge,
+  incidentWorkflowId,
+  requestFailback,
+  retry,
+  statusQuery,
+} from '../../workflows/incident-messages.ts';
 import { FINAL_PHASES } from '../../workflows/incident-types.ts';
 import {
   ACTOR,
@@ -33,11 +40,15 @@ export async function start(
   const incidents = await connectIncidents(config, opts);
   const before = await incidents.lookup(site);
   const alertId = `cli:${USER}:${new Date().toISOString()}`;
-  await incidents.trigger(site, {
-    alertId,
-    source: 'cli',
-    summary: o.reason ?? `started by ${USER} with the failover CLI`,
-  });
+  await incidents.trigger(
+    site,
+    {
+      alertId,
+      source: 'cli',
+      summary: o.reason ?? `started by ${USER} with the failover CLI`,
+    },
+    before,
+  );
   if (before.state === 'running') {
     out(
       `${site}: an incident is already running (${before.phase ?? 'phase unknown'}); the trigger was added to it, no step runs twice`,
@@ -46,14 +57,15 @@ export async function start(
   } else out(`${site}: incident started (${incidentWorkflowId(site)}), alert ${alertId}`);
   if (!o.wait) return;
   const s = await follow(incidents, site, {
-    until: (x) => x.phase === 'on_standby' || FINAL_PHASES.includes(x.phase),
+    until: (x) => x.phase === 'on_standby' || x.phase === 'needs_attention' || FINAL_PHASES.includes(x.phase),
     timeoutMs: o.timeout,
   });
   if (s.phase === 'on_standby')
     return out(
       `${site}: on standby after ${seconds((s.onStandbyAt ?? Date.now()) - s.startedAt)}; \`failover failback ${site}\` when the primary is back`,
     );
-  throw new CliError(EXIT.endedBadly, `${site}: ${s.phase}${s.cause ? `: ${s.cause}` : ''}`);
+  const why = s.attention ? `${s.attention.reason} (see \`failover status ${site}\`)` : s.cause;
+  throw new CliError(EXIT.endedBadly, `${site}: ${s.phase}${why ? `: ${why}` : ''}`);
 }
 
 async function dryRun(config: Config, opts: GlobalOptions, site: string): Promise<void> {
@@ -130,9 +142,13 @@ export async function failback(
     timeoutMs: o.timeout,
     until: (x) =>
       FINAL_PHASES.includes(x.phase) ||
+      x.phase === 'needs_attention' ||
       (x.phase === 'on_standby' && x.steps.length > stepsBefore && x.steps.every((st) => st.outcome !== 'running')),
   });
   if (s.phase === 'resolved') return out(`${site}: back on the primary, standby closed; incident resolved`);
+  if (s.phase === 'needs_attention') {
+    throw new CliError(EXIT.endedBadly, `${site}: needs attention: ${s.attention?.reason ?? s.cause ?? ''}`);
+  }
   throw new CliError(
     EXIT.endedBadly,
     `${site}: failback did not complete, users stay on the standby: ${s.cause ?? s.phase}`,
@@ -163,4 +179,32 @@ export async function abortCmd(
   });
   out(`${site}: ${s.phase}${s.cause ? ` (${s.cause})` : ''}`);
   for (const w of s.warnings) out(`warning: ${w}`);
+}
+
+/** From needs_attention: `retry` runs the pending steps (or the failover) again; `acknowledge` ends the incident as it is. */
+export async function steerAttention(
+  opts: GlobalOptions,
+  site: string,
+  kind: 'retry' | 'acknowledge',
+  o: { reason?: string; wait: boolean; timeout: number },
+): Promise<void> {
+  const incidents = await runningIncident(opts, site, kind);
+  const handle = incidents.handle(site);
+  const before = await handle.query(statusQuery);
+  if (before.phase !== 'needs_attention' || !before.attention) {
+    throw new CliError(EXIT.refused, `${site} is ${before.phase}, not needs_attention: nothing to ${kind}`);
+  }
+  await handle.signal(kind === 'retry' ? retry : acknowledge, { by: ACTOR, ...(o.reason && { reason: o.reason }) });
+  out(`${site}: ${kind} sent (${before.attention.reason})`);
+  if (!o.wait) return;
+  const s = await follow(incidents, site, {
+    skipSteps: before.steps.length,
+    timeoutMs: o.timeout,
+    until: (x) =>
+      FINAL_PHASES.includes(x.phase) ||
+      x.phase === 'on_standby' ||
+      (x.phase === 'needs_attention' && (x.attention?.since ?? 0) > before.attention!.since),
+  });
+  out(`${site}: ${s.phase}${s.attention ? `: ${s.attention.reason}` : s.cause ? ` (${s.cause})` : ''}`);
+  if (s.phase === 'needs_attention') throw new CliError(EXIT.endedBadly, `${site} still needs attention`);
 }
