@@ -12,14 +12,21 @@ export interface IncidentControl {
   primaryRecovered(site: string, actor: Actor): Promise<void>;
 }
 
+/** Phases in which an incident already has the site on the standby, or is taking it there. */
+const HAS_THE_SITE = new Set(['awaiting_trigger', 'failing_over', 'on_standby', 'needs_attention']);
+
 export type WatchTriggerActivities = ReturnType<typeof createWatchTriggerActivities>;
 
 export function createWatchTriggerActivities(incidents: IncidentControl) {
   return {
     /** Signal-with-start of the site's incident; returns what was done, for the status. */
-    async triggerIncidentFromWatcher(site: string, alert: AlertOpened): Promise<string> {
+    async triggerIncidentFromWatcher(site: string, alert: AlertOpened, onlyIfNeeded = false): Promise<string> {
       try {
         const before = await incidents.lookup(site);
+        // Re-triggers while the primary stays down: only where no incident has (or is taking) the site to the standby.
+        if (onlyIfNeeded && before.state === 'running' && before.phase && HAS_THE_SITE.has(before.phase)) {
+          return `not needed: the incident is ${before.phase}`;
+        }
         await incidents.trigger(site, alert);
         return before.state === 'running'
           ? `signalled the running incident (${before.phase ?? 'phase unknown'})`
@@ -28,14 +35,17 @@ export function createWatchTriggerActivities(incidents: IncidentControl) {
         throw toFailure(err, Context.current().info.attempt);
       }
     },
-    /** Tells the site's incident, when it is on standby, that the primary serves again. */
+    /** Tells the site's incident, when it is on standby or needs attention, that the primary serves again. */
     async reportPrimaryRecovered(site: string, detail: string): Promise<string> {
       try {
         const incident = await incidents.lookup(site);
         if (incident.state !== 'running') return 'no running incident';
-        if (incident.phase !== 'on_standby') return `incident is ${incident.phase ?? 'in an unknown phase'}: not told`;
+        // On standby it may fail back; in needs_attention after a failed failover, the outage is over.
+        if (incident.phase !== 'on_standby' && incident.phase !== 'needs_attention') {
+          return `incident is ${incident.phase ?? 'in an unknown phase'}: not told`;
+        }
         await incidents.primaryRecovered(site, { by: 'watcher', reason: detail });
-        return 'told the incident on standby (primaryRecovered)';
+        return `told the incident (${incident.phase}): primaryRecovered`;
       } catch (err) {
         throw toFailure(err, Context.current().info.attempt);
       }

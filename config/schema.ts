@@ -3,7 +3,10 @@
 import { z } from 'zod';
 import { duration } from './duration.ts';
 
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: (issue) => (issue.input === undefined ? 'missing: an http(s) URL is needed' : 'expected an http(s) URL'),
+});
 
 /** A duration that must be more than 0, with why 0 is wrong here. */
 const positive = (why: string) => duration.refine((ms) => ms > 0, { error: `must be more than 0: ${why}` });

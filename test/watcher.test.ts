@@ -30,6 +30,7 @@ const S = {
   restart: uniqueSite('w-restart'),
   quorum: uniqueSite('w-quorum'),
   reconf: uniqueSite('w-reconf'),
+  again: uniqueSite('w-again'),
 };
 const ALL = Object.values(S);
 /** What the default location ("local") sees. */
@@ -115,6 +116,34 @@ test('K consecutive failed checks trigger the incident, from the watcher, after 
   await waitForPhase(incident(site), 'on_standby');
 });
 
+test('while the primary stays down, an incident that ended is started again; one on standby is left alone', async () => {
+  const site = S.again;
+  const primary = local.get(site)!;
+  await watchOnly(site);
+  await verdict(site, 'up');
+  primary.up = false;
+  await incidentStatus(site);
+  await waitForPhase(incident(site), 'on_standby');
+  const first = await incident(site).describe();
+  // Someone ends the incident by hand while the outage goes on: users would be left on a dead primary.
+  await incident(site).terminate('ended by hand in the test');
+  const again = await waitFor(
+    'a new incident from the watcher',
+    async () => {
+      const d = await incident(site).describe();
+      return d.runId !== first.runId && d.status.name === 'RUNNING' ? d : undefined;
+    },
+    40_000,
+  );
+  expect(again.runId).not.toBe(first.runId);
+  const s = await waitForPhase(incident(site), 'on_standby');
+  expect(s.triggers[0]?.source).toBe('watcher');
+  // On standby, the watcher does not signal the incident again.
+  await new Promise((r) => setTimeout(r, 11_000));
+  const later = await incident(site).query(statusQuery);
+  expect(later.triggers.filter((t) => t.kind === 'alert_opened')).toHaveLength(1);
+}, 90_000);
+
 test('fewer than K consecutive failures (flapping) trigger nothing', async () => {
   const site = S.flap;
   const primary = local.get(site)!;
@@ -151,7 +180,7 @@ test('the primary healthy again: the watcher tells the incident on standby', asy
   expect(s.triggers.filter((t) => t.kind === 'primary_recovered')).toEqual([
     expect.objectContaining({ source: 'watcher' }),
   ]);
-  expect(ws.lastRecovery?.outcome).toMatch(/told the incident on standby/);
+  expect(ws.lastRecovery?.outcome).toMatch(/told the incident \(on_standby\): primaryRecovered/);
   expect(s.phase).toBe('on_standby'); // failback stays the human's call (mode manual)
 });
 

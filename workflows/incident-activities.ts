@@ -9,7 +9,11 @@ const nonRetryableErrorTypes = NON_RETRYABLE;
 
 // Mutations are never abandoned mid-flight: a cancelled scope waits for the activity to
 // finish, so its effect is known and can be compensated.
-const mutation = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } as const;
+// Mutations heartbeat every second, so a cancel reaches them within ~8 s of this timeout.
+const mutation = {
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  heartbeatTimeout: '10s',
+} as const;
 
 const SLACK_MS = 30_000;
 
@@ -60,7 +64,9 @@ export function incidentActivities(policy: IncidentPolicy) {
       proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
         summary,
         ...mutation,
-        startToCloseTimeout: '30s',
+        // Worst case of one attempt: a read and four etag rounds of 10 s calls (the attempt's
+        // deadline stops the calls in time, so a late write cannot land after a compensation).
+        startToCloseTimeout: '95s',
         retry: {
           initialInterval: '1s',
           backoffCoefficient: 2,
@@ -75,7 +81,7 @@ export function incidentActivities(policy: IncidentPolicy) {
       proxyActivities<Pick<A, 'routeTraffic' | 'restoreTraffic'>>({
         summary,
         ...mutation,
-        startToCloseTimeout: '20s',
+        startToCloseTimeout: '25s', // a read and a write of 10 s each
         retry: {
           initialInterval: '500ms',
           backoffCoefficient: 2,

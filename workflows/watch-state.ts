@@ -170,3 +170,8 @@ export class WatchState {
     return { previous, next, why };
   }
 }
+
+/** How often the watcher makes sure an incident has the site while the primary stays down. */
+export function retriggerEveryMs(policy: WatchPolicy): number {
+  return Math.max(10_000, 3 * policy.failuresToTrigger * policy.intervalMs);
+}

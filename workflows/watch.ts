@@ -22,7 +22,13 @@ import type { WatchProbeActivities, WatchTriggerActivities } from '../activities
 import { NON_RETRYABLE } from './failure-types.ts';
 import { failureMessage } from './timeline.ts';
 import { reconfigureWatch, stopWatch, watchStatusQuery } from './watch-messages.ts';
-import { PROBE_SCHEDULE_TO_START_MS, WatchState, probeHeartbeatTimeoutMs, silentAfterMs } from './watch-state.ts';
+import {
+  PROBE_SCHEDULE_TO_START_MS,
+  WatchState,
+  probeHeartbeatTimeoutMs,
+  retriggerEveryMs,
+  silentAfterMs,
+} from './watch-state.ts';
 import type { LocationState, ProbeVerdict, WatchInput, WatchLocation, WatchStatus } from './watch-types.ts';
 
 /** Before a location whose probe failed (no worker, bad config) is tried again. */
@@ -30,11 +36,14 @@ const RETRY_LOCATION_MS = 15_000;
 
 /** Votes expire: a location whose probe fails, or that is silent too long, counts as unknown. */
 const VOTE_EXPIRY = 'watch-vote-expiry';
+/** While the primary stays down, the incident is triggered again if nothing has it on the standby. */
+const RETRIGGER = 'watch-retrigger';
 
 export async function watch(input: WatchInput): Promise<WatchStatus> {
   const { site } = input;
   // Histories recorded before votes expired replay on the old path (no silence timer, errors keep the vote).
   const votesExpire = patched(VOTE_EXPIRY);
+  const retriggers = patched(RETRIGGER);
   const state = new WatchState(site, input.policy, input.carried);
   const { status } = state;
   let reconfigured = false;
@@ -109,6 +118,45 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
       launch(location);
     }
     if (votesExpire) watchSilence();
+    watchRetrigger();
+  }
+
+  let retriggerDue = false;
+  let retriggerLoop = false;
+  /** While the verdict stays down, wakes the loop now and then to make sure an incident has the site. */
+  function watchRetrigger(): void {
+    if (!retriggers || retriggerLoop || status.verdict !== 'down') return;
+    retriggerLoop = true;
+    void scope
+      .run(async () => {
+        while (status.verdict === 'down') {
+          await sleep(retriggerEveryMs(state.policy));
+          if (status.verdict === 'down') retriggerDue = true;
+        }
+      })
+      .catch((err) => {
+        if (!isCancellation(err)) throw err;
+      })
+      .finally(() => void (retriggerLoop = false));
+  }
+
+  /** Triggers the incident; with `onlyIfNeeded`, only when nothing has the site on (or going to) the standby. */
+  async function triggerIncident(summary: string, startedAt: string, onlyIfNeeded: boolean): Promise<void> {
+    const alertId = `watcher:${site}:${new Date(Date.now()).toISOString()}`;
+    let outcome: string;
+    try {
+      outcome = await control.triggerIncidentFromWatcher(
+        site,
+        { alertId, source: 'watcher', summary, startedAt },
+        onlyIfNeeded,
+      );
+      if (!outcome.startsWith('not needed')) status.triggers++;
+    } catch (err) {
+      outcome = `trigger failed: ${failureMessage(err)}`;
+    }
+    if (onlyIfNeeded && outcome.startsWith('not needed')) return;
+    status.lastTrigger = { alertId, at: Date.now(), outcome };
+    note(`incident: ${outcome}`);
   }
 
   let silenceCheckDue = false;
@@ -134,17 +182,9 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
     details();
     if (next === 'down') {
       const startedAt = new Date(reported.since ?? Date.now()).toISOString();
-      const alertId = `watcher:${site}:${new Date(Date.now()).toISOString()}`;
       const summary = `primary failed ${policy.failuresToTrigger} consecutive checks every ${policy.intervalMs} ms from ${why}`;
-      let outcome: string;
-      try {
-        outcome = await control.triggerIncidentFromWatcher(site, { alertId, source: 'watcher', summary, startedAt });
-        status.triggers++;
-      } catch (err) {
-        outcome = `trigger failed: ${failureMessage(err)}`;
-      }
-      status.lastTrigger = { alertId, at: Date.now(), outcome };
-      note(`incident: ${outcome}`);
+      await triggerIncident(summary, startedAt, false);
+      watchRetrigger();
     } else if (next === 'up') {
       let outcome: string;
       try {
@@ -168,7 +208,13 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
   launchAll();
   for (;;) {
     await condition(
-      () => reports.length > 0 || reconfigured || stopRequestedBy !== undefined || timeToContinue() || silenceCheckDue,
+      () =>
+        reports.length > 0 ||
+        reconfigured ||
+        stopRequestedBy !== undefined ||
+        timeToContinue() ||
+        silenceCheckDue ||
+        retriggerDue,
     );
     if (stopRequestedBy !== undefined) {
       scope.cancel();
@@ -190,6 +236,19 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
       scope = new CancellationScope();
       launchAll();
       continue;
+    }
+    if (retriggerDue) {
+      retriggerDue = false;
+      // The outage goes on: a failback that met it, or an incident that ended, must not leave users on
+      // a dead primary. The alert is new (now), so it is not taken as stale.
+      if (status.verdict === 'down') {
+        await triggerIncident(
+          `primary still down (verdict down since ${new Date(status.verdictSince).toISOString()})`,
+          new Date(Date.now()).toISOString(),
+          true,
+        );
+      }
+      if (reports.length === 0 && !silenceCheckDue) continue;
     }
     if (silenceCheckDue) {
       silenceCheckDue = false;

@@ -2,7 +2,7 @@
 // triggers), validate (a config file, no connection).
 import type { IncidentView } from '../../clients/incidents.ts';
 import { watcherStatus } from '../../clients/watchers.ts';
-import { loadConfig } from '../../config/load.ts';
+import { configWarnings, loadConfig } from '../../config/load.ts';
 import { incidentWorkflowId } from '../../workflows/incident-messages.ts';
 import type { WatchStatus } from '../../workflows/watch-types.ts';
 import {
@@ -118,9 +118,10 @@ function printSite(site: string, view: IncidentView, watcher: WatchStatus | unde
     } else out(`phase     ${view.lookup.phase ?? 'unknown'} (${view.statusError ?? 'no status'})`);
   }
   if (watcher) {
-    const where = Object.entries(watcher.locations).map(
-      ([name, l]) => `${name}: ${l.verdict}${l.error ? ` (${l.error})` : ''}`,
-    );
+    const where = Object.entries(watcher.locations).map(([name, l]) => {
+      const silent = l.silentSince !== undefined ? `, silent since ${ago(l.silentSince)}: vote not counted` : '';
+      return `${name}: ${l.verdict}${l.error ? ` (${l.error})` : ''}${silent}`;
+    });
     out(`primary   ${watcher.verdict} since ${ago(watcher.verdictSince)} (watcher: ${where.join(', ')})`);
   }
 }
@@ -152,6 +153,7 @@ export async function history(opts: GlobalOptions, site: string, json: boolean):
 export function validate(path: string): void {
   const config = loadConfig(userPath(path));
   out(`${path}: valid`);
+  for (const w of configWarnings(config)) out(`warning: ${w}`);
   out('');
   const rows = Object.entries(config.sites).map(([name, s]) => [
     name,
