@@ -1,0 +1,42 @@
+#!/bin/sh
+# One image, several roles:  worker | location --location <name> | bridge | cli <args> |
+# temporal-init | sandbox | <any command>.  The config is $FAILOVER_CONFIG, else
+# /config/sites.yaml (mount your sites file there), else the sandbox's /sandbox/sites.yaml (the
+# compose `sandbox` profile writes it; waited for, since the sandbox may still be starting).
+set -eu
+cd /app
+# Entry files after the module moves; the older paths stay as a fallback until those land.
+pick() { for f in "$@"; do [ -f "$f" ] && { echo "$f"; return; }; done; echo "$1"; }
+WORKER=worker/main.ts
+LOCATION=$(pick worker/location.ts starters/watcher.ts)
+BRIDGE=$(pick starters/bridge/main.ts starters/pubsub-bridge.ts)
+CLI=$(pick starters/cli/main.ts starters/cli.ts)
+
+config() {
+  if [ -n "${FAILOVER_CONFIG:-}" ]; then echo "$FAILOVER_CONFIG"; return; fi
+  if [ -f /config/sites.yaml ]; then echo /config/sites.yaml; return; fi
+  if [ -d /sandbox ]; then
+    i=0
+    while [ ! -f /sandbox/sites.yaml ] && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+    if [ -f /sandbox/sites.yaml ]; then echo /sandbox/sites.yaml; return; fi
+  fi
+  echo "no config: mount your sites file at /config/sites.yaml or set FAILOVER_CONFIG" >&2
+  exit 64
+}
+# The sandbox's simulated Cloudflare token (not a real secret), for a worker on its config.
+sandbox_env() {
+  case "$1" in /sandbox/*) [ -z "${CLOUDFLARE_API_TOKEN:-}" ] && [ -f /sandbox/cloudflare-token ] && CLOUDFLARE_API_TOKEN=$(cat /sandbox/cloudflare-token) && export CLOUDFLARE_API_TOKEN ;; esac
+  return 0
+}
+
+role=${1:-worker}
+[ $# -gt 0 ] && shift
+case "$role" in
+  worker)   c=$(config); sandbox_env "$c"; exec node "$WORKER" "$c" "$@" ;;
+  location) c=$(config); sandbox_env "$c"; exec node "$LOCATION" "$c" "$@" ;;
+  bridge)   c=$(config); exec node "$BRIDGE" "$c" "$@" ;;
+  cli)      [ -z "${FAILOVER_CONFIG:-}" ] && FAILOVER_CONFIG=$(config) && export FAILOVER_CONFIG; exec node "$CLI" "$@" ;;
+  temporal-init) exec node scripts/temporal-namespace.ts "$@" ;;
+  sandbox)  exec node sandbox/main.ts "$@" ;;
+  *)        exec "$role" "$@" ;;
+esac
