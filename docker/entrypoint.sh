@@ -23,9 +23,15 @@ config() {
   echo "no config: mount your sites file at /config/sites.yaml or set FAILOVER_CONFIG" >&2
   exit 64
 }
-# The sandbox's simulated Cloudflare token (not a real secret), for a worker on its config.
+# The sandbox's simulated Cloudflare token (not a real secret) and its Pub/Sub emulator, for a
+# process on the sandbox's config; a production config never reads these.
 sandbox_env() {
-  case "$1" in /sandbox/*) [ -z "${CLOUDFLARE_API_TOKEN:-}" ] && [ -f /sandbox/cloudflare-token ] && CLOUDFLARE_API_TOKEN=$(cat /sandbox/cloudflare-token) && export CLOUDFLARE_API_TOKEN ;; esac
+  case "$1" in
+    /sandbox/*)
+      if [ -z "${CLOUDFLARE_API_TOKEN:-}" ] && [ -f /sandbox/cloudflare-token ]; then CLOUDFLARE_API_TOKEN=$(cat /sandbox/cloudflare-token); export CLOUDFLARE_API_TOKEN; fi
+      if [ -z "${PUBSUB_EMULATOR_HOST:-}" ] && [ -f /sandbox/pubsub-emulator-host ]; then PUBSUB_EMULATOR_HOST=$(cat /sandbox/pubsub-emulator-host); export PUBSUB_EMULATOR_HOST; fi
+      ;;
+  esac
   return 0
 }
 
@@ -34,8 +40,8 @@ role=${1:-worker}
 case "$role" in
   worker)   c=$(config); sandbox_env "$c"; exec node "$WORKER" "$c" "$@" ;;
   location) c=$(config); sandbox_env "$c"; exec node "$LOCATION" "$c" "$@" ;;
-  bridge)   c=$(config); exec node "$BRIDGE" "$c" "$@" ;;
-  cli)      [ -z "${FAILOVER_CONFIG:-}" ] && FAILOVER_CONFIG=$(config) && export FAILOVER_CONFIG; exec node "$CLI" "$@" ;;
+  bridge)   c=$(config); sandbox_env "$c"; exec node "$BRIDGE" "$c" "$@" ;;
+  cli)      FAILOVER_CONFIG=$(config); export FAILOVER_CONFIG; sandbox_env "$FAILOVER_CONFIG"; exec node "$CLI" "$@" ;;
   temporal-init) exec node scripts/temporal-namespace.ts "$@" ;;
   sandbox)  exec node sandbox/main.ts "$@" ;;
   *)        exec "$role" "$@" ;;
