@@ -7,8 +7,10 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; no install scripts (none is needed: native parts ship prebuilt).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
+# Production dependencies only, as the lock pins them; no install scripts (native parts ship
+# prebuilt). `npm install`, not `npm ci`: the lock holds only the @swc/core platform packages the
+# registry served when it was written, which `npm ci` refuses (see scripts/run.sh).
+RUN npm install --omit=dev --ignore-scripts --no-save --no-audit --no-fund --loglevel=error \
  && rm -rf /root/.npm
 
 FROM ${NODE_IMAGE}

@@ -70,6 +70,9 @@ export async function startEngine(root = DOCKER_ROOT): Promise<Engine> {
       // No default docker0 (another engineer's daemon may hold it); compose networks from a quiet range.
       '--bridge=none',
       '--default-address-pool', 'base=10.213.0.0/16,size=24',
+      // Names outside the stack fail at once instead of timing out (containers have no way out:
+      // no masquerading); gRPC clients' SRV lookups otherwise eat their whole connect deadline.
+      '--dns', '127.0.0.1',
       '--log-level', 'warn',
     ],
     { detached: true, stdio: ['ignore', out, out] },
@@ -225,7 +228,6 @@ export function buildStandIns(engine: Engine): StandIns {
     cpSync(temporalCli(), join(ctx, 'bin/temporal'));
     const tools = join(bins.schema.temporal, '../../../../..');
     cpSync(join(tools, 'schema'), join(ctx, 'schema'), { recursive: true });
-    cpSync(join(tools, 'config_template.yaml'), join(ctx, 'config_template.yaml'));
   });
 
   const TEMPORAL_UI_IMAGE = build('ui', UI_VERSION, (ctx) => {
@@ -244,6 +246,7 @@ export function buildStandIns(engine: Engine): StandIns {
     const nodeBin = hostNode24();
     cpSync(nodeBin, join(ctx, 'node'));
     cpSync(hostNpmDir(), join(ctx, 'npm'), { recursive: true });
+    cpSync('/etc/ssl/certs/ca-certificates.crt', join(ctx, 'ca-certificates.crt'));
   });
 
   return { NODE_IMAGE, POSTGRES_IMAGE, TEMPORAL_IMAGE, TEMPORAL_UI_IMAGE, PUBSUB_EMULATOR_IMAGE };
