@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -62,6 +63,17 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** GET / on a published edge port, with the Host header users would send. */
+function publicGet(port: number, host: string): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port, path: '/', headers: { host }, timeout: 10_000 }, (r) => {
+      r.resume();
+      resolve({ status: r.statusCode ?? 0, ...(r.headers.location && { location: r.headers.location }) });
+    });
+    req.on('error', reject);
+  });
 }
 
 /** The incident's status; undefined while Temporal (or the workflow) does not answer. */
@@ -146,10 +158,11 @@ test('failover with the Temporal server killed in the middle, failback through t
   expect(s.warnings).toEqual([]);
   progress(`www on_standby (${s.steps.length} steps)`);
 
-  // Users are sent to the standby: the public URL redirects there.
-  const res = await fetch(`http://127.0.0.1:${ports.www}/`, { redirect: 'manual' });
-  expect(res.status).toBe(302);
-  expect(res.headers.get('location')).toContain(':8482');
+  // Users are sent to the standby: the public URL (the edge, asked for the site's own host name)
+  // redirects there.
+  const res = await publicGet(ports.www, 'sandbox:8483');
+  expect(res.status, JSON.stringify(res)).toBe(302);
+  expect(res.location).toContain('sandbox:8482');
 
   // The CLI in the worker container sees it, and fails back once the primary is revived.
   expect(await compose(['exec', '-T', 'worker', 'failover', 'status', 'www'])).toMatch(/on_standby|on standby/);
