@@ -13,9 +13,10 @@
 import { randomBytes } from 'node:crypto';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ensureNamespace } from './temporal-namespace.ts';
 
@@ -135,6 +136,7 @@ export async function startTemporalPostgres(options: TemporalPostgresOptions): P
   const asRoot = process.getuid?.() === 0;
   const asPg = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
   const own = (p: string) => asRoot && chownSync(p, pgUid(), pgGid());
+  if (asRoot) letPostgresReach(dir);
   const stateFile = join(dir, 'ports.json');
   const saved = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<Omit<Ports, 'password'>> & { pw?: string }) : {};
   const pgPort = options.pgPort ?? saved.pgPort ?? (await freePort());
@@ -216,7 +218,7 @@ export async function startTemporalPostgres(options: TemporalPostgresOptions): P
       namespace,
       pgPort,
       dir,
-      serverPid: () => (child && child.exitCode === null ? child.pid : undefined),
+      serverPid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
       killServer,
       startServer,
       serverLog: () => tail(serverLogPath),
@@ -243,6 +245,20 @@ function tail(path: string, lines = 40): string {
     return readFileSync(path, 'utf8').split('\n').slice(-lines).map((l) => l.slice(0, 400)).join('\n');
   } catch {
     return '';
+  }
+}
+
+/**
+ * The postgres user must traverse every folder above `dir`; a mkdtemp folder is 0700. Only our own
+ * places (the temp dir, the project's .data/) are opened, by o+x alone (no listing, no reading).
+ */
+function letPostgresReach(dir: string): void {
+  const mine = [tmpdir(), join(ROOT, '.data')].map((d) => resolve(d));
+  for (let d = resolve(dir, '..'); d !== dirname(d); d = dirname(d)) {
+    const st = statSync(d);
+    if (st.mode & 0o001) continue;
+    if (!mine.some((m) => d === m || d.startsWith(`${m}/`))) throw new Error(`the postgres user cannot reach ${dir}: ${d} is not o+x (choose a folder under ${mine.join(' or ')})`);
+    chmodSync(d, (st.mode & 0o7777) | 0o001);
   }
 }
 
