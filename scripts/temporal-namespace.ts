@@ -4,6 +4,7 @@
 //
 //   node scripts/temporal-namespace.ts            (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE; default 127.0.0.1:7233, default)
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (@temporalio/proto is not a direct dependency). */
@@ -32,7 +33,7 @@ export async function ensureNamespace(options: EnsureNamespaceOptions): Promise<
         return await fn();
       } catch (err) {
         lastError = err;
-        if (Date.now() > deadline) throw new Error(`${what} failed for ${options.timeoutMs ?? 120_000} ms: ${String(lastError)}`);
+        if (Date.now() > deadline) throw new Error(`${what} failed for ${options.timeoutMs ?? 120_000} ms: ${String(lastError)}`, { cause: err });
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -47,7 +48,7 @@ export async function ensureNamespace(options: EnsureNamespaceOptions): Promise<
       } catch (err) {
         if (!/not found/i.test(String(err))) throw err;
       }
-      await svc.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: (options.retentionDays ?? 7) * 86_400 } }).catch((err: unknown) => {
+      await svc.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${options.retentionDays ?? 7}d`) }).catch((err: unknown) => {
         if (!/already (exists|registered)/i.test(String(err))) throw err;
       });
       log(`namespace ${namespace} registered`);
