@@ -9,9 +9,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only, as the lock pins them; no install scripts (native parts ship
 # prebuilt). `npm install`, not `npm ci`: the lock holds only the @swc/core platform packages the
-# registry served when it was written, which `npm ci` refuses (see scripts/run.sh).
+# registry served when it was written, which `npm ci` refuses (see scripts/run.sh). Temporal's
+# native core ships for five platforms (~30 MB each): only this one is kept.
 RUN npm install --omit=dev --ignore-scripts --no-save --no-audit --no-fund --loglevel=error \
- && rm -rf /root/.npm
+ && rm -rf /root/.npm \
+ && cd node_modules/@temporalio/core-bridge/releases \
+ && for d in *; do [ "$d" = "$(uname -m)-unknown-linux-gnu" ] || rm -rf "$d"; done \
+ && ls | grep -q .
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production NODE_OPTIONS=--disable-warning=ExperimentalWarning

@@ -43,7 +43,7 @@ export function ensureTemporalBinaries(toolsDir = join(ROOT, '.tools', `temporal
   const go = ['/usr/local/go/bin/go', 'go'].find((g) => g === 'go' || existsSync(g))!;
   log(`building Temporal server and sql tool v${TEMPORAL_SERVER_VERSION} with Go into ${toolsDir} (once, ~80 s)`);
   const mod = `go.temporal.io/server`;
-  execFileSync(go, ['install', `${mod}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${mod}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`], {
+  execFileSync(go, ['install', '-ldflags=-s -w', `${mod}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${mod}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`], {
     env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
