@@ -56,6 +56,7 @@ export async function startEngine(root = DOCKER_ROOT): Promise<Engine> {
   const pidfile = join(root, 'docker.pid');
   // A daemon left by an interrupted run: stop it first (by its own pidfile, nothing else).
   await stopByPidfile(pidfile);
+  unmountUnder(root);
   rmSync(sock, { force: true });
   const dockerd = existsSync('/usr/sbin/dockerd') ? '/usr/sbin/dockerd' : 'dockerd';
   const out = openSync(join(root, 'dockerd.log'), 'w');
@@ -100,7 +101,14 @@ export async function startEngine(root = DOCKER_ROOT): Promise<Engine> {
     }
   }
   log(`dockerd ready in ${Date.now() - t0} ms (pid ${child.pid}, ${sock})`);
-  return { env, docker, stop: () => stopByPidfile(pidfile) };
+  return {
+    env,
+    docker,
+    async stop() {
+      await stopByPidfile(pidfile);
+      unmountUnder(root);
+    },
+  };
 }
 
 async function stopByPidfile(pidfile: string): Promise<void> {
@@ -123,6 +131,22 @@ async function stopByPidfile(pidfile: string): Promise<void> {
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (alive()) process.kill(pid, 'SIGKILL');
   log(`dockerd ${pid} stopped`);
+}
+
+/** Mounts the daemon leaves behind under its folders (e.g. exec/netns/default), newest first. */
+function unmountUnder(root: string): void {
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(`${root}/`))
+    .reverse();
+  for (const m of mounts) {
+    try {
+      execFileSync('umount', [m], { stdio: 'ignore' });
+    } catch {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    }
+  }
 }
 
 /** The Debian mirror the host's apt uses (deb.debian.org when none is named). */
