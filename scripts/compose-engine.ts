@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exec } from './exec.ts';
 import { ensureTemporalBinaries, TEMPORAL_SERVER_VERSION } from './temporal-postgres.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,6 +29,9 @@ const go = existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go';
 export interface Engine {
   /** For child processes: DOCKER_HOST (and COMPOSE_* settings). */
   env: Record<string, string>;
+  /** The docker client binary (matching the engine where Debian's is installed). */
+  dockerBin: string;
+  /** Short calls only: it blocks. */
   docker(args: string[], opts?: { input?: string | Buffer; quiet?: boolean }): string;
   stop(): Promise<void>;
 }
@@ -71,9 +75,6 @@ export async function startEngine(root = DOCKER_ROOT): Promise<Engine> {
       // No default docker0 (another engineer's daemon may hold it); compose networks from a quiet range.
       '--bridge=none',
       '--default-address-pool', 'base=10.213.0.0/16,size=24',
-      // Names outside the stack fail at once instead of timing out (containers have no way out:
-      // no masquerading); gRPC clients' SRV lookups otherwise eat their whole connect deadline.
-      '--dns', '127.0.0.1',
       '--log-level', 'warn',
     ],
     { detached: true, stdio: ['ignore', out, out] },
@@ -103,6 +104,7 @@ export async function startEngine(root = DOCKER_ROOT): Promise<Engine> {
   log(`dockerd ready in ${Date.now() - t0} ms (pid ${child.pid}, ${sock})`);
   return {
     env,
+    dockerBin,
     docker,
     async stop() {
       await stopByPidfile(pidfile);
@@ -182,9 +184,9 @@ function imageExists(engine: Engine, tag: string): boolean {
   }
 }
 
-function goInstall(pkg: string, gobin: string): void {
+async function goInstall(pkg: string, gobin: string): Promise<void> {
   log(`go install ${pkg} → ${gobin}`);
-  execFileSync(go, ['install', '-ldflags=-s -w', pkg], { env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  await exec(go, ['install', '-ldflags=-s -w', pkg], { env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } });
 }
 
 function goModDir(mod: string): string {
@@ -203,7 +205,7 @@ export interface StandIns {
  * Builds (or finds, from an earlier run) the local stand-ins: a Debian base from debootstrap,
  * and on it PostgreSQL 15, Temporal (auto-setup), the Temporal UI, the Pub/Sub emulator and Node 24.
  */
-export function buildStandIns(engine: Engine): StandIns {
+export async function buildStandIns(engine: Engine): Promise<StandIns> {
   mkdirSync(CACHE, { recursive: true });
   const recipes = join(ROOT, 'docker/standins');
 
@@ -215,58 +217,58 @@ export function buildStandIns(engine: Engine): StandIns {
       const dir = mkdtempSync(join(CACHE, 'rootfs-'));
       const mirror = debianMirror();
       log(`debootstrap --variant=minbase bookworm from ${mirror} (~30 s)`);
-      execFileSync('debootstrap', ['--variant=minbase', 'bookworm', dir, mirror], { stdio: ['ignore', 'ignore', 'inherit'] });
+      await exec('debootstrap', ['--variant=minbase', 'bookworm', dir, mirror], { quiet: true });
       rmSync(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true });
       rmSync(join(dir, 'var/lib/apt/lists'), { recursive: true, force: true });
       mkdirSync(join(dir, 'var/lib/apt/lists/partial'), { recursive: true });
       mkdirSync(join(dir, 'var/cache/apt/archives/partial'), { recursive: true });
-      execFileSync('sh', ['-c', `tar -C '${dir}' -c . > '${tarball}.tmp' && mv '${tarball}.tmp' '${tarball}'`]);
+      await exec('sh', ['-c', `tar -C '${dir}' -c . > '${tarball}.tmp' && mv '${tarball}.tmp' '${tarball}'`]);
       rmSync(dir, { recursive: true, force: true });
     }
     log(`docker import ${base}`);
-    engine.docker(['import', tarball, base], { quiet: true });
+    await exec(engine.dockerBin, ['import', tarball, base], { env: { ...process.env, ...engine.env }, quiet: true });
   }
 
-  const build = (name: string, version: string, fill: (ctx: string) => void): string => {
+  const build = async (name: string, version: string, fill: (ctx: string) => Promise<void> | void): Promise<string> => {
     const tag = `failover-local/${name}:${version}-${hashOf([join(recipes, name)])}`;
     if (imageExists(engine, tag)) return tag;
     const ctx = join(CACHE, 'ctx', name);
     rmSync(ctx, { recursive: true, force: true });
     mkdirSync(ctx, { recursive: true });
     cpSync(join(recipes, name), ctx, { recursive: true });
-    fill(ctx);
+    await fill(ctx);
     log(`building ${tag}`);
     const t0 = Date.now();
-    engine.docker(['build', '--network', 'host', '--build-arg', `BASE_IMAGE=${base}`, '-t', tag, '-q', ctx], { quiet: true });
+    await exec(engine.dockerBin, ['build', '--network', 'host', '--build-arg', `BASE_IMAGE=${base}`, '-t', tag, '-q', ctx], { env: { ...process.env, ...engine.env }, quiet: true });
     log(`built ${tag} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     return tag;
   };
 
-  const POSTGRES_IMAGE = build('postgres', '15', () => {});
+  const POSTGRES_IMAGE = await build('postgres', '15', () => {});
 
-  const TEMPORAL_IMAGE = build('temporal', TEMPORAL_SERVER_VERSION, (ctx) => {
-    const bins = ensureTemporalBinaries();
+  const TEMPORAL_IMAGE = await build('temporal', TEMPORAL_SERVER_VERSION, async (ctx) => {
+    const bins = await ensureTemporalBinaries();
     mkdirSync(join(ctx, 'bin'));
     cpSync(bins.server, join(ctx, 'bin/temporal-server'));
     cpSync(bins.sql, join(ctx, 'bin/temporal-sql-tool'));
-    cpSync(temporalCli(), join(ctx, 'bin/temporal'));
+    cpSync(await temporalCli(), join(ctx, 'bin/temporal'));
     const tools = join(bins.schema.temporal, '../../../../..');
     cpSync(join(tools, 'schema'), join(ctx, 'schema'), { recursive: true });
   });
 
-  const TEMPORAL_UI_IMAGE = build('ui', UI_VERSION, (ctx) => {
+  const TEMPORAL_UI_IMAGE = await build('ui', UI_VERSION, async (ctx) => {
     const dir = join(ROOT, '.tools', `temporal-ui-${UI_VERSION}`);
-    if (!existsSync(join(dir, 'bin/server'))) goInstall(`github.com/temporalio/ui-server/v2/cmd/server@v${UI_VERSION}`, join(dir, 'bin'));
+    if (!existsSync(join(dir, 'bin/server'))) await goInstall(`github.com/temporalio/ui-server/v2/cmd/server@v${UI_VERSION}`, join(dir, 'bin'));
     if (!existsSync(join(dir, 'config'))) cpSync(join(goModDir(`github.com/temporalio/ui-server/v2@v${UI_VERSION}`), 'config'), join(dir, 'config'), { recursive: true });
     cpSync(join(dir, 'bin'), join(ctx, 'bin'), { recursive: true });
     cpSync(join(dir, 'config'), join(ctx, 'config'), { recursive: true });
   });
 
-  const PUBSUB_EMULATOR_IMAGE = build('pubsub', 'emulator', (ctx) => {
+  const PUBSUB_EMULATOR_IMAGE = await build('pubsub', 'emulator', (ctx) => {
     cpSync(pubsubEmulatorDir(), join(ctx, 'pubsub-emulator'), { recursive: true });
   });
 
-  const NODE_IMAGE = build('node', '24', (ctx) => {
+  const NODE_IMAGE = await build('node', '24', (ctx) => {
     const nodeBin = hostNode24();
     cpSync(nodeBin, join(ctx, 'node'));
     cpSync(hostNpmDir(), join(ctx, 'npm'), { recursive: true });
@@ -277,11 +279,11 @@ export function buildStandIns(engine: Engine): StandIns {
 }
 
 /** The Temporal CLI: $TEMPORAL_CLI, .tools/bin/temporal, else built with Go. */
-function temporalCli(): string {
+async function temporalCli(): Promise<string> {
   const env = process.env.TEMPORAL_CLI;
   if (env && existsSync(env)) return env;
   const local = join(ROOT, '.tools/bin/temporal');
-  if (!existsSync(local)) goInstall(`github.com/temporalio/cli/cmd/temporal@v${CLI_VERSION}`, join(ROOT, '.tools/bin'));
+  if (!existsSync(local)) await goInstall(`github.com/temporalio/cli/cmd/temporal@v${CLI_VERSION}`, join(ROOT, '.tools/bin'));
   return local;
 }
 

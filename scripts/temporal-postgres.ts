@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { exec } from './exec.ts';
 import { ensureNamespace } from './temporal-namespace.ts';
 
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
@@ -32,7 +33,7 @@ export interface TemporalBinaries {
 }
 
 /** Builds (once) Temporal's server and sql tool with Go into `.tools/temporal-<version>/`, with the schema folders beside them. */
-export function ensureTemporalBinaries(toolsDir = join(ROOT, '.tools', `temporal-${TEMPORAL_SERVER_VERSION}`)): TemporalBinaries {
+export async function ensureTemporalBinaries(toolsDir = join(ROOT, '.tools', `temporal-${TEMPORAL_SERVER_VERSION}`)): Promise<TemporalBinaries> {
   const bin = join(toolsDir, 'bin');
   const out: TemporalBinaries = {
     server: join(bin, 'server'),
@@ -43,9 +44,8 @@ export function ensureTemporalBinaries(toolsDir = join(ROOT, '.tools', `temporal
   const go = ['/usr/local/go/bin/go', 'go'].find((g) => g === 'go' || existsSync(g))!;
   log(`building Temporal server and sql tool v${TEMPORAL_SERVER_VERSION} with Go into ${toolsDir} (once, ~80 s)`);
   const mod = `go.temporal.io/server`;
-  execFileSync(go, ['install', '-ldflags=-s -w', `${mod}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${mod}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`], {
+  await exec(go, ['install', '-ldflags=-s -w', `${mod}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${mod}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`], {
     env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    stdio: ['ignore', 'inherit', 'inherit'],
   });
   // The schema folders come with the module source; copied so a cleaned module cache does not matter.
   const modCache = execFileSync(go, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
@@ -56,7 +56,7 @@ export function ensureTemporalBinaries(toolsDir = join(ROOT, '.tools', `temporal
 }
 
 /** The bin folder of a PostgreSQL server install; installs Debian's postgresql-15 when there is none. */
-export function ensurePostgres(): string {
+export async function ensurePostgres(): Promise<string> {
   const find = () => {
     const base = '/usr/lib/postgresql';
     if (!existsSync(base)) return undefined;
@@ -67,7 +67,7 @@ export function ensurePostgres(): string {
   let found = find();
   if (!found) {
     log('no PostgreSQL server found: apt-get install -y postgresql-15');
-    execFileSync('sh', ['-c', 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-15'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    await exec('sh', ['-c', 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-15']);
     found = find();
     if (!found) throw new Error('postgresql-15 installed but no initdb under /usr/lib/postgresql');
   }
@@ -125,8 +125,8 @@ export interface TemporalPostgres {
 const DB_USER = 'temporal';
 
 export async function startTemporalPostgres(options: TemporalPostgresOptions): Promise<TemporalPostgres> {
-  const bins = ensureTemporalBinaries();
-  const pgBin = ensurePostgres();
+  const bins = await ensureTemporalBinaries();
+  const pgBin = await ensurePostgres();
   const dir = options.dir;
   const namespace = options.namespace ?? 'default';
   mkdirSync(dir, { recursive: true });

@@ -39,7 +39,7 @@ let client: Client;
 let control: SandboxClient;
 
 async function compose(args: string[], timeoutMs = 600_000): Promise<string> {
-  const { stdout, stderr } = await run('docker-compose', ['-p', PROJECT, '-f', join(ROOT, 'docker-compose.yml'), '--profile', 'sandbox', ...args], {
+  const { stdout, stderr } = await run('docker-compose', ['-p', PROJECT, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(ROOT, 'test/compose/no-egress.yml'), '--profile', 'sandbox', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     timeout: timeoutMs,
@@ -88,7 +88,7 @@ beforeAll(async () => {
   progress('starting the Docker engine');
   engine = await startEngine();
   progress('local stand-in images (built once, then cached in .data/docker)');
-  const images = buildStandIns(engine);
+  const images = await buildStandIns(engine);
   ports = { temporal: await freePort(), ui: await freePort(), api: await freePort(), www: await freePort(), shop: await freePort(), pubsub: await freePort() };
   env = {
     ...engine.env,
