@@ -216,7 +216,7 @@ export async function buildStandIns(engine: Engine): Promise<StandIns> {
     if (!existsSync(tarball)) {
       const dir = mkdtempSync(join(CACHE, 'rootfs-'));
       const mirror = debianMirror();
-      log(`debootstrap --variant=minbase bookworm from ${mirror} (~30 s)`);
+      log(`debootstrap --variant=minbase bookworm from ${mirror}`);
       await exec('debootstrap', ['--variant=minbase', 'bookworm', dir, mirror], { quiet: true });
       rmSync(join(dir, 'var/cache/apt/archives'), { recursive: true, force: true });
       rmSync(join(dir, 'var/lib/apt/lists'), { recursive: true, force: true });
