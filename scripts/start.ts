@@ -5,6 +5,8 @@
 //   - a worker for those sites, with the health watcher: kill a primary and watch it fail over
 // Ctrl-C stops everything; Temporal's state survives a restart (the sandbox starts afresh).
 // FAILOVER_CONFIG=<file> runs the worker on that config instead of the sandbox.
+// --temporal=postgres: a self-hosted Temporal on PostgreSQL (scripts/temporal-postgres.ts) instead of
+// the dev server; state in .data/temporal-postgres/, no Web UI.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
@@ -42,6 +44,7 @@ function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv =
 }
 
 let stopping = false;
+const stopHooks: Array<() => Promise<void>> = [];
 /** Stops the newest first (the worker before the server it talks to), each given 15 s. */
 async function stop(code = 0): Promise<void> {
   if (stopping) return;
@@ -51,6 +54,7 @@ async function stop(code = 0): Promise<void> {
     child.kill('SIGTERM');
     await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(r, 15_000))]);
   }
+  for (const hook of stopHooks.reverse()) await hook().catch(() => {});
   process.exit(code);
 }
 process.on('SIGINT', () => void stop());
@@ -72,22 +76,29 @@ async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
 const cli = process.env.TEMPORAL_CLI;
 if (!cli) throw new Error('TEMPORAL_CLI is not set: run `npm start`, which sets up the toolchain');
 mkdirSync(`${ROOT}/.data`, { recursive: true });
-console.log(`[start] Temporal dev server on 127.0.0.1:${TEMPORAL_PORT}, state in .data/temporal.db`);
-run('temporal', cli, [
-  'server',
-  'start-dev',
-  '--db-filename',
-  `${ROOT}/.data/temporal.db`,
-  '--port',
-  String(TEMPORAL_PORT),
-  '--ui-port',
-  String(UI_PORT),
-  '--log-level',
-  'error',
-  ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
-  ...DEV_SERVER_TUNING,
-]);
-await waitForPort(TEMPORAL_PORT);
+if (process.argv.includes('--temporal=postgres')) {
+  const { startTemporalPostgres } = await import('./temporal-postgres.ts');
+  const pg = await startTemporalPostgres({ dir: `${ROOT}/.data/temporal-postgres`, port: TEMPORAL_PORT });
+  stopHooks.push(() => pg.stop());
+  console.log(`[start] Temporal server on PostgreSQL at ${pg.address}, state in .data/temporal-postgres`);
+} else {
+  console.log(`[start] Temporal dev server on 127.0.0.1:${TEMPORAL_PORT}, state in .data/temporal.db`);
+  run('temporal', cli, [
+    'server',
+    'start-dev',
+    '--db-filename',
+    `${ROOT}/.data/temporal.db`,
+    '--port',
+    String(TEMPORAL_PORT),
+    '--ui-port',
+    String(UI_PORT),
+    '--log-level',
+    'error',
+    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...DEV_SERVER_TUNING,
+  ]);
+  await waitForPort(TEMPORAL_PORT);
+}
 
 let config = process.env.FAILOVER_CONFIG;
 let workerEnv: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}` };
