@@ -8,8 +8,8 @@
 //   npm run drill -- --detect monitoring --time-scale 0.1 --iam-delay 30s --standby on-demand
 //   npm run drill -- --against-real --config sites.yaml --site www --kill-cmd '…' --revive-cmd '…'
 //   npm run drill -- --list                         # the named scenarios
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { analyzeRun, summarize, type RunAnalysis, type ScenarioSummary } from './analyze.ts';
@@ -67,6 +67,7 @@ const program = new Command('drill')
   .option('--tail <duration>', 'load after the failback')
   .option('--out <dir>', 'output folder (default .data/drill/<timestamp>)')
   .option('--list', 'list the named scenarios and exit')
+  .option('--from <data.json>', 'render the report (and summary) again from a drill\'s data.json, beside it')
   .option('--against-real', 'rehearse against the real infrastructure of --config (explicit, never by default)')
   .option('--config <file>', 'with --against-real: the sites config (its Temporal, worker and providers must be running)')
   .option('--site <name>', 'with --against-real: the site to fail over')
@@ -137,6 +138,14 @@ async function main(argv: string[]): Promise<number> {
   const o = program.opts<Opts>();
   if (o.list) {
     for (const [name, p] of Object.entries(PRESETS)) console.log(`${name.padEnd(18)} ${p.about}`);
+    return 0;
+  }
+  if (o.from) {
+    const file = String(o.from);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DrillResult;
+    writeFileSync(join(dirname(file), 'report.html'), await renderReport(saved));
+    console.log(terminalSummary(saved));
+    console.log(`\nreport: ${join(dirname(file), 'report.html')}`);
     return 0;
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

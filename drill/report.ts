@@ -39,17 +39,18 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
     e.lat.push(s.ms);
     bins.set(b, e);
   }
-  const share: Array<{ t: number; t2: number; outcome: string; n: number }> = [];
+  const share: Array<{ t: number; t2: number; outcome: string; share: number }> = [];
   const latency: Array<{ t: number; stat: string; ms: number }> = [];
   for (const [b, e] of [...bins].sort((x, y) => x[0] - y[0])) {
     const t = (b * binMs) / 1000;
-    for (const [outcome, n] of e.outcomes) share.push({ t, t2: t + binMs / 1000, outcome, n });
+    const total = [...e.outcomes.values()].reduce((x, y) => x + y, 0);
+    for (const [outcome, n] of e.outcomes) share.push({ t, t2: t + binMs / 1000, outcome, share: n / total });
     const sorted = e.lat.sort((x, y) => x - y);
     latency.push({ t, stat: 'p50', ms: Math.max(1, sorted[Math.floor((sorted.length - 1) / 2)]!) });
     latency.push({ t, stat: 'max', ms: Math.max(1, sorted.at(-1)!) });
   }
-  const key = a.timeline.filter((e) => e.kind !== 'step');
-  const marks = key.map((e, i) => ({ t: e.offset, label: e.label.replace(/ \(.*\)$/, ''), row: i % 4, kind: e.kind }));
+  const key = a.timeline.filter((e) => e.kind === 'inject' || e.kind === 'detect' || e.kind === 'milestone' || /^(first|last) failed/.test(e.label));
+  const marks = key.map((e, i) => ({ t: e.offset, label: e.label.replace(/ \(.*\)$/, '').replace(/: .*$/, ''), row: i % 6, kind: e.kind }));
   const steps = a.timeline.filter((e) => e.kind === 'step').map((e) => ({ t: e.offset, label: e.label, phase: e.phase }));
   const x = { field: 't', type: 'quantitative' as const, title: 'seconds since the failure was injected' };
   const rules = [
@@ -59,10 +60,10 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, anchor: 'start' },
-    resolve: { scale: { x: 'shared', color: 'independent' } },
+    resolve: { scale: { x: 'shared', color: 'independent' }, legend: { color: 'independent' } },
     vconcat: [
       {
-        width: 900,
+        width: 820,
         height: 170,
         layer: [
           {
@@ -71,7 +72,7 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
             encoding: {
               x: { ...x, title: null },
               x2: { field: 't2' },
-              y: { aggregate: 'sum', field: 'n', type: 'quantitative', stack: 'normalize', title: 'share of requests', axis: { format: '%' } },
+              y: { field: 'share', type: 'quantitative', stack: 'zero', title: 'share of requests', axis: { format: '%' }, scale: { domain: [0, 1] } },
               color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: OUTCOME_ORDER, range: OUTCOME_COLORS } },
               order: { field: 'outcome', sort: 'ascending' },
             },
@@ -86,7 +87,7 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
         ],
       },
       {
-        width: 900,
+        width: 820,
         height: 130,
         layer: [
           {
@@ -122,9 +123,10 @@ export function comparisonSpec(result: DrillResult): TopLevelSpec {
       {
         mark: { type: 'bar' },
         encoding: {
-          y: { field: 'what', type: 'nominal', sort: null, title: null },
-          x: { field: 'seconds', type: 'quantitative', scale: { type: 'log', domainMin: 0.1 }, title: 'downtime, seconds (log scale)' },
-          color: { field: 'kind', type: 'nominal', title: null, scale: { range: ['#1565c0', '#9e9e9e'] } },
+          y: { field: 'what', type: 'nominal', sort: null, title: null, axis: { labelLimit: 260 } },
+          x: { field: 'seconds', type: 'quantitative', scale: { type: 'log', domain: [0.1, 1000] }, title: 'downtime, seconds (log scale)' },
+          x2: { datum: 0.1 },
+          color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['this drill (median)', 'origin (by hand)'], range: ['#1565c0', '#9e9e9e'] } },
         },
       },
       {
