@@ -47,6 +47,13 @@ export function spawnProc(opts: {
   });
   const log = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   let out = '';
+  // Kept first, so the "ready" check below sees the chunk that made it ready.
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-20_000);
+    log?.write(b);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
     if (!opts.readyWhen) return resolve();
@@ -65,12 +72,6 @@ export function spawnProc(opts: {
     });
   });
   ready.catch(() => {});
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-20_000);
-    log?.write(b);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
   const proc: Proc = {
     name: opts.name,
     child,
