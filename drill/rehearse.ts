@@ -177,6 +177,15 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
       if (run.error) progress(`[${s.name}] repeat ${repeat}: ${run.error}`);
       if (run.error && !run.status) break; // the world is in an unknown state
       if (repeat < s.repeat) {
+        // Each rehearsal starts from the idle world. The standby's closing is an IAM change too: it
+        // takes the propagation delay to apply, and a standby reopened before that was never
+        // closed (repeat 2 would then skip the IAM wait entirely).
+        if (s.standby === 'on-demand') {
+          progress(`[${s.name}] waiting for the standby's closing to propagate (IAM delay ${s.iamDelayMs / 1000} s)`);
+          await waitFor('the standby to be closed again', s.iamDelayMs + 60_000, 250, async () =>
+            (await w.control.info()).sites[SITE]!.standbyPublic ? undefined : true,
+          );
+        }
         // Let the triggers settle before the next outage: the watcher must see the primary up again,
         // and Cloud Monitoring must have closed its incident (first passing check).
         if (s.detect === 'watcher') {
