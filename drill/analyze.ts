@@ -44,6 +44,8 @@ export interface RunRecord {
   /** Events the drill saw itself (uptime checks, alert published, …). */
   events: ExtraEvent[];
   error?: string;
+  /** The machine's 1-minute load average at the start and the end (a loaded machine slows every step). */
+  loadAvg?: [number, number];
 }
 
 export interface TimelineEntry {

@@ -9,6 +9,7 @@
 //   npm run drill -- --against-real --config sites.yaml --site www --kill-cmd '…' --revive-cmd '…'
 //   npm run drill -- --list                         # the named scenarios
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -27,6 +28,8 @@ export interface DrillResult {
   finishedAt: string;
   command: string;
   mode: 'sandbox' | 'real';
+  /** Cores and 1-minute load average when the drill started (figures on a loaded machine are slower). */
+  machine?: { cpus: number; loadAvg: number };
   scenarios: Array<{
     scenario: Scenario;
     description: string;
@@ -152,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
   const outDir = o.out ? String(o.out) : join(ROOT, '.data', 'drill', stamp);
   mkdirSync(outDir, { recursive: true });
   const startedAt = new Date().toISOString();
-  const result: DrillResult = { version: 1, startedAt, finishedAt: '', command: `drill ${argv.slice(2).join(' ')}`.trim(), mode: o.againstReal ? 'real' : 'sandbox', scenarios: [] };
+  const result: DrillResult = { version: 1, startedAt, finishedAt: '', command: `drill ${argv.slice(2).join(' ')}`.trim(), mode: o.againstReal ? 'real' : 'sandbox', machine: { cpus: cpus().length, loadAvg: Math.round(loadavg()[0]! * 100) / 100 }, scenarios: [] };
 
   let runs: ScenarioRun[];
   if (o.againstReal) {

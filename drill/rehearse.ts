@@ -3,6 +3,7 @@
 // load on the public URL → kill the primary → wait for detection, failover and verification →
 // revive the primary → wait for the failback → stop the load, read the incident's status.
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -39,6 +40,7 @@ export interface ScenarioRun {
   startedAt: number;
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function waitFor<T>(what: string, timeoutMs: number, everyMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -287,6 +289,7 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
   const id = `incident-${o.site}`;
   const before = await currentRunId(client, id);
   const loadStart = Date.now();
+  const loadAvgAtStart = loadavg()[0]!;
   const load = startLoad(o.load);
   let t0 = Date.now();
   let reviveAt: number | undefined;
@@ -297,7 +300,7 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
   const finish = async (): Promise<RunRecord> => {
     clearInterval(ticker);
     await load.stop();
-    const record: RunRecord = { repeat, t0, loadStart, ...(reviveAt !== undefined && { reviveAt }), loadEnd: Date.now(), samples: load.samples, ...(status && { status }), events: [...o.events()], ...(error && { error }) };
+    const record: RunRecord = { repeat, t0, loadStart, ...(reviveAt !== undefined && { reviveAt }), loadEnd: Date.now(), samples: load.samples, ...(status && { status }), events: [...o.events()], ...(error && { error }), loadAvg: [round2(loadAvgAtStart), round2(loadavg()[0]!)] };
     o.progress(progressLine(s, repeat, t0, phase, load.samples), false);
     return record;
   };

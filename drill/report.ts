@@ -137,6 +137,11 @@ export function comparisonSpec(result: DrillResult): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+const loadOf = (runs: RunRecord[], repeat: number) => {
+  const l = runs.find((r) => r.repeat === repeat)?.loadAvg;
+  return l ? `${l[0]} → ${l[1]}` : '–';
+};
+
 const lat = (p: Percentiles) => (p.n ? `${p.p50} / ${p.p90} / ${p.p99} / ${p.max}` : '–');
 
 function windowTable(name: string, w: WindowReport | undefined): string {
@@ -180,7 +185,7 @@ export async function renderReport(result: DrillResult): Promise<string> {
   for (const s of result.scenarios) {
     const m = medianRun(s.analyses);
     const repeatRows = s.analyses
-      .map((a) => `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td>${esc(a.error ?? '')}</td></tr>`)
+      .map((a) => `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`)
       .join('\n');
     const charts: string[] = [];
     for (const a of s.analyses) {
@@ -198,7 +203,7 @@ export async function renderReport(result: DrillResult): Promise<string> {
 <h2>${esc(s.scenario.name)}</h2>
 <p>${esc(s.description)}</p>
 ${s.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
-<table><thead><tr><th>repeat</th><th>end phase</th><th>downtime</th><th>failed/requests</th><th>detect</th><th>failover</th><th>failback</th><th>failback failed/requests</th><th>error</th></tr></thead><tbody>${repeatRows}</tbody></table>
+<table><thead><tr><th>repeat</th><th>end phase</th><th>downtime</th><th>failed/requests</th><th>detect</th><th>failover</th><th>failback</th><th>failback failed/requests</th><th>machine load</th><th>error</th></tr></thead><tbody>${repeatRows}</tbody></table>
 ${m && mRun ? `<h3>Timeline of repeat ${m.repeat} (the median)</h3>${timelineTable(mRun, m)}<h3>What users saw</h3><div class="pair">${windowTable('failover (failure → primary back)', m.failover)}${windowTable('failback (primary back → end)', m.failback)}</div>` : ''}
 <h3>Availability and latency over time</h3>
 ${charts.join('\n')}
@@ -224,7 +229,7 @@ figure.chart { margin: 8px 0 24px; }
 </style></head><body>
 <h1>Failover drill</h1>
 <p>${esc(result.mode === 'sandbox' ? 'Sandbox (local simulation of Cloud Run, Cloudflare, Cloud Monitoring; real Temporal, real worker)' : 'Against real infrastructure')} ·
-started ${esc(result.startedAt)} · finished ${esc(result.finishedAt)} · <code>${esc(result.command)}</code> · raw data: <a href="data.json">data.json</a></p>
+${result.machine ? `${result.machine.cpus} cores, load average ${result.machine.loadAvg} at the start · ` : ''}started ${esc(result.startedAt)} · finished ${esc(result.finishedAt)} · <code>${esc(result.command)}</code> · raw data: <a href="data.json">data.json</a></p>
 <h2>Summary (medians over the repeats)</h2>
 <table id="summary"><thead><tr><th>scenario</th><th>ok</th><th>downtime</th><th>min – max</th><th>failed requests</th><th>detect</th><th>failover</th><th>failback</th><th>failback failed</th><th>vs 3 min</th><th>vs 13 min</th></tr></thead>
 <tbody>${summaryRows}
