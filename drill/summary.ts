@@ -43,7 +43,7 @@ export function terminalSummary(r: DrillResult): string {
   const out: string[] = [];
   const repeats = r.scenarios.map((s) => s.summary.runs);
   out.push('');
-  out.push(`failover drill (${r.mode}), ${r.startedAt}: ${repeats.join('/')} rehearsal(s) per scenario, medians`);
+  out.push(`failover drill (${r.mode}), ${r.startedAt}: ${repeats.join('/')} rehearsal(s) per scenario, medians${r.machine ? `; ${r.machine.cpus} cores, load average ${r.machine.loadAvg}` : ''}`);
   out.push('');
   const head = ['scenario', 'ok', 'downtime', 'failed req', 'detect', 'failover', 'failback', 'fb failed', 'vs 3 min', 'vs 13 min'];
   const rows = r.scenarios.map((s) => {
