@@ -324,7 +324,9 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
       return st.phase === 'on_standby' || FINAL.has(st.phase) ? true : undefined;
     });
     if (status!.phase !== 'on_standby') throw new Error(`the failover ended ${status!.phase}: ${status!.cause ?? ''}`);
-    await sleep(s.onStandbyMs);
+    // DNS: users' resolvers hold the primary's address up to a TTL after the switch; stay on
+    // standby until they all moved, so the failover's downtime is not cut short by the revive.
+    await sleep(s.traffic === 'dns' ? Math.max(s.onStandbyMs, s.dnsTtlSeconds * 1000 + 2000) : s.onStandbyMs);
     reviveAt = Date.now();
     phase = 'primary back';
     await o.revive();
