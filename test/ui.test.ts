@@ -30,6 +30,14 @@ const STEP_ACTIVITY: Record<string, string> = {
   resume_monitor: 'restoreMonitor',
 };
 
+/**
+ * Whether the UI's event history shows a step. Today: by its activity type. TIGHTEN when the
+ * workflows set activity summaries (user metadata) to the step name: `return history.includes(step)`.
+ */
+function stepShown(history: string, step: string): boolean {
+  return history.includes(step) || history.includes(STEP_ACTIVITY[step]!);
+}
+
 let ui: UiWorld;
 let browser: Browser;
 let page: Page;
@@ -88,7 +96,7 @@ describe('Temporal UI', () => {
     await expect.poll(() => rows.count(), { timeout: 20_000 }).toBeGreaterThan(20);
     // Only the event history (the result pane holds the status, step names included).
     const history = (await rows.allTextContents()).join('\n');
-    const missing = Object.entries(STEP_ACTIVITY).filter(([step, activity]) => !history.includes(step) && !history.includes(activity));
+    const missing = Object.keys(STEP_ACTIVITY).filter((step) => !stepShown(history, step));
     expect(missing, `steps not in the UI's history:\n${history.slice(0, 3000)}`).toEqual([]);
     // Both directions of the traffic switch and both verifications are there.
     expect(history.split('routeTraffic').length - 1).toBeGreaterThanOrEqual(2);
