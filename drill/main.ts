@@ -70,7 +70,7 @@ const program = new Command('drill')
   .option('--tail <duration>', 'load after the failback')
   .option('--out <dir>', 'output folder (default .data/drill/<timestamp>)')
   .option('--list', 'list the named scenarios and exit')
-  .option('--from <data.json>', 'render the report (and summary) again from a drill\'s data.json, beside it')
+  .option('--from <data.json,…>', 'render the report (and summary) again from saved data.json files (several: merged into --out)')
   .option('--against-real', 'rehearse against the real infrastructure of --config (explicit, never by default)')
   .option('--config <file>', 'with --against-real: the sites config (its Temporal, worker and providers must be running)')
   .option('--site <name>', 'with --against-real: the site to fail over')
@@ -144,11 +144,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (o.from) {
-    const file = String(o.from);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as DrillResult;
-    writeFileSync(join(dirname(file), 'report.html'), await renderReport(saved));
+    // One data.json: its report again, beside it. Several (comma-separated): one report of all
+    // their scenarios, in --out (default: beside the first).
+    const files = String(o.from).split(',');
+    const all = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as DrillResult);
+    const saved: DrillResult = all.length === 1 ? all[0]! : { ...all[0]!, command: all.map((r) => r.command).join(' + '), finishedAt: all.at(-1)!.finishedAt, scenarios: all.flatMap((r) => r.scenarios) };
+    const dir = o.out ? String(o.out) : dirname(files[0]!);
+    mkdirSync(dir, { recursive: true });
+    if (all.length > 1) writeFileSync(join(dir, 'data.json'), JSON.stringify(saved));
+    writeFileSync(join(dir, 'report.html'), await renderReport(saved));
     console.log(terminalSummary(saved));
-    console.log(`\nreport: ${join(dirname(file), 'report.html')}`);
+    console.log(`\nreport: ${join(dir, 'report.html')}`);
     return 0;
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
