@@ -305,8 +305,11 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
     return record;
   };
   try {
-    // A random point of the watcher's probe cycle, as a real outage.
-    await sleep(s.warmupMs + Math.random() * s.watchIntervalMs);
+    // A random point of the detector's cycle (the watcher's probes, or the uptime checks), as a
+    // real outage. Without it the Monitoring path's repeats all land at the same phase: the
+    // drill waits for a passing check between them.
+    const cycle = s.detect === 'monitoring' ? s.uptimePeriodMs * s.timeScale : s.watchIntervalMs;
+    await sleep(s.warmupMs + Math.random() * cycle);
     t0 = Date.now();
     phase = 'primary down';
     await o.kill();
