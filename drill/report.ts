@@ -39,12 +39,19 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
     e.lat.push(s.ms);
     bins.set(b, e);
   }
-  const share: Array<{ t: number; t2: number; outcome: string; share: number }> = [];
+  const share: Array<{ t: number; t2: number; outcome: string; y0: number; y1: number }> = [];
   const latency: Array<{ t: number; stat: string; ms: number }> = [];
   for (const [b, e] of [...bins].sort((x, y) => x[0] - y[0])) {
     const t = (b * binMs) / 1000;
+    // Stacked here (not by Vega-Lite): each bin's outcomes fill 0..1 in a fixed order.
     const total = [...e.outcomes.values()].reduce((x, y) => x + y, 0);
-    for (const [outcome, n] of e.outcomes) share.push({ t, t2: t + binMs / 1000, outcome, share: n / total });
+    let y0 = 0;
+    for (const outcome of OUTCOME_ORDER) {
+      const n = e.outcomes.get(outcome);
+      if (!n) continue;
+      share.push({ t, t2: t + binMs / 1000, outcome, y0, y1: y0 + n / total });
+      y0 += n / total;
+    }
     const sorted = e.lat.sort((x, y) => x - y);
     latency.push({ t, stat: 'p50', ms: Math.max(1, sorted[Math.floor((sorted.length - 1) / 2)]!) });
     latency.push({ t, stat: 'max', ms: Math.max(1, sorted.at(-1)!) });
@@ -52,7 +59,7 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
   const key = a.timeline.filter((e) => e.kind === 'inject' || e.kind === 'detect' || e.kind === 'milestone' || /^(first|last) failed/.test(e.label));
   const marks = key.map((e, i) => ({ t: e.offset, label: e.label.replace(/ \(.*\)$/, '').replace(/: .*$/, ''), row: i % 6, kind: e.kind }));
   const steps = a.timeline.filter((e) => e.kind === 'step').map((e) => ({ t: e.offset, label: e.label, phase: e.phase }));
-  const x = { field: 't', type: 'quantitative' as const, title: 'seconds since the failure was injected' };
+  const x = { field: 't', type: 'quantitative' as const, title: 'seconds since the failure was injected', scale: { zero: false, nice: false } };
   const rules = [
     { data: { values: steps }, mark: { type: 'rule' as const, strokeDash: [2, 2], opacity: 0.6 }, encoding: { x: { field: 't', type: 'quantitative' as const }, color: { value: '#9e9e9e' } } },
     { data: { values: marks }, mark: { type: 'rule' as const, strokeWidth: 1.5 }, encoding: { x: { field: 't', type: 'quantitative' as const }, color: { value: '#212121' } } },
@@ -72,9 +79,9 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
             encoding: {
               x: { ...x, title: null },
               x2: { field: 't2' },
-              y: { field: 'share', type: 'quantitative', stack: 'zero', title: 'share of requests', axis: { format: '%' }, scale: { domain: [0, 1] } },
-              color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: OUTCOME_ORDER, range: OUTCOME_COLORS } },
-              order: { field: 'outcome', sort: 'ascending' },
+              y: { field: 'y1', type: 'quantitative', title: 'share of requests', axis: { format: '%' }, scale: { domain: [0, 1] } },
+              y2: { field: 'y0' },
+              color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: OUTCOME_ORDER, range: OUTCOME_COLORS }, legend: { labelLimit: 220 } },
             },
           },
           ...rules,
@@ -188,7 +195,7 @@ export async function renderReport(result: DrillResult): Promise<string> {
       .map((a) => `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`)
       .join('\n');
     const charts: string[] = [];
-    for (const a of s.analyses) {
+    for (const a of [...(m ? [m] : []), ...s.analyses.filter((x) => x !== m)]) {
       const run = s.runs.find((r) => r.repeat === a.repeat)!;
       const spec = timelineSpec(run, a, `${s.scenario.name}, repeat ${a.repeat}: availability and latency`);
       const svg = await renderSvg(spec);
