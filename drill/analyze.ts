@@ -93,7 +93,7 @@ export interface RunAnalysis {
   failbackMs?: number;
   failover: WindowReport;
   failback?: WindowReport;
-  /** Requests before the failure that failed (should be 0: the drill's own noise floor). */
+  /** Requests answered before the failure that failed (should be 0: the drill's own noise floor). */
   failedBefore: number;
 }
 
@@ -113,9 +113,15 @@ export function median(values: number[]): number | undefined {
 
 const isBad = (s: Sample) => s.kind !== 'ok';
 
-/** Failed requests in [from, to) and what users saw. `steadyFrom`: where "after" may start at the latest. */
+/** When a request's answer (or error) came: what decides which window it belongs to. */
+const endOf = (s: Sample) => s.t + s.ms;
+
+/**
+ * Requests answered in [from, to) and what users saw. A request belongs to the window in which it
+ * completed: one started just before the failure and cut off by it failed because of it.
+ */
 export function windowReport(samples: Sample[], from: number, to: number, before: Sample[], settledAt?: number): WindowReport {
-  const inWin = samples.filter((s) => s.t >= from && s.t < to);
+  const inWin = samples.filter((s) => endOf(s) >= from && endOf(s) < to);
   const bad = inWin.filter(isBad);
   const firstBad = bad[0]?.t;
   const lastBad = bad.at(-1)?.t;
@@ -159,12 +165,12 @@ export function analyzeRun(run: RunRecord): RunAnalysis {
   };
   const reviveAt = run.reviveAt ?? run.loadEnd;
   const resolvedAt = status?.phase === 'resolved' ? status.endedAt : undefined;
-  const before = samples.filter((s) => s.t < t0);
+  const before = samples.filter((s) => endOf(s) < t0);
   const onStandbyAt = status?.onStandbyAt;
   const failover = windowReport(samples, t0, reviveAt, before, onStandbyAt);
   // Failback: "before" is the time on standby once users were served again.
-  const standbySteady = samples.filter((s) => s.t >= (failover.firstGoodAfter ?? onStandbyAt ?? t0) && s.t < reviveAt);
-  const failback = run.reviveAt !== undefined ? windowReport(samples, reviveAt, run.loadEnd + 1, standbySteady, resolvedAt) : undefined;
+  const standbySteady = samples.filter((s) => s.t >= (failover.firstGoodAfter ?? onStandbyAt ?? t0) && endOf(s) < reviveAt);
+  const failback = run.reviveAt !== undefined ? windowReport(samples, reviveAt, Infinity, standbySteady, resolvedAt) : undefined;
 
   add(t0, 'failure injected (primary killed)', 'inject', 'failover');
   add(failover.firstBad, 'first failed request', 'users', 'failover');

@@ -148,10 +148,18 @@ async function main(argv: string[]): Promise<number> {
     // their scenarios, in --out (default: beside the first).
     const files = String(o.from).split(',');
     const all = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as DrillResult);
-    const saved: DrillResult = all.length === 1 ? all[0]! : { ...all[0]!, command: all.map((r) => r.command).join(' + '), finishedAt: all.at(-1)!.finishedAt, scenarios: all.flatMap((r) => r.scenarios) };
+    const merged: DrillResult = all.length === 1 ? all[0]! : { ...all[0]!, command: all.map((r) => r.command).join(' + '), finishedAt: all.at(-1)!.finishedAt, scenarios: all.flatMap((r) => r.scenarios) };
+    // Analysed again from the raw requests and statuses: the analysis may have improved since.
+    const saved: DrillResult = {
+      ...merged,
+      scenarios: merged.scenarios.map((sc) => {
+        const analyses = sc.runs.map(analyzeRun);
+        return { ...sc, analyses, summary: summarize(analyses) };
+      }),
+    };
     const dir = o.out ? String(o.out) : dirname(files[0]!);
     mkdirSync(dir, { recursive: true });
-    if (all.length > 1) writeFileSync(join(dir, 'data.json'), JSON.stringify(saved));
+    writeFileSync(join(dir, 'data.json'), JSON.stringify(saved));
     writeFileSync(join(dir, 'report.html'), await renderReport(saved));
     console.log(terminalSummary(saved));
     console.log(`\nreport: ${join(dir, 'report.html')}`);

@@ -80,6 +80,16 @@ describe('drill analysis', () => {
     expect(a.timeline.map((e) => e.label)).toContain('last failed request (failback)');
   });
 
+  it('counts a request cut off by the failure in the failover, not before it', () => {
+    const inFlight: Sample = { t: T0 - 50, ms: 100, status: 521, kind: '5xx', hops: 0, user: 3 };
+    const a = analyzeRun(run([inFlight]));
+    expect(a.failedBefore).toBe(0);
+    expect(a.failover.failed).toBe(31);
+    expect(a.failover.firstBad).toBe(T0 - 50);
+    expect(a.failover.downtimeMs).toBe(3050);
+    expect(a.timeline[0]?.label).toBe('first failed request');
+  });
+
   it('writes the timeline in order, with offsets from the failure and the steps', () => {
     const a = analyzeRun(run());
     const labels = a.timeline.map((e) => `${e.offset} ${e.label}`);
