@@ -177,6 +177,11 @@ export function analyzeRun(run: RunRecord): RunAnalysis {
   for (const e of run.events) add(e.at, e.label, e.kind === 'inject' ? 'inject' : e.kind === 'detect' ? 'detect' : 'note', e.at >= reviveAt ? 'failback' : 'failover');
   const trigger = status?.triggers.find((t) => t.kind === 'alert_opened' && !t.ignored);
   add(trigger?.at, `detected: incident triggered (${trigger?.source ?? '?'})`, 'detect', 'failover');
+  // The other messages the incident received: duplicates, the watcher's "primary recovered", a human's approval.
+  for (const t of (status?.triggers ?? []).filter((x) => x !== trigger).slice(0, 12)) {
+    const what = { alert_opened: 'alert opened', alert_closed: 'alert closed', primary_recovered: 'primary recovered', failback_requested: 'failback requested', abort: 'abort' }[t.kind] ?? t.kind;
+    add(t.at, `${what} (${t.source})${t.ignored ? `, ignored: ${t.ignored}` : ''}`, 'note', reviveAt <= t.at ? 'failback' : 'failover');
+  }
   for (const step of status?.steps ?? []) {
     const phase = FAILBACK_STEPS.has(step.name) ? 'failback' : 'failover';
     add(step.startedAt, `${step.name} started`, 'step', phase);
