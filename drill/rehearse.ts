@@ -291,9 +291,9 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
   const loadStart = Date.now();
   const loadAvgAtStart = loadavg()[0]!;
   const load = startLoad(o.load);
-  let t0 = Date.now();
+  let t0 = Date.now() + s.warmupMs; // the planned failure, for the progress line (negative offsets: warm-up)
   let reviveAt: number | undefined;
-  let phase = 'healthy';
+  let phase = 'warm-up';
   let status: StatusLike | undefined;
   let error: string | undefined;
   const ticker = setInterval(() => o.progress(progressLine(s, repeat, t0, phase, load.samples), true), 250);
