@@ -120,7 +120,13 @@ const endOf = (s: Sample) => s.t + s.ms;
  * Requests answered in [from, to) and what users saw. A request belongs to the window in which it
  * completed: one started just before the failure and cut off by it failed because of it.
  */
-export function windowReport(samples: Sample[], from: number, to: number, before: Sample[], settledAt?: number): WindowReport {
+export function windowReport(
+  samples: Sample[],
+  from: number,
+  to: number,
+  before: Sample[],
+  settledAt?: number,
+): WindowReport {
   const inWin = samples.filter((s) => endOf(s) >= from && endOf(s) < to);
   const bad = inWin.filter(isBad);
   const firstBad = bad[0]?.t;
@@ -128,11 +134,14 @@ export function windowReport(samples: Sample[], from: number, to: number, before
   const firstGoodAfter = lastBad === undefined ? undefined : inWin.find((s) => s.t > lastBad && !isBad(s))?.t;
   const lastBadSample = bad.at(-1);
   const downtimeMs =
-    firstBad === undefined ? 0 : (firstGoodAfter ?? (lastBadSample ? lastBadSample.t + lastBadSample.ms : firstBad)) - firstBad;
+    firstBad === undefined
+      ? 0
+      : (firstGoodAfter ?? (lastBadSample ? lastBadSample.t + lastBadSample.ms : firstBad)) - firstBad;
   const byStatus: Record<string, number> = {};
   const byKind: Partial<Record<ErrorKind, number>> = {};
   for (const s of inWin) {
-    byStatus[s.status === 0 ? 'no response' : String(s.status)] = (byStatus[s.status === 0 ? 'no response' : String(s.status)] ?? 0) + 1;
+    byStatus[s.status === 0 ? 'no response' : String(s.status)] =
+      (byStatus[s.status === 0 ? 'no response' : String(s.status)] ?? 0) + 1;
     byKind[s.kind] = (byKind[s.kind] ?? 0) + 1;
   }
   // "during": from the window's start until users are served again and the change has settled.
@@ -154,7 +163,14 @@ export function windowReport(samples: Sample[], from: number, to: number, before
   };
 }
 
-const FAILBACK_STEPS = new Set(['await_primary_healthy', 'route_traffic_to_primary', 'verify_public_url_on_primary', 'close_standby_access', 'resume_monitor', 'undo_route_traffic_to_primary']);
+const FAILBACK_STEPS = new Set([
+  'await_primary_healthy',
+  'route_traffic_to_primary',
+  'verify_public_url_on_primary',
+  'close_standby_access',
+  'resume_monitor',
+  'undo_route_traffic_to_primary',
+]);
 
 export function analyzeRun(run: RunRecord): RunAnalysis {
   const { t0, samples, status } = run;
@@ -169,18 +185,39 @@ export function analyzeRun(run: RunRecord): RunAnalysis {
   const onStandbyAt = status?.onStandbyAt;
   const failover = windowReport(samples, t0, reviveAt, before, onStandbyAt);
   // Failback: "before" is the time on standby once users were served again.
-  const standbySteady = samples.filter((s) => s.t >= (failover.firstGoodAfter ?? onStandbyAt ?? t0) && endOf(s) < reviveAt);
-  const failback = run.reviveAt !== undefined ? windowReport(samples, reviveAt, Infinity, standbySteady, resolvedAt) : undefined;
+  const standbySteady = samples.filter(
+    (s) => s.t >= (failover.firstGoodAfter ?? onStandbyAt ?? t0) && endOf(s) < reviveAt,
+  );
+  const failback =
+    run.reviveAt !== undefined ? windowReport(samples, reviveAt, Infinity, standbySteady, resolvedAt) : undefined;
 
   add(t0, 'failure injected (primary killed)', 'inject', 'failover');
   add(failover.firstBad, 'first failed request', 'users', 'failover');
-  for (const e of run.events) add(e.at, e.label, e.kind === 'inject' ? 'inject' : e.kind === 'detect' ? 'detect' : 'note', e.at >= reviveAt ? 'failback' : 'failover');
+  for (const e of run.events)
+    add(
+      e.at,
+      e.label,
+      e.kind === 'inject' ? 'inject' : e.kind === 'detect' ? 'detect' : 'note',
+      e.at >= reviveAt ? 'failback' : 'failover',
+    );
   const trigger = status?.triggers.find((t) => t.kind === 'alert_opened' && !t.ignored);
   add(trigger?.at, `detected: incident triggered (${trigger?.source ?? '?'})`, 'detect', 'failover');
   // The other messages the incident received: duplicates, the watcher's "primary recovered", a human's approval.
   for (const t of (status?.triggers ?? []).filter((x) => x !== trigger).slice(0, 12)) {
-    const what = { alert_opened: 'alert opened', alert_closed: 'alert closed', primary_recovered: 'primary recovered', failback_requested: 'failback requested', abort: 'abort' }[t.kind] ?? t.kind;
-    add(t.at, `${what} (${t.source})${t.ignored ? `, ignored: ${t.ignored}` : ''}`, 'note', reviveAt <= t.at ? 'failback' : 'failover');
+    const what =
+      {
+        alert_opened: 'alert opened',
+        alert_closed: 'alert closed',
+        primary_recovered: 'primary recovered',
+        failback_requested: 'failback requested',
+        abort: 'abort',
+      }[t.kind] ?? t.kind;
+    add(
+      t.at,
+      `${what} (${t.source})${t.ignored ? `, ignored: ${t.ignored}` : ''}`,
+      'note',
+      reviveAt <= t.at ? 'failback' : 'failover',
+    );
   }
   for (const step of status?.steps ?? []) {
     const phase = FAILBACK_STEPS.has(step.name) ? 'failback' : 'failover';
@@ -198,7 +235,10 @@ export function analyzeRun(run: RunRecord): RunAnalysis {
   add(run.reviveAt, 'primary back (revived)', 'inject', 'failback');
   const routedBack = status?.steps.find((s) => s.name === 'route_traffic_to_primary' && s.outcome === 'ok');
   add(routedBack?.endedAt, 'traffic on primary', 'milestone', 'failback');
-  const firstPrimary = run.reviveAt !== undefined ? samples.find((s) => s.t >= reviveAt && s.kind === 'ok' && s.servedBy === 'primary') : undefined;
+  const firstPrimary =
+    run.reviveAt !== undefined
+      ? samples.find((s) => s.t >= reviveAt && s.kind === 'ok' && s.servedBy === 'primary')
+      : undefined;
   add(firstPrimary?.t, 'first good response from the primary again', 'users', 'failback');
   add(resolvedAt, 'resolved: back on the primary, standby closed', 'milestone', 'failback');
   if (failback?.firstBad !== undefined) add(failback.firstBad, 'first failed request (failback)', 'users', 'failback');
@@ -240,7 +280,8 @@ export interface ScenarioSummary {
 /** Medians over the repeats that completed. */
 export function summarize(analyses: RunAnalysis[]): ScenarioSummary {
   const done = analyses.filter((a) => a.ok);
-  const pick = (f: (a: RunAnalysis) => number | undefined) => median(done.map(f).filter((v): v is number => v !== undefined));
+  const pick = (f: (a: RunAnalysis) => number | undefined) =>
+    median(done.map(f).filter((v): v is number => v !== undefined));
   return {
     runs: analyses.length,
     succeeded: done.length,

@@ -16,18 +16,27 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(
+  (p): p is string => !!p,
+);
 
 /** The path of a Chromium, installing the distribution's package when there is none. */
 export function ensureChromium(): string {
   const found = CANDIDATES.find((p) => existsSync(p));
   if (found) return found;
   if (spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status !== 0) {
-    throw new Error('Chromium is not installed and there is no apt-get to install it: install chromium, or set CHROMIUM_PATH');
+    throw new Error(
+      'Chromium is not installed and there is no apt-get to install it: install chromium, or set CHROMIUM_PATH',
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
-  const run = (args: string[]) => execFileSync(sudo[0] ?? args[0]!, [...sudo.slice(1), ...(sudo.length ? args : args.slice(1))], { env, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+  const run = (args: string[]) =>
+    execFileSync(sudo[0] ?? args[0]!, [...sudo.slice(1), ...(sudo.length ? args : args.slice(1))], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 600_000,
+    });
   try {
     run(['apt-get', 'install', '-y', '--no-install-recommends', 'chromium']);
   } catch {

@@ -12,15 +12,7 @@
 import { Agent, request, errors } from 'undici';
 
 export type ErrorKind =
-  | 'ok'
-  | 'timeout'
-  | 'reset'
-  | 'refused'
-  | '5xx'
-  | 'standby-closed-403'
-  | '4xx'
-  | 'wrong-body'
-  | 'other-error';
+  'ok' | 'timeout' | 'reset' | 'refused' | '5xx' | 'standby-closed-403' | '4xx' | 'wrong-body' | 'other-error';
 
 export interface Sample {
   /** Request start, ms since epoch. */
@@ -70,10 +62,16 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 function classify(err: unknown): ErrorKind {
   const e = err as { code?: string; name?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code ?? '';
-  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError || err instanceof errors.ConnectTimeoutError) return 'timeout';
+  if (
+    err instanceof errors.HeadersTimeoutError ||
+    err instanceof errors.BodyTimeoutError ||
+    err instanceof errors.ConnectTimeoutError
+  )
+    return 'timeout';
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || code === 'UND_ERR_ABORTED') return 'timeout';
   if (code === 'ECONNREFUSED') return 'refused';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || err instanceof errors.SocketError) return 'reset';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || err instanceof errors.SocketError)
+    return 'reset';
   return 'other-error';
 }
 
@@ -83,7 +81,8 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
   const timeoutMs = opts.timeoutMs ?? 2000;
   const markers = opts.markers ?? { primary: 'served-by: primary', standby: 'served-by: standby' };
   const checkHost = (u: URL) => {
-    if (!opts.allowNonLoopback && !LOOPBACK.test(u.hostname)) throw new Error(`the sandbox drill only sends load to loopback addresses, not ${u.hostname}`);
+    if (!opts.allowNonLoopback && !LOOPBACK.test(u.hostname))
+      throw new Error(`the sandbox drill only sends load to loopback addresses, not ${u.hostname}`);
   };
   checkHost(new URL(opts.url));
   for (const h of Object.values(opts.dns?.hosts ?? {})) checkHost(new URL(h));
@@ -115,7 +114,11 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
         target = new URL(new URL(opts.url).pathname, base).toString();
       }
       for (;;) {
-        const res = await request(target, { dispatcher: agent, signal: deadline, headers: { 'user-agent': 'failover-drill' } });
+        const res = await request(target, {
+          dispatcher: agent,
+          signal: deadline,
+          headers: { 'user-agent': 'failover-drill' },
+        });
         const body = await res.body.text();
         const location = res.headers.location;
         if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string' && hops < 3) {
@@ -123,7 +126,11 @@ export function startLoad(opts: LoadOptions): LoadGenerator {
           target = new URL(location, target).toString();
           continue;
         }
-        const servedBy = body.includes(markers.standby) ? 'standby' : body.includes(markers.primary) ? 'primary' : undefined;
+        const servedBy = body.includes(markers.standby)
+          ? 'standby'
+          : body.includes(markers.primary)
+            ? 'primary'
+            : undefined;
         const status = res.statusCode;
         const kind: ErrorKind =
           status >= 200 && status < 300

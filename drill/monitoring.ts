@@ -26,7 +26,15 @@ export interface UptimeChecker {
 }
 
 /** The schema 1.2 notification Cloud Monitoring publishes to a Pub/Sub channel. */
-export function incidentNotification(f: { incidentId: string; state: 'open' | 'closed'; site: string; startedAt: number; endedAt?: number; policyName: string; url: string }): Record<string, unknown> {
+export function incidentNotification(f: {
+  incidentId: string;
+  state: 'open' | 'closed';
+  site: string;
+  startedAt: number;
+  endedAt?: number;
+  policyName: string;
+  url: string;
+}): Record<string, unknown> {
   return {
     version: '1.2',
     incident: {
@@ -85,7 +93,14 @@ export function startUptimeChecker(o: UptimeCheckerOptions): UptimeChecker {
         open = incident;
         o.onEvent(at, 'alert condition met (Cloud Monitoring incident opened)', 'detect');
         later(o.alertDelayMs, () => {
-          const msg = incidentNotification({ incidentId: incident.id, state: 'open', site: o.site, startedAt: incident.startedAt, policyName, url: o.url });
+          const msg = incidentNotification({
+            incidentId: incident.id,
+            state: 'open',
+            site: o.site,
+            startedAt: incident.startedAt,
+            policyName,
+            url: o.url,
+          });
           o.onEvent(Date.now(), 'alert notification published', 'detect');
           void o.publish(msg).catch((err: unknown) => o.onEvent(Date.now(), `publish failed: ${String(err)}`, 'note'));
         });
@@ -97,7 +112,15 @@ export function startUptimeChecker(o: UptimeCheckerOptions): UptimeChecker {
         open = undefined;
         o.onEvent(at, 'uptime check passed: alert condition cleared', 'note');
         later(o.alertDelayMs, () => {
-          const msg = incidentNotification({ incidentId: incident.id, state: 'closed', site: o.site, startedAt: incident.startedAt, endedAt: at, policyName, url: o.url });
+          const msg = incidentNotification({
+            incidentId: incident.id,
+            state: 'closed',
+            site: o.site,
+            startedAt: incident.startedAt,
+            endedAt: at,
+            policyName,
+            url: o.url,
+          });
           o.onEvent(Date.now(), 'alert closed notification published', 'note');
           void o.publish(msg).catch(() => {});
         });

@@ -57,7 +57,10 @@ export function spawnProc(opts: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
     if (!opts.readyWhen) return resolve();
-    const timer = setTimeout(() => reject(new Error(`${opts.name} not ready after ${opts.readyTimeoutMs ?? 60_000} ms:\n${out.slice(-4000)}`)), opts.readyTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${opts.name} not ready after ${opts.readyTimeoutMs ?? 60_000} ms:\n${out.slice(-4000)}`)),
+      opts.readyTimeoutMs ?? 60_000,
+    );
     const check = () => {
       if (opts.readyWhen!.test(out)) {
         clearTimeout(timer);
@@ -68,7 +71,11 @@ export function spawnProc(opts: {
     child.stderr!.on('data', check);
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${out.slice(-4000)}`));
+      reject(
+        new Error(
+          `${opts.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${out.slice(-4000)}`,
+        ),
+      );
     });
   });
   ready.catch(() => {});
@@ -101,7 +108,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../worker/config.ts';
+import { loadSitesConfig } from './compat.ts';
 import type { RunRecord } from './analyze.ts';
 import { rehearseOnce, type Progress, type ScenarioRun } from './rehearse.ts';
 import type { Scenario } from './scenario.ts';
@@ -19,21 +19,42 @@ function sh(cmd: string): Promise<void> {
   });
 }
 
-export async function rehearseReal(o: { scenario: Scenario; configPath: string; site: string; killCmd: string; reviveCmd: string; progress: Progress }): Promise<ScenarioRun> {
-  const config = loadConfig(o.configPath);
+export async function rehearseReal(o: {
+  scenario: Scenario;
+  configPath: string;
+  site: string;
+  killCmd: string;
+  reviveCmd: string;
+  progress: Progress;
+}): Promise<ScenarioRun> {
+  const config = await loadSitesConfig(o.configPath);
   const site = config.sites[o.site];
   if (!site) throw new Error(`no site "${o.site}" in ${o.configPath}`);
   const t = config.temporal;
   const apiKey = process.env.TEMPORAL_API_KEY;
-  const tls = t.tls === false ? undefined : t.tls === true ? {} : {
-    ...(t.tls.serverName && { serverNameOverride: t.tls.serverName }),
-    ...(t.tls.caFile && { serverRootCACertificate: readFileSync(t.tls.caFile) }),
-    ...(t.tls.certFile && t.tls.keyFile && { clientCertPair: { crt: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) } }),
-  };
-  const connection = await Connection.connect({ address: t.address, ...(tls && { tls }), ...(apiKey && { apiKey, tls: tls ?? {} }) });
+  const tls =
+    t.tls === false
+      ? undefined
+      : t.tls === true
+        ? {}
+        : {
+            ...(t.tls.serverName && { serverNameOverride: t.tls.serverName }),
+            ...(t.tls.caFile && { serverRootCACertificate: readFileSync(t.tls.caFile) }),
+            ...(t.tls.certFile &&
+              t.tls.keyFile && {
+                clientCertPair: { crt: readFileSync(t.tls.certFile), key: readFileSync(t.tls.keyFile) },
+              }),
+          };
+  const connection = await Connection.connect({
+    address: t.address,
+    ...(tls && { tls }),
+    ...(apiKey && { apiKey, tls: tls ?? {} }),
+  });
   const client = new Client({ connection, namespace: t.namespace });
   const runs: RunRecord[] = [];
-  const notes = [`Against real infrastructure: ${site.publicUrl}; failure injected with \`${o.killCmd}\`, undone with \`${o.reviveCmd}\`.`];
+  const notes = [
+    `Against real infrastructure: ${site.publicUrl}; failure injected with \`${o.killCmd}\`, undone with \`${o.reviveCmd}\`.`,
+  ];
   try {
     for (let repeat = 1; repeat <= o.scenario.repeat; repeat++) {
       const run = await rehearseOnce({
@@ -47,7 +68,8 @@ export async function rehearseReal(o: { scenario: Scenario; configPath: string; 
           users: o.scenario.users,
           timeoutMs: o.scenario.timeoutMs,
           allowNonLoopback: true,
-          ...(site.primary.marker && site.standby.marker && { markers: { primary: site.primary.marker, standby: site.standby.marker } }),
+          ...(site.primary.marker &&
+            site.standby.marker && { markers: { primary: site.primary.marker, standby: site.standby.marker } }),
         },
         kill: () => sh(o.killCmd),
         revive: () => sh(o.reviveCmd),

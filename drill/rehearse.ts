@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
-import { createTopicAndSubscription, emulatorClient, startPubSubEmulator, type PubSubEmulator } from '../test/support/pubsub-emulator.ts';
+import {
+  createTopicAndSubscription,
+  emulatorClient,
+  startPubSubEmulator,
+  type PubSubEmulator,
+} from '../test/support/pubsub-emulator.ts';
 import { type ExtraEvent, type RunRecord, type StatusLike } from './analyze.ts';
+import { incidentPolicy } from './compat.ts';
 import { startLoad, type LoadOptions, type Sample } from './load.ts';
 import { startUptimeChecker, type UptimeChecker } from './monitoring.ts';
 import { type Proc, spawnProc } from './processes.ts';
@@ -43,7 +49,12 @@ export interface ScenarioRun {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, timeoutMs: number, everyMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  everyMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -53,7 +64,10 @@ async function waitFor<T>(what: string, timeoutMs: number, everyMs: number, prob
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     await sleep(everyMs);
   }
 }
@@ -77,7 +91,14 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
       sites: [{ name: SITE, traffic: s.traffic, access: s.standby === 'open' ? 'always-open' : 'cloud-run' }],
       propagationDelayMs: s.iamDelayMs,
       seed: 7,
-      probe: { interval: '100ms', successesNeeded: 1, timeout: '1s', standbyReadyTimeout: s.iamDelayMs + 120_000, verifyTimeout: '30s', primaryCheckTimeout: '10s' },
+      probe: {
+        interval: '100ms',
+        successesNeeded: 1,
+        timeout: '1s',
+        standbyReadyTimeout: s.iamDelayMs + 120_000,
+        verifyTimeout: '30s',
+        primaryCheckTimeout: '10s',
+      },
       failback: { mode: s.failback, holdDown: s.holdDownMs },
     });
     const w = world;
@@ -86,21 +107,28 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
     if (s.traffic === 'dns') {
       const rec = w.api.state.zones.get(site.zoneId)!.dnsRecords.get(site.recordId!)!;
       rec.ttl = s.dnsTtlSeconds;
-      ((w.rawConfig.sites as Record<string, { traffic: Record<string, unknown> }>)[SITE]!.traffic).ttl = s.dnsTtlSeconds;
+      (w.rawConfig.sites as Record<string, { traffic: Record<string, unknown> }>)[SITE]!.traffic.ttl = s.dnsTtlSeconds;
     }
 
     let emulator: PubSubEmulator | undefined;
     const extra: Record<string, unknown> = { temporal: { address: dev.address, taskQueue: 'drill' } };
-    if (s.detect === 'watcher') extra.watcher = { interval: s.watchIntervalMs, failuresToTrigger: s.watchK, successesToRecover: s.watchK };
+    if (s.detect === 'watcher')
+      extra.watcher = { interval: s.watchIntervalMs, failuresToTrigger: s.watchK, successesToRecover: s.watchK };
     if (s.detect === 'monitoring' && s.pubsub === 'emulator') {
       try {
         emulator = await startPubSubEmulator('sandbox-project');
         const e = emulator;
         cleanups.push(() => e.stop());
         await createTopicAndSubscription(emulator.client(), 'monitoring-alerts', 'failover-alerts', 10);
-        extra.alerts = { projectId: 'sandbox-project', subscription: 'failover-alerts', http: { host: '127.0.0.1', port: 0 } };
+        extra.alerts = {
+          projectId: 'sandbox-project',
+          subscription: 'failover-alerts',
+          http: { host: '127.0.0.1', port: 0 },
+        };
       } catch (err) {
-        notes.push(`The Pub/Sub emulator could not start (${String(err).split('\n')[0]}); alerts were signalled straight to Temporal, as the bridge does.`);
+        notes.push(
+          `The Pub/Sub emulator could not start (${String(err).split('\n')[0]}); alerts were signalled straight to Temporal, as the bridge does.`,
+        );
         s = { ...s, pubsub: 'direct' };
       }
     }
@@ -141,12 +169,19 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
     const client = new Client({ connection });
 
     if (s.providerLatencyMs) await w.control.addFault({ latencyMs: s.providerLatencyMs });
-    if (s.faultRate > 0) await w.control.addFault({ rate: s.faultRate, status: s.faultStatus, ...(s.faultStatus !== 500 && { retryAfterSeconds: 1 }) });
+    if (s.faultRate > 0)
+      await w.control.addFault({
+        rate: s.faultRate,
+        status: s.faultStatus,
+        ...(s.faultStatus !== 500 && { retryAfterSeconds: 1 }),
+      });
 
     // The Monitoring path: an uptime checker on its own cadence (outages land at a random phase of it).
     let events: ExtraEvent[] = [];
     if (s.detect === 'monitoring') {
-      const publisher = emulator ? emulatorClient(emulator.host, emulator.projectId).topic('monitoring-alerts') : undefined;
+      const publisher = emulator
+        ? emulatorClient(emulator.host, emulator.projectId).topic('monitoring-alerts')
+        : undefined;
       checker = startUptimeChecker({
         site: SITE,
         url: `${site.primary.url}healthz`,
@@ -197,7 +232,10 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
           });
         } else {
           await waitFor('the uptime check to pass again', scaled(s.uptimePeriodMs) * 2 + 10_000, 250, async () =>
-            events.some((e) => e.label.startsWith('uptime check passed')) || !events.some((e) => e.label.startsWith('alert condition met')) ? true : undefined,
+            events.some((e) => e.label.startsWith('uptime check passed')) ||
+            !events.some((e) => e.label.startsWith('alert condition met'))
+              ? true
+              : undefined,
           );
         }
       }
@@ -215,14 +253,20 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
 /** The Monitoring path without the emulator: what the bridge would do with this message. */
 async function signalAsBridge(client: Client, w: SandboxWorld, message: Record<string, unknown>): Promise<void> {
   const incident = message.incident as { incident_id: string; state: string; started_at: number };
-  const { incidentPolicy } = await import('../worker/config.ts');
   if (incident.state === 'open') {
     await client.workflow.signalWithStart('incident', {
       workflowId: `incident-${SITE}`,
       taskQueue: 'drill',
-      args: [{ site: SITE, policy: incidentPolicy(w.config.sites[SITE]!) }],
+      args: [{ site: SITE, policy: await incidentPolicy(w.config.sites[SITE]!) }],
       signal: 'alertOpened',
-      signalArgs: [{ alertId: incident.incident_id, source: 'pubsub', startedAt: new Date(incident.started_at * 1000).toISOString(), publishedAt: new Date().toISOString() }],
+      signalArgs: [
+        {
+          alertId: incident.incident_id,
+          source: 'pubsub',
+          startedAt: new Date(incident.started_at * 1000).toISOString(),
+          publishedAt: new Date().toISOString(),
+        },
+      ],
       searchAttributes: { FailoverSite: [SITE] },
     });
   } else {
@@ -254,7 +298,15 @@ export interface OnceOptions {
   progress: Progress;
 }
 
-function sandboxOnce(o: { s: Scenario; w: SandboxWorld; client: Client; repeat: number; events: () => ExtraEvent[]; progress: Progress; dir: string }): Promise<RunRecord> {
+function sandboxOnce(o: {
+  s: Scenario;
+  w: SandboxWorld;
+  client: Client;
+  repeat: number;
+  events: () => ExtraEvent[];
+  progress: Progress;
+  dir: string;
+}): Promise<RunRecord> {
   const { s, w } = o;
   const site = w.sites[SITE]!;
   const load: LoadOptions = { url: w.urls.sites[SITE]!.public, rate: s.rate, users: s.users, timeoutMs: s.timeoutMs };
@@ -300,7 +352,18 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
   const finish = async (): Promise<RunRecord> => {
     clearInterval(ticker);
     await load.stop();
-    const record: RunRecord = { repeat, t0, loadStart, ...(reviveAt !== undefined && { reviveAt }), loadEnd: Date.now(), samples: load.samples, ...(status && { status }), events: [...o.events()], ...(error && { error }), loadAvg: [round2(loadAvgAtStart), round2(loadavg()[0]!)] };
+    const record: RunRecord = {
+      repeat,
+      t0,
+      loadStart,
+      ...(reviveAt !== undefined && { reviveAt }),
+      loadEnd: Date.now(),
+      samples: load.samples,
+      ...(status && { status }),
+      events: [...o.events()],
+      ...(error && { error }),
+      loadAvg: [round2(loadAvgAtStart), round2(loadavg()[0]!)],
+    };
     o.progress(progressLine(s, repeat, t0, phase, load.samples), false);
     return record;
   };
@@ -313,7 +376,10 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
     t0 = Date.now();
     phase = 'primary down';
     await o.kill();
-    const detectBound = s.detect === 'watcher' ? 60_000 : Math.round((s.uptimePeriodMs + s.alertDurationMs + s.alertDelayMs) * s.timeScale) + 120_000;
+    const detectBound =
+      s.detect === 'watcher'
+        ? 60_000
+        : Math.round((s.uptimePeriodMs + s.alertDurationMs + s.alertDelayMs) * s.timeScale) + 120_000;
     const runId = await waitFor('the incident to start', detectBound, 100, async () => {
       const runId = await currentRunId(client, id);
       return runId && runId !== before ? runId : undefined;

@@ -5,10 +5,11 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { RunAnalysis, RunRecord, WindowReport, Percentiles } from './analyze.ts';
-import type { DrillResult } from './main.ts';
+import type { DrillResult } from './result.ts';
 import { ORIGIN, kinds, medianRun, realTimeDowntime, secs, statuses, times } from './summary.ts';
 
-const esc = (s: unknown) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = (s: unknown) =>
+  String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -17,7 +18,16 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   return svg;
 }
 
-const OUTCOME_ORDER = ['served by primary', 'served by standby', 'standby closed (403)', '5xx', 'timeout', 'reset', 'refused', 'other error'];
+const OUTCOME_ORDER = [
+  'served by primary',
+  'served by standby',
+  'standby closed (403)',
+  '5xx',
+  'timeout',
+  'reset',
+  'refused',
+  'other error',
+];
 const OUTCOME_COLORS = ['#2e7d32', '#1565c0', '#ef6c00', '#c62828', '#6a1b9a', '#ad1457', '#4e342e', '#757575'];
 
 function outcomeOf(s: RunRecord['samples'][number]): string {
@@ -56,13 +66,35 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
     latency.push({ t, stat: 'p50', ms: Math.max(1, sorted[Math.floor((sorted.length - 1) / 2)]!) });
     latency.push({ t, stat: 'max', ms: Math.max(1, sorted.at(-1)!) });
   }
-  const key = a.timeline.filter((e) => e.kind === 'inject' || e.kind === 'detect' || e.kind === 'milestone' || /^(first|last) failed/.test(e.label));
-  const marks = key.map((e, i) => ({ t: e.offset, label: e.label.replace(/ \(.*\)$/, '').replace(/: .*$/, ''), row: i % 6, kind: e.kind }));
-  const steps = a.timeline.filter((e) => e.kind === 'step').map((e) => ({ t: e.offset, label: e.label, phase: e.phase }));
-  const x = { field: 't', type: 'quantitative' as const, title: 'seconds since the failure was injected', scale: { zero: false, nice: false } };
+  const key = a.timeline.filter(
+    (e) => e.kind === 'inject' || e.kind === 'detect' || e.kind === 'milestone' || /^(first|last) failed/.test(e.label),
+  );
+  const marks = key.map((e, i) => ({
+    t: e.offset,
+    label: e.label.replace(/ \(.*\)$/, '').replace(/: .*$/, ''),
+    row: i % 6,
+    kind: e.kind,
+  }));
+  const steps = a.timeline
+    .filter((e) => e.kind === 'step')
+    .map((e) => ({ t: e.offset, label: e.label, phase: e.phase }));
+  const x = {
+    field: 't',
+    type: 'quantitative' as const,
+    title: 'seconds since the failure was injected',
+    scale: { zero: false, nice: false },
+  };
   const rules = [
-    { data: { values: steps }, mark: { type: 'rule' as const, strokeDash: [2, 2], opacity: 0.6 }, encoding: { x: { field: 't', type: 'quantitative' as const }, color: { value: '#9e9e9e' } } },
-    { data: { values: marks }, mark: { type: 'rule' as const, strokeWidth: 1.5 }, encoding: { x: { field: 't', type: 'quantitative' as const }, color: { value: '#212121' } } },
+    {
+      data: { values: steps },
+      mark: { type: 'rule' as const, strokeDash: [2, 2], opacity: 0.6 },
+      encoding: { x: { field: 't', type: 'quantitative' as const }, color: { value: '#9e9e9e' } },
+    },
+    {
+      data: { values: marks },
+      mark: { type: 'rule' as const, strokeWidth: 1.5 },
+      encoding: { x: { field: 't', type: 'quantitative' as const }, color: { value: '#212121' } },
+    },
   ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -79,16 +111,33 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
             encoding: {
               x: { ...x, title: null },
               x2: { field: 't2' },
-              y: { field: 'y1', type: 'quantitative', title: 'share of requests', axis: { format: '%' }, scale: { domain: [0, 1] } },
+              y: {
+                field: 'y1',
+                type: 'quantitative',
+                title: 'share of requests',
+                axis: { format: '%' },
+                scale: { domain: [0, 1] },
+              },
               y2: { field: 'y0' },
-              color: { field: 'outcome', type: 'nominal', title: 'outcome', scale: { domain: OUTCOME_ORDER, range: OUTCOME_COLORS }, legend: { labelLimit: 220 } },
+              color: {
+                field: 'outcome',
+                type: 'nominal',
+                title: 'outcome',
+                scale: { domain: OUTCOME_ORDER, range: OUTCOME_COLORS },
+                legend: { labelLimit: 220 },
+              },
             },
           },
           ...rules,
           {
             data: { values: marks },
             mark: { type: 'text', align: 'left', dx: 3, fontSize: 10, baseline: 'top' },
-            encoding: { x: { field: 't', type: 'quantitative' }, y: { field: 'row', type: 'quantitative', scale: null }, yOffset: { value: 0 }, text: { field: 'label' } },
+            encoding: {
+              x: { field: 't', type: 'quantitative' },
+              y: { field: 'row', type: 'quantitative', scale: null },
+              yOffset: { value: 0 },
+              text: { field: 'label' },
+            },
             transform: [{ calculate: '4 + datum.row * 12', as: 'row' }],
           },
         ],
@@ -103,7 +152,12 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
             encoding: {
               x,
               y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: `latency per ${binMs} ms (ms)` },
-              color: { field: 'stat', type: 'nominal', title: 'latency', scale: { domain: ['p50', 'max'], range: ['#1565c0', '#ef6c00'] } },
+              color: {
+                field: 'stat',
+                type: 'nominal',
+                title: 'latency',
+                scale: { domain: ['p50', 'max'], range: ['#1565c0', '#ef6c00'] },
+              },
             },
           },
           ...rules,
@@ -135,14 +189,28 @@ export function comparisonSpec(result: DrillResult): TopLevelSpec {
         mark: { type: 'bar' },
         encoding: {
           y: { field: 'what', type: 'nominal', sort: null, title: null, axis: { labelLimit: 260 } },
-          x: { field: 'seconds', type: 'quantitative', scale: { type: 'log', domain: [0.1, 1000] }, title: 'downtime, seconds (log scale)' },
+          x: {
+            field: 'seconds',
+            type: 'quantitative',
+            scale: { type: 'log', domain: [0.1, 1000] },
+            title: 'downtime, seconds (log scale)',
+          },
           x2: { datum: 0.1 },
-          color: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['this drill (median)', 'origin (by hand)'], range: ['#1565c0', '#9e9e9e'] } },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['this drill (median)', 'origin (by hand)'], range: ['#1565c0', '#9e9e9e'] },
+          },
         },
       },
       {
         mark: { type: 'text', align: 'left', dx: 4 },
-        encoding: { y: { field: 'what', type: 'nominal', sort: null }, x: { field: 'seconds', type: 'quantitative' }, text: { field: 'seconds', type: 'quantitative', format: '.2f' } },
+        encoding: {
+          y: { field: 'what', type: 'nominal', sort: null },
+          x: { field: 'seconds', type: 'quantitative' },
+          text: { field: 'seconds', type: 'quantitative', format: '.2f' },
+        },
       },
     ],
   } as TopLevelSpec;
@@ -200,7 +268,10 @@ export async function renderReport(result: DrillResult): Promise<string> {
   for (const s of result.scenarios) {
     const m = medianRun(s.analyses);
     const repeatRows = s.analyses
-      .map((a) => `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`)
+      .map(
+        (a) =>
+          `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`,
+      )
       .join('\n');
     const charts: string[] = [];
     for (const a of [...(m ? [m] : []), ...s.analyses.filter((x) => x !== m)]) {

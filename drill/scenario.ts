@@ -77,14 +77,24 @@ export const BASE: Scenario = {
 
 export const PRESETS: Record<string, { about: string; set: Partial<Scenario> }> = {
   'open-standby': { about: 'watcher 1 s × 3, standby kept open (only traffic moves), redirect rule', set: {} },
-  'on-demand': { about: 'watcher 1 s × 3, standby opened on demand, IAM applies at once', set: { standby: 'on-demand' } },
-  'iam-120s': { about: 'watcher 1 s × 3, standby opened on demand, Cloud Run IAM takes 120 s to apply', set: { standby: 'on-demand', iamDelayMs: 120_000 } },
+  'on-demand': {
+    about: 'watcher 1 s × 3, standby opened on demand, IAM applies at once',
+    set: { standby: 'on-demand' },
+  },
+  'iam-120s': {
+    about: 'watcher 1 s × 3, standby opened on demand, Cloud Run IAM takes 120 s to apply',
+    set: { standby: 'on-demand', iamDelayMs: 120_000 },
+  },
   'cloud-monitoring': {
-    about: 'Cloud Monitoring path: uptime check every 60 s, condition 60 s, alert published 30 s later → Pub/Sub → bridge; standby open',
+    about:
+      'Cloud Monitoring path: uptime check every 60 s, condition 60 s, alert published 30 s later → Pub/Sub → bridge; standby open',
     set: { detect: 'monitoring' },
   },
   'page-rule': { about: 'watcher 1 s × 3, standby open, page rule', set: { traffic: 'page-rule' } },
-  'dns-60s': { about: 'watcher 1 s × 3, standby open, DNS record (TTL 60 s, honoured by resolvers)', set: { traffic: 'dns', dnsTtlSeconds: 60 } },
+  'dns-60s': {
+    about: 'watcher 1 s × 3, standby open, DNS record (TTL 60 s, honoured by resolvers)',
+    set: { traffic: 'dns', dnsTtlSeconds: 60 },
+  },
   'flaky-providers': {
     about: 'watcher 1 s × 3, standby on demand, providers 200 ms/call and 20 % of calls answer 503',
     set: { standby: 'on-demand', providerLatencyMs: 200, faultRate: 0.2, faultStatus: 503 },
@@ -103,12 +113,21 @@ export function describe(s: Scenario): string {
     s.detect === 'watcher'
       ? `watcher ${s.watchIntervalMs / 1000} s × ${s.watchK}`
       : `Cloud Monitoring: uptime check every ${(s.uptimePeriodMs * s.timeScale) / 1000} s, condition ${(s.alertDurationMs * s.timeScale) / 1000} s, alert +${(s.alertDelayMs * s.timeScale) / 1000} s` +
-        (s.timeScale !== 1 ? ` (time-compressed ×${1 / s.timeScale}: real ${s.uptimePeriodMs / 1000}/${s.alertDurationMs / 1000}/${s.alertDelayMs / 1000} s)` : '') +
+        (s.timeScale !== 1
+          ? ` (time-compressed ×${1 / s.timeScale}: real ${s.uptimePeriodMs / 1000}/${s.alertDurationMs / 1000}/${s.alertDelayMs / 1000} s)`
+          : '') +
         ` → ${s.pubsub === 'emulator' ? 'Pub/Sub emulator → bridge' : 'signal-with-start as the bridge does (no emulator)'}`;
-  const standby = s.standby === 'open' ? 'standby kept open' : `standby opened on demand (IAM delay ${s.iamDelayMs / 1000} s)`;
+  const standby =
+    s.standby === 'open' ? 'standby kept open' : `standby opened on demand (IAM delay ${s.iamDelayMs / 1000} s)`;
   const traffic = s.traffic === 'dns' ? `DNS (TTL ${s.dnsTtlSeconds} s)` : s.traffic;
-  const providers = s.providerLatencyMs || s.faultRate ? `; providers +${s.providerLatencyMs} ms/call, ${Math.round(s.faultRate * 100)} % → ${s.faultStatus}` : '';
-  const failback = s.failback === 'auto' ? `auto failback after ${s.holdDownMs / 1000} s hold-down` : 'failback approved by a human (signal)';
+  const providers =
+    s.providerLatencyMs || s.faultRate
+      ? `; providers +${s.providerLatencyMs} ms/call, ${Math.round(s.faultRate * 100)} % → ${s.faultStatus}`
+      : '';
+  const failback =
+    s.failback === 'auto'
+      ? `auto failback after ${s.holdDownMs / 1000} s hold-down`
+      : 'failback approved by a human (signal)';
   return `${detect}; ${standby}; ${traffic}${providers}; ${failback}; load ${s.rate} req/s from ${s.users} users, timeout ${s.timeoutMs / 1000} s; primary ${s.killMode === 'refuse' ? 'refuses connections' : 'answers 503'}`;
 }
 

@@ -20,22 +20,36 @@ export function temporalCli(): string {
   return cli;
 }
 
-export async function startDevServer(opts: { port?: number; uiPort?: number; dbFile?: string; logFile?: string; extraArgs?: string[] } = {}): Promise<DevServer> {
+export async function startDevServer(
+  opts: { port?: number; uiPort?: number; dbFile?: string; logFile?: string; extraArgs?: string[] } = {},
+): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1'] : ['--headless']),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
-    '--log-level', 'error',
+    '--log-level',
+    'error',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...DEV_SERVER_TUNING,
     ...(opts.extraArgs ?? []),
   ];
-  const proc = spawnProc({ name: 'temporal', cmd: temporalCli(), args, ...(opts.logFile && { logFile: opts.logFile }) });
+  const proc = spawnProc({
+    name: 'temporal',
+    cmd: temporalCli(),
+    args,
+    ...(opts.logFile && { logFile: opts.logFile }),
+  });
   try {
-    await Promise.race([waitForPort(port), proc.exited.then(() => Promise.reject(new Error(`temporal dev server exited:\n${proc.output()}`)))]);
+    await Promise.race([
+      waitForPort(port),
+      proc.exited.then(() => Promise.reject(new Error(`temporal dev server exited:\n${proc.output()}`))),
+    ]);
     if (opts.uiPort) await waitForPort(opts.uiPort);
   } catch (err) {
     await proc.stop();

@@ -35,7 +35,11 @@ const SANDBOX_CONFIG = join(DATA, 'sandbox.yaml');
 export const POINTER_FILE = join(DATA, 'sandbox.env');
 /** Fixed ports, so URLs in Temporal's persisted history still mean something after a restart. */
 const SITES = [
-  { name: 'www', traffic: 'redirect-rule', ports: { primary: API_PORT + 1, standby: API_PORT + 2, edge: API_PORT + 3 } },
+  {
+    name: 'www',
+    traffic: 'redirect-rule',
+    ports: { primary: API_PORT + 1, standby: API_PORT + 2, edge: API_PORT + 3 },
+  },
   { name: 'shop', traffic: 'dns', ports: { primary: API_PORT + 4, standby: API_PORT + 5, edge: API_PORT + 6 } },
 ] as const;
 
@@ -64,10 +68,20 @@ function relay(name: string, line: string): void {
   let text = line;
   if (line.startsWith('{')) {
     try {
-      const { level, time: _t, pid: _p, hostname: _h, msg, component: _c, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      const {
+        level,
+        time: _t,
+        pid: _p,
+        hostname: _h,
+        msg,
+        component: _c,
+        ...rest
+      } = JSON.parse(line) as Record<string, unknown>;
       if (typeof msg === 'string' && NOISE.some((re) => re.test(msg))) return;
       const lvl = typeof level === 'number' ? (level >= 50 ? 'ERROR ' : level >= 40 ? 'WARN ' : '') : '';
-      const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+      const fields = Object.entries(rest)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
       text = `${lvl}${String(msg ?? '')}${fields ? `  ${fields}` : ''}`;
     } catch {
       /* not JSON after all */
@@ -78,8 +92,14 @@ function relay(name: string, line: string): void {
 
 function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
   // Own process group: a terminal's Ctrl-C reaches only us, and we can stop the whole group.
-  const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  for (const stream of [proc.stdout!, proc.stderr!]) createInterface({ input: stream }).on('line', (l) => relay(name, l));
+  const proc = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  for (const stream of [proc.stdout!, proc.stderr!])
+    createInterface({ input: stream }).on('line', (l) => relay(name, l));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   proc.once('exit', (code, signal) => {
     if (!stopping) {
@@ -204,19 +224,31 @@ async function main(): Promise<void> {
   const cli = process.env.TEMPORAL_CLI;
   if (!cli) throw new Error('TEMPORAL_CLI is not set: run `npm start`, which sets up the toolchain');
   const userConfig = configArg();
-  const ports = [TEMPORAL_PORT, UI_PORT, ...(userConfig ? [] : [API_PORT, ...SITES.flatMap((s) => Object.values(s.ports))])];
+  const ports = [
+    TEMPORAL_PORT,
+    UI_PORT,
+    ...(userConfig ? [] : [API_PORT, ...SITES.flatMap((s) => Object.values(s.ports))]),
+  ];
   const busy = [];
   for (const p of ports) if (await portOpen(p)) busy.push(p);
-  if (busy.length) throw new Error(`port(s) ${busy.join(', ')} already in use: is another \`npm start\` running? (set TEMPORAL_PORT, TEMPORAL_UI_PORT, SANDBOX_API_PORT to move)`);
+  if (busy.length)
+    throw new Error(
+      `port(s) ${busy.join(', ')} already in use: is another \`npm start\` running? (set TEMPORAL_PORT, TEMPORAL_UI_PORT, SANDBOX_API_PORT to move)`,
+    );
   mkdirSync(DATA, { recursive: true });
 
   const db = join(DATA, 'temporal.db');
   run('temporal', cli, [
-    'server', 'start-dev',
-    '--db-filename', db,
-    '--port', String(TEMPORAL_PORT),
-    '--ui-port', String(UI_PORT),
-    '--log-level', 'error',
+    'server',
+    'start-dev',
+    '--db-filename',
+    db,
+    '--port',
+    String(TEMPORAL_PORT),
+    '--ui-port',
+    String(UI_PORT),
+    '--log-level',
+    'error',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...DEV_SERVER_TUNING,
   ]);
@@ -224,7 +256,10 @@ async function main(): Promise<void> {
   say(`Temporal dev server on 127.0.0.1:${TEMPORAL_PORT}, state in ${db}`);
 
   let config = userConfig;
-  let workerEnv: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  let workerEnv: NodeJS.ProcessEnv = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  };
   if (!config) {
     const world = await startSandboxWorld({
       apiPort: API_PORT,

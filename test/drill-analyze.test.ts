@@ -8,7 +8,8 @@ const T0 = 1_000_000;
 
 function samples(from: number, to: number, every: number, make: (t: number) => Partial<Sample>): Sample[] {
   const out: Sample[] = [];
-  for (let t = from; t < to; t += every) out.push({ t, ms: 5, status: 200, kind: 'ok', servedBy: 'primary', hops: 0, user: 0, ...make(t) });
+  for (let t = from; t < to; t += every)
+    out.push({ t, ms: 5, status: 200, kind: 'ok', servedBy: 'primary', hops: 0, user: 0, ...make(t) });
   return out;
 }
 
@@ -114,7 +115,13 @@ describe('drill analysis', () => {
 
   it('percentiles and medians', () => {
     expect(percentiles([])).toEqual({ n: 0, p50: 0, p90: 0, p99: 0, max: 0 });
-    expect(percentiles(Array.from({ length: 100 }, (_, i) => i + 1))).toEqual({ n: 100, p50: 50, p90: 90, p99: 99, max: 100 });
+    expect(percentiles(Array.from({ length: 100 }, (_, i) => i + 1))).toEqual({
+      n: 100,
+      p50: 50,
+      p90: 90,
+      p99: 99,
+      max: 100,
+    });
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(median([])).toBeUndefined();

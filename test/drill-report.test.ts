@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../drill/browser.ts';
-import type { DrillResult } from '../drill/main.ts';
+import type { DrillResult } from '../drill/result.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ARTIFACTS = join(ROOT, '.data/artifacts/drill');
@@ -21,7 +21,25 @@ let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const args = ['drill/main.ts', '--scenario', 'open-standby', '--repeat', '1', '--warmup', '1500ms', '--on-standby', '1s', '--hold-down', '2s', '--tail', '1s', '--rate', '30', '--out', out];
+  const args = [
+    'drill/main.ts',
+    '--scenario',
+    'open-standby',
+    '--repeat',
+    '1',
+    '--warmup',
+    '1500ms',
+    '--on-standby',
+    '1s',
+    '--hold-down',
+    '2s',
+    '--tail',
+    '1s',
+    '--rate',
+    '30',
+    '--out',
+    out,
+  ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let all = '';
   child.stdout.on('data', (b: Buffer) => ((stdout += b.toString()), (all += b.toString())));
@@ -51,7 +69,13 @@ describe('npm run drill (smoke)', () => {
     // The failback drops nothing (the target), and every step is in the timeline.
     expect(a.failback?.failed).toBe(0);
     const labels = a.timeline.map((e) => e.label);
-    for (const step of ['enable_standby_access', 'route_traffic_to_standby', 'verify_public_url_on_standby', 'route_traffic_to_primary', 'close_standby_access']) {
+    for (const step of [
+      'enable_standby_access',
+      'route_traffic_to_standby',
+      'verify_public_url_on_standby',
+      'route_traffic_to_primary',
+      'close_standby_access',
+    ]) {
       expect(labels).toContain(`${step} finished`);
     }
     expect(labels).toContain('first good response (from the standby)');

@@ -95,10 +95,18 @@ afterEach(() => {
 async function startAndStop(top: 'npm' | 'node', signal: NodeJS.Signals): Promise<void> {
   const ports = await freePorts();
   const data = mkdtempSync(join(tmpdir(), 'failover-start-'));
-  const [cmd, args] = top === 'npm' ? ['npm', ['start', '--silent']] : ['sh', ['scripts/run.sh', 'node', 'scripts/start.ts']];
+  const [cmd, args] =
+    top === 'npm' ? ['npm', ['start', '--silent']] : ['sh', ['scripts/run.sh', 'node', 'scripts/start.ts']];
   const child = spawn(cmd, args, {
     cwd: ROOT,
-    env: { ...process.env, TEMPORAL_PORT: String(ports.temporal), TEMPORAL_UI_PORT: String(ports.ui), SANDBOX_API_PORT: String(ports.api), FAILOVER_DATA_DIR: data, FAILOVER_CONFIG: join(data, 'sandbox.yaml') },
+    env: {
+      ...process.env,
+      TEMPORAL_PORT: String(ports.temporal),
+      TEMPORAL_UI_PORT: String(ports.ui),
+      SANDBOX_API_PORT: String(ports.api),
+      FAILOVER_DATA_DIR: data,
+      FAILOVER_CONFIG: join(data, 'sandbox.yaml'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started = { child, pids: [] };
@@ -114,9 +122,18 @@ async function startAndStop(top: 'npm' | 'node', signal: NodeJS.Signals): Promis
   started.pids = pids;
   const names = [child.pid!, ...pids].map(cmdline);
   // The test is only worth something if it found what must be stopped.
-  expect(names.some((n) => n.includes('server start-dev')), names.join('\n')).toBe(true);
-  expect(names.some((n) => n.includes('worker/main.ts')), names.join('\n')).toBe(true);
-  expect(names.some((n) => n.includes('scripts/start.ts')), names.join('\n')).toBe(true);
+  expect(
+    names.some((n) => n.includes('server start-dev')),
+    names.join('\n'),
+  ).toBe(true);
+  expect(
+    names.some((n) => n.includes('worker/main.ts')),
+    names.join('\n'),
+  ).toBe(true);
+  expect(
+    names.some((n) => n.includes('scripts/start.ts')),
+    names.join('\n'),
+  ).toBe(true);
   for (const p of ports.all) expect(await portOpen(p), `port ${p} open while running`).toBe(true);
   expect(existsSync(join(data, 'sandbox.env'))).toBe(true);
   expect(readFileSync(join(data, 'sandbox.env'), 'utf8')).toContain(`FAILOVER_CONFIG=${join(data, 'sandbox.yaml')}`);

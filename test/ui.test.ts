@@ -63,7 +63,8 @@ beforeAll(async () => {
   await ui.trigger('www');
   await ui.waitForPhase('www', 'on_standby');
   await ui.world.control.revivePrimary('www');
-  for (const site of ['www', 'shop']) runIds[site] = (await ui.client.workflow.getHandle(`incident-${site}`).describe()).runId;
+  for (const site of ['www', 'shop'])
+    runIds[site] = (await ui.client.workflow.getHandle(`incident-${site}`).describe()).runId;
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 }, 600_000);
 
@@ -77,13 +78,17 @@ const listUrl = (query: string) => `${ui.dev.uiUrl}/namespaces/default/workflows
 describe('Temporal UI', () => {
   it('the FailoverPhase filter lists incidents by phase', async () => {
     await page.goto(listUrl('FailoverPhase = "on_standby"'));
-    await expect.poll(() => page.getByRole('link', { name: 'incident-www', exact: true }).count(), { timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(() => page.getByRole('link', { name: 'incident-www', exact: true }).count(), { timeout: 30_000 })
+      .toBe(1);
     expect(await page.locator('body').innerText()).toMatch(/FailoverPhase\s*=\s*"on_standby"/);
     expect(await page.getByRole('link', { name: 'incident-shop', exact: true }).count()).toBe(0);
     await shot('list-on-standby');
 
     await page.goto(listUrl('FailoverPhase = "resolved"'));
-    await expect.poll(() => page.getByRole('link', { name: 'incident-shop', exact: true }).count(), { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(() => page.getByRole('link', { name: 'incident-shop', exact: true }).count(), { timeout: 20_000 })
+      .toBe(1);
     expect(await page.getByRole('link', { name: 'incident-www', exact: true }).count()).toBe(0);
     await shot('list-resolved');
   });
@@ -140,7 +145,11 @@ describe('Temporal UI', () => {
     }
     // And the UI shows it: the signal in the history, the incident completed.
     await page.reload();
-    await expect.poll(async () => (await page.locator('[data-testid="event-summary-row"]').allTextContents()).join('\n'), { timeout: 20_000 }).toContain('approveFailback');
+    await expect
+      .poll(async () => (await page.locator('[data-testid="event-summary-row"]').allTextContents()).join('\n'), {
+        timeout: 20_000,
+      })
+      .toContain('approveFailback');
     await expect.poll(() => page.getByText('Completed').first().isVisible(), { timeout: 20_000 }).toBe(true);
     await shot('after-ui-failback');
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../../sandbox/world.ts';
-import { incidentPolicy } from '../../worker/config.ts';
+import { incidentPolicy } from '../../drill/compat.ts';
 import { entryPoint } from '../../drill/rehearse.ts';
 import { freePort, spawnProc, type Proc } from '../../drill/processes.ts';
 import { startDevServer, type DevServer } from '../../drill/temporal.ts';
@@ -28,7 +28,9 @@ export interface UiWorld {
 
 export async function startUiWorld(sites: string[]): Promise<UiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'failover-ui-'));
-  const dev = (await startDevServer({ uiPort: await freePort(), logFile: join(dir, 'temporal.log') })) as DevServer & { uiUrl: string };
+  const dev = (await startDevServer({ uiPort: await freePort(), logFile: join(dir, 'temporal.log') })) as DevServer & {
+    uiUrl: string;
+  };
   const stops: Array<() => Promise<unknown>> = [() => dev.stop()];
   try {
     const world = await startSandboxWorld({ sites, probe: { interval: '100ms', successesNeeded: 1 } });
@@ -50,7 +52,11 @@ export async function startUiWorld(sites: string[]): Promise<UiWorld> {
     const connection = await Connection.connect({ address: dev.address });
     stops.push(() => connection.close());
     const client = new Client({ connection });
-    const status = async (site: string) => (await client.workflow.getHandle(`incident-${site}`).query('status')) as { phase: string; steps: Array<{ name: string; outcome: string }> };
+    const status = async (site: string) =>
+      (await client.workflow.getHandle(`incident-${site}`).query('status')) as {
+        phase: string;
+        steps: Array<{ name: string; outcome: string }>;
+      };
     return {
       dev,
       world,
@@ -60,7 +66,7 @@ export async function startUiWorld(sites: string[]): Promise<UiWorld> {
         await client.workflow.signalWithStart('incident', {
           workflowId: `incident-${site}`,
           taskQueue: TASK_QUEUE,
-          args: [{ site, policy: incidentPolicy(world.config.sites[site]!) }],
+          args: [{ site, policy: await incidentPolicy(world.config.sites[site]!) }],
           signal: 'alertOpened',
           signalArgs: [{ alertId: `ui-test:${site}:${Date.now()}`, source: 'test', summary: 'browser test' }],
           searchAttributes: { FailoverSite: [site] },
@@ -71,7 +77,10 @@ export async function startUiWorld(sites: string[]): Promise<UiWorld> {
         const deadline = Date.now() + timeoutMs;
         let last = '';
         while (Date.now() < deadline) {
-          last = await status(site).then((s) => s.phase, (e: unknown) => String(e));
+          last = await status(site).then(
+            (s) => s.phase,
+            (e: unknown) => String(e),
+          );
           if (last === phase) return;
           await new Promise((r) => setTimeout(r, 200));
         }
