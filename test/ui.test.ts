@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { launchChromium } from '../drill/browser.ts';
 import { startUiWorld, type UiWorld } from './support/ui-world.ts';
 
@@ -75,11 +75,14 @@ afterAll(async () => {
 
 const listUrl = (query: string) => `${ui.dev.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
 
+// The first page load of the UI (a cold Svelte app on a loaded machine) can take long.
+vi.setConfig({ testTimeout: 120_000 });
+
 describe('Temporal UI', () => {
   it('the FailoverPhase filter lists incidents by phase', async () => {
     await page.goto(listUrl('FailoverPhase = "on_standby"'));
     await expect
-      .poll(() => page.getByRole('link', { name: 'incident-www', exact: true }).count(), { timeout: 30_000 })
+      .poll(() => page.getByRole('link', { name: 'incident-www', exact: true }).count(), { timeout: 45_000 })
       .toBe(1);
     expect(await page.locator('body').innerText()).toMatch(/FailoverPhase\s*=\s*"on_standby"/);
     expect(await page.getByRole('link', { name: 'incident-shop', exact: true }).count()).toBe(0);
@@ -87,7 +90,7 @@ describe('Temporal UI', () => {
 
     await page.goto(listUrl('FailoverPhase = "resolved"'));
     await expect
-      .poll(() => page.getByRole('link', { name: 'incident-shop', exact: true }).count(), { timeout: 20_000 })
+      .poll(() => page.getByRole('link', { name: 'incident-shop', exact: true }).count(), { timeout: 45_000 })
       .toBe(1);
     expect(await page.getByRole('link', { name: 'incident-www', exact: true }).count()).toBe(0);
     await shot('list-resolved');
@@ -98,7 +101,7 @@ describe('Temporal UI', () => {
     await page.getByRole('link', { name: 'incident-shop', exact: true }).click();
     await page.waitForURL(/incident-shop/);
     const rows = page.locator('[data-testid="event-summary-row"]');
-    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBeGreaterThan(20);
+    await expect.poll(() => rows.count(), { timeout: 45_000 }).toBeGreaterThan(20);
     // Only the event history (the result pane holds the status, step names included).
     const history = (await rows.allTextContents()).join('\n');
     const missing = Object.keys(STEP_ACTIVITY).filter((step) => !stepShown(history, step));
@@ -115,7 +118,7 @@ describe('Temporal UI', () => {
     await page.getByRole('option', { name: 'status', exact: true }).click();
     await page.getByRole('button', { name: 'Run Query' }).click();
     const result = page.getByTestId('query-result');
-    await expect.poll(() => result.textContent(), { timeout: 20_000 }).toMatch(/"phase":\s*"on_standby"/);
+    await expect.poll(() => result.textContent(), { timeout: 45_000 }).toMatch(/"phase":\s*"on_standby"/);
     expect(await result.textContent()).toContain('route_traffic_to_standby');
     await shot('query-status-www');
   });
@@ -147,10 +150,10 @@ describe('Temporal UI', () => {
     await page.reload();
     await expect
       .poll(async () => (await page.locator('[data-testid="event-summary-row"]').allTextContents()).join('\n'), {
-        timeout: 20_000,
+        timeout: 45_000,
       })
       .toContain('approveFailback');
-    await expect.poll(() => page.getByText('Completed').first().isVisible(), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.getByText('Completed').first().isVisible(), { timeout: 45_000 }).toBe(true);
     await shot('after-ui-failback');
   });
 });
