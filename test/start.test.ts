@@ -138,6 +138,8 @@ async function startAndStop(top: 'npm' | 'node', signal: NodeJS.Signals): Promis
   expect(existsSync(join(data, 'sandbox.env'))).toBe(true);
   expect(readFileSync(join(data, 'sandbox.env'), 'utf8')).toContain(`FAILOVER_CONFIG=${join(data, 'sandbox.yaml')}`);
 
+  if (top === 'node' && signal === 'SIGTERM') await cliFindsTheSandbox(data);
+
   process.kill(child.pid!, signal);
   const stopBy = Date.now() + 45_000;
   while ([...pids, child.pid!].some(alive) && Date.now() < stopBy) await sleep(200);
@@ -151,6 +153,20 @@ async function startAndStop(top: 'npm' | 'node', signal: NodeJS.Signals): Promis
   // Quiet after the banner: none of the noise the demo used to print.
   expect(out).not.toMatch(/No workflows registered|Activity not found on completion|\/\/\.data|^CLI \d/m);
   rmSync(data, { recursive: true, force: true });
+}
+
+/** The banner's commands work in a fresh shell: no config exported, no token in the environment. */
+async function cliFindsTheSandbox(data: string): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FAILOVER_DATA_DIR: data };
+  for (const k of ['FAILOVER_CONFIG', 'CLOUDFLARE_API_TOKEN', 'TEMPORAL_ADDRESS']) delete env[k];
+  const child = spawn('sh', ['scripts/failover', 'start', 'shop', '--dry-run'], { cwd: ROOT, env });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(code, out).toBe(0);
+  expect(out).toContain(`the running sandbox's config, ${join(data, 'sandbox.yaml')}`);
+  expect(out).toMatch(/dry run: failover of shop/);
 }
 
 describe('npm start stops everything it started', () => {

@@ -1,6 +1,6 @@
 // What every command shares: exit codes, the config and Temporal it works against, who acts, and
 // where output goes.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,10 +59,36 @@ export function userPath(p: string): string {
 }
 
 export function configFrom(opts: GlobalOptions): Config {
-  let path = userPath(opts.config);
-  // The default names the repository's example; found from anywhere.
-  if (!existsSync(path) && opts.config === DEFAULT_CONFIG) path = resolve(ROOT, DEFAULT_CONFIG);
+  if (opts.config !== DEFAULT_CONFIG) return loadConfig(userPath(opts.config));
+  // No config named: the sandbox `npm start` runs, if it runs; else the repository's example.
+  const sandbox = runningSandbox();
+  if (sandbox?.FAILOVER_CONFIG) {
+    const tokenEnv = sandbox.FAILOVER_TOKEN_ENV;
+    if (tokenEnv && sandbox[tokenEnv]) process.env[tokenEnv] ??= sandbox[tokenEnv];
+    err(`(the running sandbox's config, ${sandbox.FAILOVER_CONFIG}: found through .data/sandbox.env)`);
+    return loadConfig(sandbox.FAILOVER_CONFIG);
+  }
+  let path = userPath(DEFAULT_CONFIG);
+  if (!existsSync(path)) path = resolve(ROOT, DEFAULT_CONFIG);
+  err(`(no --config, no FAILOVER_CONFIG and no running \`npm start\`: using ${DEFAULT_CONFIG})`);
   return loadConfig(path);
+}
+
+/** What a running `npm start` wrote for the CLI (KEY=VALUE lines), unless it has stopped since. */
+function runningSandbox(): Record<string, string> | undefined {
+  const file = resolve(process.env.FAILOVER_DATA_DIR ?? resolve(ROOT, '.data'), 'sandbox.env');
+  if (!existsSync(file)) return undefined;
+  const values: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m) values[m[1]!] = m[2]!;
+  }
+  try {
+    process.kill(Number(values.START_PID), 0);
+  } catch {
+    return undefined; // left behind by a start that was killed
+  }
+  return values;
 }
 
 export function temporalOf(config: Config, opts: GlobalOptions): ResolvedTemporal {
