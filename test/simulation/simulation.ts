@@ -37,6 +37,8 @@ export interface SimulationOptions {
   log?: (line: string) => void;
   /** How long an incident's status must stay still, after its schedule ended, to count as settled. */
   settleMs?: number;
+  /** Print every incident's journal, not only the failing ones' (default when replaying `only`). */
+  verbose?: boolean;
   /** Give up on an incident this long after its schedule ended. */
   deadlineMs?: number;
 }
@@ -151,6 +153,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const log = o.log ?? ((line: string) => console.log(line));
   const settleMs = o.settleMs ?? 2000;
   const deadlineMs = o.deadlineMs ?? 90_000;
+  o = { verbose: o.only !== undefined, ...o };
   const indices = o.only ?? Array.from({ length: o.incidents }, (_, i) => i);
   const started = Date.now();
   const runTag = randomBytes(2).toString('hex');
@@ -386,7 +389,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       try {
         const r = await runIncident(index);
         results.push(r);
-        if (r.problems.length) log(describeFailure(r));
+        if (r.problems.length || o.verbose) log(describeFailure(r));
       } finally {
         running--;
       }
@@ -427,7 +430,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
 export function describeFailure(r: IncidentResult): string {
   const s = r.observed.status;
   return [
-    `✗ incident #${r.schedule.index} of seed ${r.schedule.runSeed} (site ${r.site}) broke ${r.problems.length} invariant(s):`,
+    r.problems.length
+      ? `✗ incident #${r.schedule.index} of seed ${r.schedule.runSeed} (site ${r.site}) broke ${r.problems.length} invariant(s):`
+      : `✓ incident #${r.schedule.index} of seed ${r.schedule.runSeed} (site ${r.site}) kept every invariant`,
     ...r.problems.map((p) => `    - ${p}`),
     `  ended: ${r.observed.ending}, phase ${s?.phase ?? '?'}${s?.cause ? `, cause: ${s.cause}` : ''}`,
     ...(s?.warnings.length ? [`  warnings: ${s.warnings.join(' | ')}`] : []),
