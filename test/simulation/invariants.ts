@@ -137,8 +137,18 @@ function runningSteps(status: IncidentStatus | undefined): string[] {
   return (status?.steps ?? []).filter((s) => s.outcome === 'running').map((s) => s.name);
 }
 
+/** Steps that change the world; probes may run again harmlessly (e.g. a manual check after the automatic hold-down). */
+const CHANGES = new Set([
+  'pause_monitor',
+  'enable_standby_access',
+  'route_traffic_to_standby',
+  'route_traffic_to_primary',
+  'close_standby_access',
+  'resume_monitor',
+]);
+
 /**
- * A step that finished `ok` must not run again unless the incident moved the other way in
+ * A change step that finished `ok` must not run again unless the incident moved the other way in
  * between (a step of the other saga or a compensation ran): a failback after a failover, a new
  * failover after a failback, a new attempt after a rollback.
  */
@@ -146,7 +156,7 @@ export function rerunSteps(steps: StepRecord[]): string[] {
   const problems: string[] = [];
   steps.forEach((step, i) => {
     const kind = saga(step.name);
-    if (step.outcome !== 'ok' || kind === 'other') return;
+    if (step.outcome !== 'ok' || kind === 'other' || !CHANGES.has(step.name)) return;
     for (let j = i + 1; j < steps.length; j++) {
       const later = steps[j]!;
       if (saga(later.name) !== kind) return;
