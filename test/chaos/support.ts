@@ -164,6 +164,11 @@ export async function awaitPhase(
     } catch (err) {
       lastError = err;
     }
+    if (last && ['resolved', 'rolled_back', 'dismissed'].includes(last.phase))
+      throw new Error(
+        `${workflowId} ended ${last.phase}, not ${phases.join('|')}: cause ${last.cause}; warnings ${JSON.stringify(last.warnings)}; ` +
+          `steps ${JSON.stringify(last.steps.map((s) => `${s.name}:${s.outcome}${s.attempts ? `×${s.attempts}` : ''}${s.error ? ` (${s.error})` : ''}`))}`,
+      );
     if (Date.now() > deadline)
       throw new Error(
         `${workflowId}: phase ${phases.join('|')} not reached in ${timeoutMs} ms; last: ${last?.phase} ` +

@@ -71,6 +71,7 @@ test(
       const statuses = await Promise.all(
         names.map((name) => awaitPhase(client, incidentWorkflowId(name), ['resolved', 'rolled_back'], 120_000)),
       );
+      console.log(`[chaos] transient-faults: round ${round} done at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       for (const s of statuses) {
         expect(s.phase, `${s.site} round ${round} (seed ${seed}): ${s.cause}`).toBe('resolved');
         expect(s.warnings, `${s.site} round ${round} (seed ${seed})`).toEqual([]);
