@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { Incidents } from '../../clients/incidents.ts';
-import { incidentWorkflowId, requestFailback } from '../../workflows/incident-messages.ts';
+import { incidentWorkflowId, requestFailback, statusQuery } from '../../workflows/incident-messages.ts';
 import { diff, startSandboxWorld, type SandboxWorld, type TrafficMode } from '../../sandbox/world.ts';
 import { effectiveMutations } from '../support/sandbox.ts';
 import { uniqueSite } from '../support/sites.ts';
@@ -94,8 +94,17 @@ async function killServer(what: string): Promise<void> {
   const after = rng.int(200, 2500);
   const down = rng.int(500, 3000);
   await new Promise((r) => setTimeout(r, after));
+  const phases = await Promise.all(
+    names.map((name) =>
+      client.workflow
+        .getHandle(incidentWorkflowId(name))
+        .query(statusQuery)
+        .then((s) => s.phase as string)
+        .catch(() => '?'),
+    ),
+  );
   await server.kill();
-  note(`server SIGKILLed ${after} ms into the ${what}, down for ${down} ms`);
+  note(`server SIGKILLed ${after} ms into the ${what} (phases then: ${phases.join(', ')}), down for ${down} ms`);
   await new Promise((r) => setTimeout(r, down));
   await server.restart();
   note('server restarted on its database file');
