@@ -101,14 +101,14 @@ async function kill(k: Kill): Promise<void> {
     const ids = await Promise.all(
       [k.op, ...OPS.filter((op) => op !== k.op)].map((op) => c.addFault({ op, hold: k.stage, times: 1 })),
     );
-    const held = await c.waitForHeld({ stage: k.stage }, 3000).catch(() => undefined);
+    const held = await c.waitForHeld({ stage: k.stage }, 6000).catch(() => undefined);
     await worker.kill();
     for (const id of ids) await c.removeFault(id).catch(() => {});
     await c.release(); // the held request goes on; its answer goes nowhere
     note(
       held
         ? `killed inside ${held.op} of ${held.resource} (held ${k.stage} it was applied)`
-        : `killed (no mutating request within 3 s)`,
+        : `killed (no mutating request within 6 s)`,
     );
   }
   await newWorker();
@@ -170,6 +170,7 @@ test(
     }
 
     expect(plan, 'every planned kill was made').toEqual([]);
+    expect(log.filter((l) => l.startsWith('killed inside')).length, 'kills inside a provider call').toBeGreaterThan(0);
     expect(diff(start, world.snapshot())).toEqual([]);
     const applied = effectiveMutations(await world.control.audit(seq));
     for (const name of names) {
