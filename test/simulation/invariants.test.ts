@@ -82,6 +82,16 @@ function observed(o: Partial<Observed>): Observed {
 
 describe('passes what keeps the invariants', () => {
   test('resolved, world as before', () => expect(checkIncident(observed({}))).toEqual([]));
+  test('resolved, the primary down again after traffic moved back (a new outage)', () =>
+    expect(
+      checkIncident(
+        observed({
+          atEnd: { ...HEALTHY, primaryUp: false },
+          mutations: [mutation('traffic', 'standby', 'primary', HEALTHY)],
+          primaryDownSince: 1e15,
+        }),
+      ),
+    ).toEqual([]));
   test('rolled back, world as before', () =>
     expect(checkIncident(observed({ status: status('rolled_back', FAILOVER.slice(0, 2)) }))).toEqual([]));
   test('settled on standby, standby serving', () =>

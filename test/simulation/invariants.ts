@@ -79,11 +79,12 @@ export function checkIncident(o: Observed): string[] {
   if (phase === 'resolved') {
     const want: ProviderState = { ...before, traffic: 'primary' };
     if (!sameProviders(atEnd, want)) problems.push(`resolved, but the world is ${show(atEnd)}; want ${show(want)}`);
-    const verified = status?.steps.findLast((s) => s.name === 'verify_public_url_on_primary' && s.outcome === 'ok');
-    const newOutage =
-      o.primaryDownSince !== undefined && verified?.endedAt !== undefined && o.primaryDownSince >= verified.endedAt;
+    // A primary that went down after traffic moved back to it (and the verification that followed
+    // passed) is a new outage, not a bad failback: the audit's clock and the harness's are the same.
+    const movedBack = o.mutations.findLast((m) => m.op === 'traffic' && m.to === 'primary');
+    const newOutage = o.primaryDownSince !== undefined && movedBack !== undefined && o.primaryDownSince > movedBack.at;
     if (!atEnd.primaryUp && !newOutage)
-      problems.push('resolved, but the primary does not serve (and did not go down after the verification)');
+      problems.push('resolved, but the primary does not serve (and it did not go down after traffic moved back to it)');
   } else if (phase === 'rolled_back' || phase === 'dismissed') {
     if (!sameProviders(atEnd, before))
       problems.push(`${phase}, but the world is ${show(atEnd)}, not as before (${show(before)})`);
