@@ -142,8 +142,8 @@ test(
     const rejected = (await count(first.metrics.rejected)) + (await count(second.metrics.rejected));
     expect(rejected, 'every malformed message rejected').toBeGreaterThanOrEqual(bad);
     const started = (await count(first.metrics.started)) + (await count(second.metrics.started));
-    // (The bridge's `started` counter is not the proof: it decides from a lookup made before the
-    // signal-with-start, so concurrent duplicates may count as signalled. The executions below are.)
+    // The proof is the executions below, not the bridge's `started` counter: that one is decided from
+    // a lookup made before the signal-with-start, so two concurrent duplicates could both count.
 
     for (const site of sites) {
       const { executions } = await client.workflowService.listWorkflowExecutions({
