@@ -50,7 +50,13 @@ const world = await startSandboxWorld({
 });
 
 const extra: Record<string, unknown> = {
-  watcher: { interval: '1s', failuresToTrigger: 3, successesToRecover: 2, locations, quorum: Math.floor(locations.length / 2) + 1 },
+  watcher: {
+    interval: '1s',
+    failuresToTrigger: 3,
+    successesToRecover: 2,
+    locations,
+    quorum: Math.floor(locations.length / 2) + 1,
+  },
 };
 const emulator = process.env.PUBSUB_EMULATOR_HOST;
 if (emulator) {

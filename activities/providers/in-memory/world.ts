@@ -1,5 +1,7 @@
-// An in-process world for fast tests and benchmarks: every site's providers as plain state,
-// with fault injection and an audit log of mutations. Not for production.
+// An in-process world for fast tests, benchmarks and the fault simulation: every site's providers
+// as plain state, with fault injection (errors, lost replies, latency) and an audit log of
+// mutations that names the activity execution behind each one. Not for production.
+import { Context } from '@temporalio/activity';
 import type { Snapshot, Target } from '../../../workflows/types.ts';
 import { ProviderError } from '../../errors.ts';
 import type { Change, Endpoint, Lever, ProbePolicy, ProbeResult, ProviderRegistry, SiteProviders } from '../types.ts';
@@ -20,6 +22,20 @@ export interface Fault {
   error?: ProviderError;
   /** How many calls fail; Infinity for a permanent fault. */
   times: number;
+  /**
+   * Levers only: the change lands, then the call fails anyway (the reply lost to a timeout or a
+   * reset). Default error: a retryable 503.
+   */
+  lostReply?: boolean;
+}
+
+/** The activity execution a call came from (absent outside an activity). */
+export interface CallOrigin {
+  workflowId: string;
+  runId: string;
+  activityId: string;
+  activityType: string;
+  attempt: number;
 }
 
 export interface Mutation {
@@ -28,6 +44,12 @@ export interface Mutation {
   from: string;
   to: string;
   at: number;
+  /** Which activity applied it: two effective mutations from one execution are a step applied twice. */
+  by?: CallOrigin;
+  /** The site's whole state just after the change (with the simulated health at that moment). */
+  after: InMemorySiteState;
+  /** Its reply was lost (a `lostReply` fault): the caller saw an error although the change landed. */
+  replyLost?: boolean;
 }
 
 const DEFAULT_STATE: InMemorySiteState = {
@@ -46,10 +68,36 @@ export class InMemoryWorld implements ProviderRegistry {
   private readonly probePolicy: ProbePolicy;
   /** Artificial latency of every call, to model a slow API. */
   private readonly latencyMs: number;
+  /** Latency per `site/op`, `*\/op` or `site/*`, overriding `latencyMs`. */
+  private readonly latencies = new Map<string, number>();
 
   constructor(probePolicy: ProbePolicy = { intervalMs: 10, successesNeeded: 1 }, latencyMs = 0) {
     this.probePolicy = probePolicy;
     this.latencyMs = latencyMs;
+  }
+
+  /** Latency of one operation (or every operation, `op` '*') of one site (or every site, `site` '*'). */
+  setLatency(site: string, op: Operation | '*', ms: number): void {
+    this.latencies.set(`${site}/${op}`, ms);
+  }
+
+  private latency(site: string, op: Operation): number {
+    return (
+      this.latencies.get(`${site}/${op}`) ??
+      this.latencies.get(`${site}/*`) ??
+      this.latencies.get(`*/${op}`) ??
+      this.latencyMs
+    );
+  }
+
+  /** Pending faults of a site (what is left of them), for reports. */
+  pendingFaults(site: string): { op: Operation; fault: Fault }[] {
+    const out: { op: Operation; fault: Fault }[] = [];
+    for (const [key, faults] of this.faults) {
+      if (!key.startsWith(`${site}/`)) continue;
+      for (const fault of faults) if (fault.times > 0) out.push({ op: key.slice(site.length + 1) as Operation, fault });
+    }
+    return out;
   }
 
   addSite(site: string, state: Partial<InMemorySiteState> = {}): InMemorySiteState {
@@ -86,9 +134,15 @@ export class InMemoryWorld implements ProviderRegistry {
     return pending;
   }
 
-  private async call<T>(site: string, op: Operation, act: () => T): Promise<T> {
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+  private async call<T>(site: string, op: Operation, act: () => T, onLostReply?: () => void): Promise<T> {
+    const latency = this.latency(site, op);
+    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const fault = this.fault(site, op);
+    if (fault?.lostReply && onLostReply) {
+      act();
+      onLostReply();
+      throw fault.error ?? new ProviderError('unavailable', `in-memory ${op} of ${site}: reply lost (injected)`);
+    }
     if (fault) throw fault.error ?? new ProviderError('unavailable', `in-memory ${op} of ${site}: injected 503`);
     return act();
   }
@@ -101,12 +155,23 @@ export class InMemoryWorld implements ProviderRegistry {
       const write = async (to: InMemorySiteState[K], verb: string): Promise<Change> => {
         const before = read();
         if (before[op] === to) return { changed: false, before, summary: `${op} already ${to}` };
-        return this.call(site, op, () => {
-          const s = this.state(site);
-          this.mutations.push({ site, op, from: String(s[op]), to: String(to), at: Date.now() });
-          s[op] = to;
-          return { changed: true, before, summary: `${verb} ${op}: ${String(before[op])} → ${String(to)}` };
-        });
+        let applied: Mutation | undefined;
+        return this.call(
+          site,
+          op,
+          () => {
+            const s = this.state(site);
+            // Written as it is now (a lost reply's retry may find it done): an edit that changes nothing has no effect.
+            if (s[op] === to) return { changed: false, before, summary: `${op} already ${to}` };
+            const from = String(s[op]);
+            s[op] = to;
+            const by = callOrigin();
+            applied = { site, op, from, to: String(to), at: Date.now(), ...(by && { by }), after: { ...s } };
+            this.mutations.push(applied);
+            return { changed: true, before, summary: `${verb} ${op}: ${String(before[op])} → ${String(to)}` };
+          },
+          () => void (applied && (applied.replyLost = true)),
+        );
       };
       return {
         resource: `in-memory ${op} of ${site}`,
@@ -136,5 +201,21 @@ export class InMemoryWorld implements ProviderRegistry {
         ? { ok: true, detail: `${target} serves 200` }
         : { ok: false, detail: `${target} does not serve` };
     });
+  }
+}
+
+function callOrigin(): CallOrigin | undefined {
+  try {
+    const { workflowExecution, activityId, activityType, attempt } = Context.current().info;
+    if (!workflowExecution) return undefined;
+    return {
+      workflowId: workflowExecution.workflowId,
+      runId: workflowExecution.runId,
+      activityId,
+      activityType,
+      attempt,
+    };
+  } catch {
+    return undefined; // not called from an activity
   }
 }

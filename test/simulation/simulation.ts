@@ -1,0 +1,458 @@
+// The seeded fault simulation: many incidents at once against a real Temporal server, one worker
+// (restarted at random moments) and the in-memory world, each driven by a schedule drawn from the
+// run's seed; after each, the invariants are checked (invariants.ts). Used by `npm run simulate`
+// (test/simulation/main.ts) and by the CI suite (test/simulation/simulation.test.ts).
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, type Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { ProviderError, errorMessage } from '../../activities/errors.ts';
+import { type InMemorySiteState, InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
+import { Incidents } from '../../clients/incidents.ts';
+import { incidentPolicy } from '../../config/policies.ts';
+import { configSchema } from '../../config/schema.ts';
+import type { incident } from '../../workflows/incident.ts';
+import {
+  abort,
+  alertClosed,
+  approveFailback,
+  incidentWorkflowId,
+  requestFailback,
+  statusQuery,
+} from '../../workflows/incident-messages.ts';
+import type { IncidentStatus } from '../../workflows/incident-types.ts';
+import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';
+import { type Observed, checkIncident } from './invariants.ts';
+import { type IncidentSchedule, type SimEvent, drawSchedule } from './schedule.ts';
+
+export interface SimulationOptions {
+  seed: number;
+  /** Incidents 0..n-1 of the seed, unless `only` names some. */
+  incidents: number;
+  only?: number[];
+  /** Incidents in flight at once. */
+  concurrency?: number;
+  address: string;
+  workflows: WorkflowSource;
+  /** Progress and failure reports; default console.log. */
+  log?: (line: string) => void;
+  /** How long an incident's status must stay still, after its schedule ended, to count as settled. */
+  settleMs?: number;
+  /** Print every incident's journal, not only the failing ones' (default when replaying `only`). */
+  verbose?: boolean;
+  /** Give up on an incident this long after its schedule ended. */
+  deadlineMs?: number;
+}
+
+export interface IncidentResult {
+  schedule: IncidentSchedule;
+  site: string;
+  observed: Observed;
+  problems: string[];
+  /** What the harness did and saw, ms from the incident's start. */
+  journal: string[];
+  ms: number;
+}
+
+export interface SimulationReport {
+  seed: number;
+  incidents: number;
+  ms: number;
+  /** Final phase (or how it failed to end) → count. */
+  outcomes: Record<string, number>;
+  workerRestarts: number;
+  faultsInjected: number;
+  lostReplies: number;
+  mutations: number;
+  failures: IncidentResult[];
+}
+
+/** Probe bounds short enough that a schedule plays out in seconds. */
+const SITE = {
+  publicUrl: 'https://www.example.test/',
+  primary: { url: 'https://home.example.test/healthz' },
+  standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' } },
+  traffic: { type: 'in-memory' },
+  monitor: { type: 'in-memory' },
+};
+const PROBE = {
+  interval: '25ms',
+  successesNeeded: 1,
+  standbyReadyTimeout: '2s',
+  verifyTimeout: '1500ms',
+  primaryCheckTimeout: '800ms',
+};
+
+let runtimeInstalled = false;
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+      shutdownSignals: [],
+    });
+  } catch {
+    /* already installed by the suite */
+  }
+}
+
+/** The one worker of the run; `kill()` stops it without grace (activities cancelled, sticky caches lost) and starts a new one. */
+class WorkerHost {
+  restarts = 0;
+  private worker: Worker | undefined;
+  private done: Promise<void> = Promise.resolve();
+  private restarting: Promise<void> | undefined;
+  private lastKill = 0;
+  private readonly o: { address: string; taskQueue: string; world: InMemoryWorld; workflows: WorkflowSource };
+
+  constructor(o: { address: string; taskQueue: string; world: InMemoryWorld; workflows: WorkflowSource }) {
+    this.o = o;
+  }
+
+  async start(): Promise<void> {
+    const connection = await NativeConnection.connect({ address: this.o.address });
+    const worker = await createMainWorker({
+      connection,
+      taskQueue: this.o.taskQueue,
+      registry: this.o.world,
+      workflows: this.o.workflows,
+      tuning: { shutdownGraceTime: '0s', maxCachedWorkflows: 500 },
+    });
+    this.worker = worker;
+    this.done = worker.run().finally(() => connection.close());
+  }
+
+  /** A kill asked for within 3 s of the last one joins it (the worker is barely back). */
+  kill(): Promise<void> {
+    if (this.restarting || Date.now() - this.lastKill < 3000) return this.restarting ?? Promise.resolve();
+    this.lastKill = Date.now();
+    this.restarting = (async () => {
+      if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
+      await this.done.catch(() => {});
+      await this.start();
+      this.restarts++;
+    })().finally(() => (this.restarting = undefined));
+    return this.restarting;
+  }
+
+  async stop(): Promise<void> {
+    await this.restarting;
+    if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
+    await this.done.catch(() => {});
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+export function replayCommand(seed: number, index: number): string {
+  return `npm run simulate -- --seed ${seed} --only ${index}    (or: SIM_SEED=${seed} SIM_ONLY=${index} npx vitest run test/simulation/simulation.test.ts)`;
+}
+
+export async function runSimulation(o: SimulationOptions): Promise<SimulationReport> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const settleMs = o.settleMs ?? 2000;
+  const deadlineMs = o.deadlineMs ?? 90_000;
+  o = { verbose: o.only !== undefined, ...o };
+  const indices = o.only ?? Array.from({ length: o.incidents }, (_, i) => i);
+  const started = Date.now();
+  const runTag = randomBytes(2).toString('hex');
+  const taskQueue = `sim-${o.seed}-${runTag}`;
+
+  quietRuntime();
+  const world = new InMemoryWorld({ intervalMs: 25, successesNeeded: 1 });
+  const connection = await Connection.connect({ address: o.address });
+  const client = new Client({ connection });
+  const host = new WorkerHost({ address: o.address, taskQueue, world, workflows: o.workflows });
+  await host.start();
+
+  const results: IncidentResult[] = [];
+  let running = 0;
+  let faultsInjected = 0;
+  const progress = setInterval(() => {
+    const failing = results.filter((r) => r.problems.length > 0).length;
+    log(
+      `[sim] seed ${o.seed}: ${results.length}/${indices.length} done, ${running} running, ${failing} failing, ` +
+        `${host.restarts} worker restarts, ${Math.round((Date.now() - started) / 1000)} s`,
+    );
+  }, 5000);
+
+  async function runIncident(index: number): Promise<IncidentResult> {
+    const schedule = drawSchedule(o.seed, index);
+    const site = `sim-${runTag}-${o.seed % 100000}-${index}`;
+    const t0 = Date.now();
+    const journal: string[] = [];
+    const note = (line: string): void => void journal.push(`${String(Date.now() - t0).padStart(6)} ms  ${line}`);
+    const config = configSchema.parse({
+      sites: {
+        [site]: {
+          ...SITE,
+          probe: PROBE,
+          failback: { mode: schedule.failback.mode, holdDown: `${schedule.failback.holdDownMs}ms` },
+        },
+      },
+    });
+    const policy = incidentPolicy(config.sites[site]!);
+    const incidents = new Incidents(client, taskQueue, () => policy);
+    const workflowId = incidentWorkflowId(site);
+    const latest = () => client.workflow.getHandle<typeof incident>(workflowId);
+
+    world.addSite(site, {
+      primaryUp: false,
+      standbyUp: !schedule.standbyDownAtStart,
+      monitor: schedule.initial.monitor,
+    });
+    if (schedule.latencyMs > 0) world.setLatency(site, '*', schedule.latencyMs);
+    const before = world.snapshot(site);
+    const outageStartedAt = new Date(t0).toISOString();
+    let firstRunId: string | undefined;
+    let chainEnded = false;
+    /** When the schedule last took the primary down, while it is down (a new outage after a failback is no failback's fault). */
+    let primaryDownSince: number | undefined = t0;
+
+    /** Whatever a human or a source sends may meet an ended workflow: noted, never fatal. */
+    async function attempt(what: string, call: () => Promise<unknown>): Promise<void> {
+      try {
+        const out = await call();
+        note(`${what}${out === undefined ? '' : `: ${JSON.stringify(out)}`}`);
+      } catch (err) {
+        const cause = (err as { cause?: unknown }).cause;
+        note(`${what}: refused: ${errorMessage(err)}${cause ? ` (${errorMessage(cause)})` : ''}`);
+      }
+    }
+
+    async function apply(e: SimEvent): Promise<void> {
+      switch (e.do) {
+        case 'alert':
+          return attempt(`alert ${e.id} opened${chainEnded ? ' (after the end)' : ''}`, async () => {
+            const h = await incidents.trigger(site, { alertId: e.id, source: 'test', startedAt: outageStartedAt });
+            if (!firstRunId) {
+              firstRunId = h.signaledRunId;
+              watchEnd(firstRunId);
+            }
+            return h.signaledRunId === firstRunId ? undefined : `run ${h.signaledRunId}`;
+          });
+        case 'alertClosed':
+          return attempt(`alert ${e.id} closed`, () =>
+            latest().signal(alertClosed, { alertId: e.id, source: 'test', endedAt: new Date().toISOString() }),
+          );
+        case 'primary':
+          world.state(site).primaryUp = e.up;
+          primaryDownSince = e.up ? undefined : Date.now();
+          return note(`primary ${e.up ? 'up' : 'down'}`);
+        case 'standby':
+          world.state(site).standbyUp = e.up;
+          return note(`standby ${e.up ? 'up' : 'down'}`);
+        case 'fault': {
+          const f = e.fault;
+          faultsInjected++;
+          world.inject(site, f.op, {
+            times: f.times,
+            lostReply: f.kind === 'lostReply',
+            error: new ProviderError(f.error, `sim ${f.kind} fault on ${f.op} of ${site}`, f.retryAfterMs),
+          });
+          return note(`fault ${JSON.stringify(f)}`);
+        }
+        case 'abort':
+          return attempt('abort', () => latest().signal(abort, { by: 'sim' }));
+        case 'failback':
+          return e.via === 'update'
+            ? attempt('failback (update)', () => latest().executeUpdate(requestFailback, { args: [{ by: 'sim' }] }))
+            : attempt('failback (signal)', () => latest().signal(approveFailback, { by: 'sim' }));
+        case 'killWorker':
+          note('worker killed');
+          void host.kill().then(() => note('worker restarted'));
+          return;
+      }
+    }
+
+    /** The chain's end, seen as it happens (its result long-polled): the world is captured then. */
+    let end: { at: number; atEnd: InMemorySiteState; status?: IncidentStatus; error?: string } | undefined;
+    function watchEnd(runId: string): void {
+      const seen = (out: { status?: IncidentStatus; error?: string }) => {
+        end ??= { at: Date.now(), atEnd: { ...world.state(site) }, ...out };
+        chainEnded = true;
+        note(`ended: ${out.status?.phase ?? out.error}`);
+      };
+      client.workflow
+        .getHandle<typeof incident>(workflowId, runId, { followRuns: true })
+        .result()
+        .then(
+          (status) => seen({ status }),
+          (err: unknown) => seen({ error: errorMessage(err) }),
+        );
+    }
+
+    /** The chain's state now: ended, or running with a status. */
+    async function look(): Promise<IncidentStatus | undefined> {
+      if (!firstRunId || end) return undefined;
+      try {
+        const d = await latest().describe();
+        if (d.raw.workflowExecutionInfo?.firstRunId !== firstRunId || d.status.name !== 'RUNNING') return undefined;
+        return await latest().query(statusQuery);
+      } catch {
+        return undefined;
+      }
+    }
+
+    // --- the schedule ---
+    for (const e of schedule.events) {
+      await sleep(t0 + e.at - Date.now());
+      await apply(e);
+    }
+    await sleep(t0 + schedule.closeAt - Date.now());
+    if (!schedule.primaryEndsDown) {
+      world.state(site).primaryUp = true;
+      note('primary up (for good)');
+    }
+    const closedAt = Date.now();
+
+    // --- until it ends or settles: a human asks to fail back a few times ---
+    let ending: Observed['ending'] = 'unsettled';
+    let status: IncidentStatus | undefined;
+    let failbacks = 0;
+    let nextFailbackAt = closedAt + (schedule.failback.mode === 'auto' ? schedule.failback.holdDownMs + 2500 : 300);
+    let signature = '';
+    let stillSince = Date.now();
+    let settledAt: InMemorySiteState | undefined;
+    while (Date.now() - closedAt < deadlineMs) {
+      const seen = await look();
+      if (end) break;
+      if (seen) status = seen;
+      const phase = status?.phase as string | undefined;
+      const wantsFailback = phase === 'on_standby' && !schedule.primaryEndsDown && failbacks < 4;
+      if (wantsFailback && Date.now() >= nextFailbackAt) {
+        failbacks++;
+        nextFailbackAt = Date.now() + 1500;
+        await attempt('failback (update, closing)', () =>
+          latest().executeUpdate(requestFailback, { args: [{ by: 'sim-closing' }] }),
+        );
+        stillSince = Date.now();
+      }
+      const inFlight = (status?.steps ?? []).filter(
+        (s) =>
+          s.outcome === 'running' &&
+          !(phase === 'on_standby' && s.name === 'await_primary_healthy' && status?.failbackMode === 'auto'),
+      );
+      const sig = `${phase}/${status?.steps.length}/${inFlight.length}`;
+      if (sig !== signature) {
+        signature = sig;
+        stillSince = Date.now();
+      }
+      const idle = (phase === 'on_standby' || phase === 'needs_attention') && inFlight.length === 0;
+      const holdDownLeft =
+        status?.failbackMode === 'auto' && !schedule.primaryEndsDown ? schedule.failback.holdDownMs : 0;
+      if (idle && !wantsFailback && Date.now() - stillSince >= settleMs + holdDownLeft) {
+        ending = 'settled';
+        settledAt = { ...world.state(site) };
+        note(`settled: ${phase}`);
+        break;
+      }
+      await sleep(200);
+    }
+    if (end) {
+      ending = end.error !== undefined ? 'failed' : 'completed';
+      status = end.status ?? status;
+    }
+    const atEnd = end?.atEnd ?? settledAt ?? { ...world.state(site) };
+
+    // --- a stale alert of the same outage, once it ended: must change nothing ---
+    if (schedule.staleAlertAfterEnd && ending === 'completed' && world.state(site).primaryUp) {
+      await apply({ at: 0, do: 'alert', id: 'a-stale' });
+      await sleep(1500);
+    }
+    // Leave nothing running: a run started after the end (or a settled one) is terminated.
+    try {
+      const d = await latest().describe();
+      if (d.status.name === 'RUNNING') await latest().terminate('simulation: incident checked');
+    } catch {
+      /* none */
+    }
+
+    const observed: Observed = {
+      ending,
+      ...(status && { status }),
+      ...(end?.error !== undefined && { error: end.error }),
+      before,
+      atEnd,
+      mutations: world.mutations.filter((m) => m.site === site),
+      ...(end && { endedAt: end.at }),
+      primaryDownSince,
+    };
+    return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0 };
+  }
+
+  const queue = [...indices];
+  async function lane(): Promise<void> {
+    for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+      running++;
+      try {
+        const r = await runIncident(index);
+        results.push(r);
+        if (r.problems.length || o.verbose) log(describeFailure(r));
+      } finally {
+        running--;
+      }
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 25, indices.length) }, lane));
+  } finally {
+    clearInterval(progress);
+    await host.stop();
+    await connection.close();
+  }
+
+  const outcomes: Record<string, number> = {};
+  for (const r of results) {
+    const key =
+      r.observed.ending === 'completed' || r.observed.ending === 'settled'
+        ? `${r.observed.status?.phase}`
+        : r.observed.ending;
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
+  }
+  const mutations = world.mutations.length;
+  const report: SimulationReport = {
+    seed: o.seed,
+    incidents: results.length,
+    ms: Date.now() - started,
+    outcomes,
+    workerRestarts: host.restarts,
+    faultsInjected,
+    lostReplies: world.mutations.filter((m) => m.replyLost).length,
+    mutations,
+    failures: results.filter((r) => r.problems.length > 0).sort((a, b) => a.schedule.index - b.schedule.index),
+  };
+  log(summary(report));
+  return report;
+}
+
+export function describeFailure(r: IncidentResult): string {
+  const s = r.observed.status;
+  return [
+    r.problems.length
+      ? `✗ incident #${r.schedule.index} of seed ${r.schedule.runSeed} (site ${r.site}) broke ${r.problems.length} invariant(s):`
+      : `✓ incident #${r.schedule.index} of seed ${r.schedule.runSeed} (site ${r.site}) kept every invariant`,
+    ...r.problems.map((p) => `    - ${p}`),
+    `  ended: ${r.observed.ending}, phase ${s?.phase ?? '?'}${s?.cause ? `, cause: ${s.cause}` : ''}`,
+    ...(s?.warnings.length ? [`  warnings: ${s.warnings.join(' | ')}`] : []),
+    `  steps: ${(s?.steps ?? []).map((x) => `${x.name}:${x.outcome}${x.attempts && x.attempts > 1 ? `×${x.attempts}` : ''}${x.changed ? '*' : ''}`).join(' ')}`,
+    `  mutations: ${r.observed.mutations.map((m) => `${m.op} ${m.from}→${m.to}${m.replyLost ? ' (reply lost)' : ''} by ${m.by?.activityType ?? '?'}#${m.by?.activityId ?? '?'}`).join('; ')}`,
+    `  journal:`,
+    ...r.journal.map((j) => `    ${j}`),
+    `  schedule: ${JSON.stringify(r.schedule)}`,
+    `  replay: ${replayCommand(r.schedule.runSeed, r.schedule.index)}`,
+  ].join('\n');
+}
+
+export function summary(r: SimulationReport): string {
+  const outcomes = Object.entries(r.outcomes)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  return (
+    `[sim] seed ${r.seed}: ${r.incidents} incidents in ${(r.ms / 1000).toFixed(1)} s (${outcomes}); ` +
+    `${r.faultsInjected} faults injected, ${r.lostReplies} replies lost, ${r.mutations} mutations, ` +
+    `${r.workerRestarts} worker restarts; ${r.failures.length} broke an invariant` +
+    (r.failures.length ? ` (incidents ${r.failures.map((f) => f.schedule.index).join(', ')})` : '')
+  );
+}
