@@ -18,6 +18,15 @@ const mutation = {
 const SLACK_MS = 30_000;
 
 /**
+ * Retries are bounded by time, not by count: an attempt makes two or three API calls, so at a 30 %
+ * fault rate ten attempts still fail together about once in a hundred steps. Ten minutes of
+ * backoff (some thirty attempts) makes that negligible, and a step that fails for good then is
+ * compensated, or waits in needs_attention.
+ */
+const CHANGE_BUDGET = '10m';
+const READ_BUDGET = '5m';
+
+/**
  * A probe heartbeats between checks (and while it waits or checks, where the activity can): the
  * timeout covers one interval and one check, so a slow cadence is not taken for a dead worker.
  * Cancellation reaches a probe with a heartbeat, at most 80% of this apart.
@@ -50,11 +59,11 @@ export function incidentActivities(policy: IncidentPolicy) {
       proxyLocalActivities<Pick<A, 'readStandbyAccess' | 'readTraffic' | 'readMonitor'>>({
         summary,
         startToCloseTimeout: '20s',
+        scheduleToCloseTimeout: READ_BUDGET,
         retry: {
           initialInterval: '500ms',
           backoffCoefficient: 2,
           maximumInterval: '10s',
-          maximumAttempts: 10,
           nonRetryableErrorTypes,
         },
       }),
@@ -67,11 +76,11 @@ export function incidentActivities(policy: IncidentPolicy) {
         // Worst case of one attempt: a read and four etag rounds of 10 s calls (the attempt's
         // deadline stops the calls in time, so a late write cannot land after a compensation).
         startToCloseTimeout: '95s',
+        scheduleToCloseTimeout: CHANGE_BUDGET,
         retry: {
           initialInterval: '1s',
           backoffCoefficient: 2,
           maximumInterval: '20s',
-          maximumAttempts: 10,
           nonRetryableErrorTypes,
         },
       }),
@@ -82,11 +91,11 @@ export function incidentActivities(policy: IncidentPolicy) {
         summary,
         ...mutation,
         startToCloseTimeout: '25s', // a read and a write of 10 s each
+        scheduleToCloseTimeout: CHANGE_BUDGET,
         retry: {
           initialInterval: '500ms',
           backoffCoefficient: 2,
           maximumInterval: '10s',
-          maximumAttempts: 10,
           nonRetryableErrorTypes,
         },
       }),
@@ -97,11 +106,11 @@ export function incidentActivities(policy: IncidentPolicy) {
         summary,
         ...mutation,
         startToCloseTimeout: '30s',
+        scheduleToCloseTimeout: CHANGE_BUDGET,
         retry: {
           initialInterval: '1s',
           backoffCoefficient: 2,
           maximumInterval: '30s',
-          maximumAttempts: 10,
           nonRetryableErrorTypes,
         },
       }),
