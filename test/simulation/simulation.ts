@@ -267,10 +267,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     }
 
     /** The chain's end, seen as it happens (its result long-polled): the world is captured then. */
-    let end: { at: number; atEnd: InMemorySiteState; status?: IncidentStatus; error?: string } | undefined;
+    let end:
+      { at: number; atEnd: InMemorySiteState; downSince?: number; status?: IncidentStatus; error?: string } | undefined;
     function watchEnd(runId: string): void {
       const seen = (out: { status?: IncidentStatus; error?: string }) => {
-        end ??= { at: Date.now(), atEnd: { ...world.state(site) }, ...out };
+        // The primary's outage is captured with the world: events after the end must not change it.
+        end ??= { at: Date.now(), atEnd: { ...world.state(site) }, ...out, downSince: primaryDownSince };
         chainEnded = true;
         note(`ended: ${out.status?.phase ?? out.error}`);
       };
@@ -377,7 +379,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       atEnd,
       mutations: world.mutations.filter((m) => m.site === site),
       ...(end && { endedAt: end.at }),
-      primaryDownSince,
+      primaryDownSince: end ? end.downSince : primaryDownSince,
     };
     return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0 };
   }
