@@ -3,8 +3,9 @@
 // theirs alone and not the benchmark client's. Providers: in-memory, 300 ms per write and per
 // probe (reads answer at once, as in activities/providers/in-memory/world.ts), probes every
 // 100 ms, two successes needed. A fresh dev server for every measurement.
-//   npm run bench:fleet                        (SIZES=1,10,100,500 CONFIGS=before,tuned,tuned-shared,tuned-2w REPEATS=3)
+//   npm run bench:fleet                        (SIZES=1,10,100,500 CONFIGS=before,tuned,tuned-2w REPEATS=3)
 //   SIZES=2000 REPEATS=1 npm run bench:fleet   (2,000 sites: once, it takes minutes)
+//   CHART_ONLY=1 npm run bench:fleet           (table and chart again from bench/results/fleet.json)
 // Results merge into bench/results/fleet.json (keyed by size and configuration) and the chart
 // bench/results/fleet.svg is drawn from everything there.
 import { type ChildProcess, fork } from 'node:child_process';
@@ -81,7 +82,7 @@ const CONFIGURATIONS: Record<string, Configuration> = {
     prebuilt: true,
   },
 };
-const configs: Configuration[] = (process.env.CONFIGS ?? 'before,tuned,tuned-shared,tuned-2w').split(',').map((k) => {
+const configs: Configuration[] = (process.env.CONFIGS ?? 'before,tuned,tuned-2w').split(',').map((k) => {
   let c = CONFIGURATIONS[k];
   if (!c) throw new Error(`unknown configuration ${k}; one of ${Object.keys(CONFIGURATIONS).join(', ')}`);
   // TUNING='{"maxConcurrentActivityTaskExecutions":200}' to explore around the defaults.
@@ -290,7 +291,8 @@ const previous: Measurement[] = existsSync(resultsPath)
   ? JSON.parse(readFileSync(resultsPath, 'utf8')).measurements
   : [];
 const fresh: Measurement[] = [];
-for (const n of SIZES) {
+// CHART_ONLY=1: no measurement, only the table and chart from bench/results/fleet.json.
+for (const n of process.env.CHART_ONLY ? [] : SIZES) {
   for (const c of configs) {
     for (let r = 0; r < REPEATS; r++) fresh.push(await measure(n, c, r));
   }
@@ -335,15 +337,16 @@ console.log(
   `\nN sites failing over at once (in-memory providers, ${LATENCY_MS} ms a write or probe, probes every ${PROBE.intervalMs} ms, ${PROBE.successesNeeded} successes); medians over repeats\n`,
 );
 console.log(
-  '| sites | configuration | runs | all on standby | ÷ one site | first | median site | worker peak RSS (VmHWM; main heap) | worker CPU (peak cores) | server CPU (peak cores) | bench process CPU |',
+  '| sites | configuration | runs | all on standby | ÷ one site | first | median site | worker peak RSS (VmHWM; main heap) | worker CPU (peak cores) | server CPU (peak cores) | CPU per failover: worker + server | bench process CPU |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const one = single.get(r.config);
   console.log(
     `| ${r.sites} | ${r.label} | ${r.repeats} | ${fmt(r.allMs)} | ${one ? `${(r.allMs / one).toFixed(1)}×` : '–'} | ${fmt(r.firstMs)} | ${fmt(r.medianMs)} | ` +
       `${r.workerRssMb.toFixed(0)} MB (${r.workerHwmMb.toFixed(0)}; heap ${r.heapTotalMb.toFixed(0)}) | ${r.workerCpuS.toFixed(1)} s (${r.workerPeakCores.toFixed(2)}) | ` +
-      `${r.serverCpuS.toFixed(1)} s (${r.serverPeakCores.toFixed(2)}) | ${r.benchCpuS.toFixed(1)} s |`,
+      `${r.serverCpuS.toFixed(1)} s (${r.serverPeakCores.toFixed(2)}) | ` +
+      `${((r.workerCpuS * 1000) / r.sites).toFixed(0)} + ${((r.serverCpuS * 1000) / r.sites).toFixed(0)} ms | ${r.benchCpuS.toFixed(1)} s |`,
   );
 }
 console.log(
@@ -367,8 +370,13 @@ const svg = await renderSvg({
   encoding: {
     x: { field: 'sites', type: 'quantitative', scale: { type: 'log' }, title: 'sites failing over at once' },
     y: { field: 'seconds', type: 'quantitative', title: 'seconds from the first trigger' },
-    color: { field: 'configuration', type: 'nominal', legend: { orient: 'bottom', columns: 2 } },
-    strokeDash: { field: 'measure', type: 'nominal', title: null },
+    color: { field: 'configuration', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 0 } },
+    strokeDash: {
+      field: 'measure',
+      type: 'nominal',
+      title: null,
+      legend: { orient: 'top-left', symbolType: 'stroke', labelLimit: 0 },
+    },
   },
 });
 writeFileSync(new URL('results/fleet.svg', import.meta.url), svg);

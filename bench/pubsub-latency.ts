@@ -144,7 +144,7 @@ for (const r of results) {
   );
 }
 console.log(
-  '\naccepted/s = messages ÷ (first publish → last WorkflowExecutionStarted); for a paced run it is the pace.',
+  '\naccepted/s = messages ÷ (first publish → last WorkflowExecutionStarted); for a paced run it is bounded by the pace.',
 );
 console.log("\naccepted = publish call → WorkflowExecutionStarted (the bridge's signal-with-start accepted);");
 console.log("first workflow task = publish call → the incident's first WorkflowTaskStarted event.");
