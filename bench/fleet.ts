@@ -20,7 +20,7 @@ import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { renderSvg } from './chart.ts';
 import { fleetConfig, fleetSites } from './fleet-sites.ts';
 import type { FleetWorkerSettings } from './fleet-worker.ts';
-import { failoverTimes } from './history.ts';
+import { type Waits, failoverTimes } from './history.ts';
 import { Sampler, childrenOf } from './proc.ts';
 import { serveWorld } from './shared-world.ts';
 import { fmt, quantile, summarize } from './stats.ts';
@@ -144,6 +144,7 @@ export interface Measurement {
   triggeredMs: number;
   /** Each site's own start event → on_standby: median and p95. */
   perSite: { median: number; p95: number };
+  waits: Waits;
   worker: { peakRssMb: number; hwmMb: number; cpuS: number; avgCores: number; peakCores: number };
   server: { peakRssMb: number; cpuS: number; avgCores: number; peakCores: number };
   /** The first worker's main thread at its largest (the workflow thread's heap is apart). */
@@ -238,11 +239,13 @@ async function measure(n: number, c: Configuration, repeat: number): Promise<Mea
   process.stderr.write(`\r${what}: all on standby; reading ${n} histories        `);
   const ends: number[] = [];
   const perSite: number[] = [];
+  const queued: Waits[] = [];
   await pool(sites, 16, async (site) => {
     const t = await failoverTimes(env.client, incidentWorkflowId(site));
     if (t.onStandby === undefined) throw new Error(`${site}: no on_standby in its history`);
     ends.push(t.onStandby - t0);
     perSite.push(t.onStandby - t.started);
+    queued.push(t.waits);
   });
   const heaps = await Promise.all(
     workers.map(
@@ -272,6 +275,12 @@ async function measure(n: number, c: Configuration, repeat: number): Promise<Mea
     medianMs: quantile(ends, 0.5),
     triggeredMs,
     perSite: { median: ps.median, p95: ps.p95 },
+    // Per site, medians: where its start → on_standby waited.
+    waits: {
+      workflowTaskQueued: summarize(queued.map((q) => q.workflowTaskQueued)).median,
+      workflowTaskRun: summarize(queued.map((q) => q.workflowTaskRun)).median,
+      activityQueued: summarize(queued.map((q) => q.activityQueued)).median,
+    },
     // Two workers: the larger peak RSS (each process's own), CPU summed.
     worker: {
       peakRssMb: Math.max(...ws.map((w) => w.peakRssMb)),
@@ -327,6 +336,10 @@ function rollUp(ms: Measurement[]) {
         serverRssMb: med((m) => m.server.peakRssMb),
         benchCpuS: med((m) => m.benchCpuS),
         heapTotalMb: med((m) => m.mainThread?.heapTotalMb ?? Number.NaN),
+        perSiteMs: med((m) => m.perSite.median),
+        wftQueued: med((m) => m.waits?.workflowTaskQueued ?? Number.NaN),
+        wftRun: med((m) => m.waits?.workflowTaskRun ?? Number.NaN),
+        actQueued: med((m) => m.waits?.activityQueued ?? Number.NaN),
       };
     })
     .sort((a, b) => a.config.localeCompare(b.config) || a.sites - b.sites);
@@ -347,6 +360,18 @@ for (const r of rows) {
       `${r.workerRssMb.toFixed(0)} MB (${r.workerHwmMb.toFixed(0)}; heap ${r.heapTotalMb.toFixed(0)}) | ${r.workerCpuS.toFixed(1)} s (${r.workerPeakCores.toFixed(2)}) | ` +
       `${r.serverCpuS.toFixed(1)} s (${r.serverPeakCores.toFixed(2)}) | ` +
       `${((r.workerCpuS * 1000) / r.sites).toFixed(0)} + ${((r.serverCpuS * 1000) / r.sites).toFixed(0)} ms | ${r.benchCpuS.toFixed(1)} s |`,
+  );
+}
+console.log(
+  '\nwhere a site waited (medians over sites, then over repeats): its start → on_standby, and within it the time its tasks sat in the task queue or ran\n',
+);
+console.log(
+  '| sites | configuration | start → on_standby | workflow tasks queued | workflow tasks running | activities queued |',
+);
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(
+    `| ${r.sites} | ${r.label} | ${fmt(r.perSiteMs)} | ${fmt(r.wftQueued)} | ${fmt(r.wftRun)} | ${fmt(r.actQueued)} |`,
   );
 }
 console.log(

@@ -45,9 +45,37 @@ export async function eventsUntilFinalPhase(client: Client, workflowId: string):
 export async function failoverTimes(
   client: Client,
   workflowId: string,
-): Promise<{ started: number; verified?: number; onStandby?: number; phase?: Phase }> {
+): Promise<{ started: number; verified?: number; onStandby?: number; phase?: Phase; waits: Waits }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return times(history.events ?? []);
+  const events = history.events ?? [];
+  return { ...times(events), waits: waits(events) };
+}
+
+/** Time tasks spent in the task queue and being run, summed up to on_standby. */
+export interface Waits {
+  /** Workflow tasks: scheduled → started (waiting for a poller, a slot, the worker's CPU). */
+  workflowTaskQueued: number;
+  /** Workflow tasks: started → completed (the worker running the workflow code, local reads included). */
+  workflowTaskRun: number;
+  /** Activities: scheduled → started. */
+  activityQueued: number;
+}
+
+export function waits(events: Event[]): Waits {
+  const byId = new Map(events.map((e) => [String(e.eventId), e]));
+  const at = (id: unknown) => eventMs(byId.get(String(id))?.eventTime);
+  const w: Waits = { workflowTaskQueued: 0, workflowTaskRun: 0, activityQueued: 0 };
+  for (const e of events) {
+    const done = e.workflowTaskCompletedEventAttributes;
+    if (done) {
+      w.workflowTaskQueued += at(done.startedEventId) - at(done.scheduledEventId);
+      w.workflowTaskRun += eventMs(e.eventTime) - at(done.startedEventId);
+    }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) w.activityQueued += eventMs(e.eventTime) - at(started.scheduledEventId);
+    if (phaseOf(e) === 'on_standby') break;
+  }
+  return w;
 }
 
 export function times(events: Event[]): { started: number; verified?: number; onStandby?: number; phase?: Phase } {
