@@ -87,6 +87,9 @@ const configs: Configuration[] = (process.env.CONFIGS ?? 'before,tuned,tuned-2w'
   if (!c) throw new Error(`unknown configuration ${k}; one of ${Object.keys(CONFIGURATIONS).join(', ')}`);
   // TUNING='{"maxConcurrentActivityTaskExecutions":200}' to explore around the defaults.
   if (process.env.NO_SOURCE_MAP) c = { ...c, name: `${c.name}-nosourcemap`, label: `${c.label}, no source map` };
+  const nodeArgs = process.env.FLEET_WORKER_NODE_ARGS;
+  if (nodeArgs && !nodeArgs.includes('--cpu-prof'))
+    c = { ...c, name: `${c.name} ${nodeArgs}`, label: `${c.label}, node ${nodeArgs}` };
   const extra = process.env.TUNING;
   return extra
     ? {
@@ -378,10 +381,14 @@ console.log(
   "\nall/first/median: first trigger sent → that site's on_standby event; worker RSS: peak sampled every 200 ms during the run (VmHWM: since the process started, bundling included); CPU: seconds used during the run.",
 );
 
-const chartData = rows.flatMap((r) => [
-  { sites: r.sites, configuration: r.label, measure: 'all sites on standby', seconds: r.allMs / 1000 },
-  { sites: r.sites, configuration: r.label, measure: 'median site', seconds: r.medianMs / 1000 },
-]);
+// One line per configuration measured at several sizes (a single-size variant would be a lone dot).
+const sizesOf = (config: string) => rows.filter((r) => r.config === config).length;
+const chartData = rows
+  .filter((r) => sizesOf(r.config) > 1)
+  .flatMap((r) => [
+    { sites: r.sites, configuration: r.label, measure: 'all sites on standby', seconds: r.allMs / 1000 },
+    { sites: r.sites, configuration: r.label, measure: 'median site', seconds: r.medianMs / 1000 },
+  ]);
 const svg = await renderSvg({
   $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
   title: {
@@ -393,14 +400,25 @@ const svg = await renderSvg({
   data: { values: chartData },
   mark: { type: 'line', point: true },
   encoding: {
-    x: { field: 'sites', type: 'quantitative', scale: { type: 'log' }, title: 'sites failing over at once' },
-    y: { field: 'seconds', type: 'quantitative', title: 'seconds from the first trigger' },
+    x: {
+      field: 'sites',
+      type: 'quantitative',
+      scale: { type: 'log', nice: false },
+      axis: { values: [1, 10, 100, 500, 2000] },
+      title: 'sites failing over at once',
+    },
+    y: {
+      field: 'seconds',
+      type: 'quantitative',
+      scale: { type: 'log' },
+      title: 'seconds from the first trigger (log)',
+    },
     color: { field: 'configuration', type: 'nominal', legend: { orient: 'bottom', columns: 1, labelLimit: 0 } },
     strokeDash: {
       field: 'measure',
       type: 'nominal',
       title: null,
-      legend: { orient: 'top-left', symbolType: 'stroke', labelLimit: 0 },
+      legend: { orient: 'top-left', symbolType: 'stroke', symbolStrokeColor: 'black', labelLimit: 0 },
     },
   },
 });
