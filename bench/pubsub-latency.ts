@@ -2,6 +2,8 @@
 // the real Pub/Sub emulator, to the site's incident running its first workflow task on a real
 // Temporal dev server (read from the history's event times; same clock). 200 notifications for
 // 200 sites, paced (a steady stream) and as one burst (every site alerting at once).
+// Throughput: accepted signal-with-starts per second, first publish → last WorkflowExecutionStarted.
+//   npm run bench:bridge   (MODE=throughput: bursts of BURSTS=100,500,1000 messages; throughput and latency)
 //   sh scripts/run.sh node bench/pubsub-latency.ts        (MESSAGES=200 RATE=20 by default)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
@@ -21,6 +23,8 @@ import { fmt, summarize, type Summary } from './stats.ts';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 200);
 const RATE = Number(process.env.RATE ?? 20); // messages per second in the paced run
+const THROUGHPUT = process.env.MODE === 'throughput';
+const BURSTS = (process.env.BURSTS ?? '100,500,1000').split(',').map(Number);
 
 Runtime.install({
   logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
@@ -35,7 +39,14 @@ const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) 
 /** Event times of the incident's first run: started (signal-with-start accepted) and first workflow task started. */
 async function eventTimes(client: Client, site: string): Promise<{ started: number; firstTask: number }> {
   for (;;) {
-    const history = await client.workflow.getHandle(incidentWorkflowId(site)).fetchHistory();
+    // Not started yet (the bridge has not pulled its message): wait, as for a missing first task.
+    const history = await client.workflow
+      .getHandle(incidentWorkflowId(site))
+      .fetchHistory()
+      .catch((err: unknown) => {
+        if (err instanceof Error && /NOT_FOUND|not found/i.test(err.message)) return { events: [] };
+        throw err;
+      });
     const started = history.events?.find((e) => e.workflowExecutionStartedEventAttributes);
     const task = history.events?.find((e) => e.workflowTaskStartedEventAttributes);
     if (started && task) return { started: ms(started.eventTime), firstTask: ms(task.eventTime) };
@@ -45,14 +56,17 @@ async function eventTimes(client: Client, site: string): Promise<{ started: numb
 
 interface Result {
   label: string;
+  messages: number;
   accepted: Summary;
   firstTask: Summary;
   wallMs: number;
+  /** Accepted signal-with-starts per second: messages ÷ (first publish → last WorkflowExecutionStarted). */
+  acceptedPerS: number;
 }
 
-async function run(label: string, rate: number | 'burst'): Promise<Result> {
-  const tag = rate === 'burst' ? 'burst' : `r${rate}`;
-  const sites = Array.from({ length: MESSAGES }, (_, i) => `bench-${tag}-${i}`);
+async function run(label: string, rate: number | 'burst', messages = MESSAGES): Promise<Result> {
+  const tag = rate === 'burst' ? `burst${messages}` : `r${rate}`;
+  const sites = Array.from({ length: messages }, (_, i) => `bench-${tag}-${i}`);
   const world = new InMemoryWorld({ intervalMs: 10, successesNeeded: 1 });
   for (const s of sites) world.addSite(s, { primaryUp: false });
   const topic = `alerts-${tag}`;
@@ -90,38 +104,52 @@ async function run(label: string, rate: number | 'burst'): Promise<Result> {
     await Promise.all(publishes);
     const accepted: number[] = [];
     const firstTask: number[] = [];
-    for (const site of sites) {
+    let lastStarted = 0;
+    for (const [i, site] of sites.entries()) {
       const t = await eventTimes(temporal.client, site);
       accepted.push(t.started - publishedAt.get(site)!);
       firstTask.push(t.firstTask - publishedAt.get(site)!);
+      lastStarted = Math.max(lastStarted, t.started);
+      if (i % 50 === 49) process.stderr.write(`\r${label}: read ${i + 1}/${sites.length} histories   `);
     }
-    return { label, accepted: summarize(accepted), firstTask: summarize(firstTask), wallMs: Date.now() - t0 };
+    const acceptedPerS = sites.length / ((lastStarted - Math.min(...publishedAt.values())) / 1000);
+    return {
+      label,
+      messages: sites.length,
+      accepted: summarize(accepted),
+      firstTask: summarize(firstTask),
+      wallMs: Date.now() - t0,
+      acceptedPerS,
+    };
   });
   await bridge.stop();
-  process.stderr.write(`${label}: done in ${fmt(result.wallMs)}\n`);
+  process.stderr.write(`\r${label}: done in ${fmt(result.wallMs)}          \n`);
   return result;
 }
 
-const results = [await run(`paced, ${RATE}/s`, RATE), await run(`burst of ${MESSAGES}`, 'burst')];
+const results: Result[] = [];
+if (THROUGHPUT) for (const n of BURSTS) results.push(await run(`burst of ${n}`, 'burst', n));
+else results.push(await run(`paced, ${RATE}/s`, RATE), await run(`burst of ${MESSAGES}`, 'burst'));
 await pubsub.close();
 await Promise.all([temporal.teardown(), emulator.stop()]);
 
+console.log(`\npublish → incident, one notification per site, real Pub/Sub emulator + Temporal dev server\n`);
 console.log(
-  `\npublish → incident over ${MESSAGES} notifications (one site each), real Pub/Sub emulator + Temporal dev server\n`,
+  '| arrival | accepted/s | accepted: median | accepted: p95 | first workflow task: median | first workflow task: p95 | max |',
 );
-console.log(
-  '| arrival | accepted: median | accepted: p95 | first workflow task: median | first workflow task: p95 | max |',
-);
-console.log('|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|');
 for (const r of results) {
   console.log(
-    `| ${r.label} | ${fmt(r.accepted.median)} | ${fmt(r.accepted.p95)} | ${fmt(r.firstTask.median)} | ${fmt(r.firstTask.p95)} | ${fmt(r.firstTask.max)} |`,
+    `| ${r.label} | ${r.acceptedPerS.toFixed(0)} | ${fmt(r.accepted.median)} | ${fmt(r.accepted.p95)} | ${fmt(r.firstTask.median)} | ${fmt(r.firstTask.p95)} | ${fmt(r.firstTask.max)} |`,
   );
 }
+console.log(
+  '\naccepted/s = messages ÷ (first publish → last WorkflowExecutionStarted); for a paced run it is bounded by the pace.',
+);
 console.log("\naccepted = publish call → WorkflowExecutionStarted (the bridge's signal-with-start accepted);");
 console.log("first workflow task = publish call → the incident's first WorkflowTaskStarted event.");
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
 writeFileSync(
-  new URL('results/pubsub-latency.json', import.meta.url),
+  new URL(THROUGHPUT ? 'results/bridge-throughput.json' : 'results/pubsub-latency.json', import.meta.url),
   JSON.stringify({ messages: MESSAGES, rate: RATE, at: new Date().toISOString(), results }, null, 2),
 );

@@ -39,6 +39,15 @@ export interface MainWorkerOptions {
   tuning?: Partial<WorkerOptions>;
 }
 
+/**
+ * Activity slots. The steps wait on provider APIs and probe intervals, not on this process's CPU:
+ * a failover holds a slot for ~2.3 s at 300 ms a call, so the SDK's 100 slots cap a fleet at
+ * ~43 failovers/s (500 sites at once: ≥ 11.5 s of queueing alone). 1,000 lets 500 sites (two
+ * activities each at most: the critical step and the monitor's pause) run without queueing;
+ * what limits them then is CPU (docs/benchmarks.md, `npm run bench:fleet`).
+ */
+export const ACTIVITY_SLOTS = 1000;
+
 /** Runs the incident and watch workflows and their activities. */
 export function createMainWorker(o: MainWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -48,6 +57,7 @@ export function createMainWorker(o: MainWorkerOptions): Promise<Worker> {
     ...(o.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
     activities: mainActivities(o.registry, o.incidents),
     shutdownGraceTime: '30s',
+    maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
     ...o.tuning,
   });
 }
