@@ -67,14 +67,29 @@ export class Incidents implements IncidentControl {
   async trigger(site: string, alert: AlertOpened, lookup?: IncidentLookup) {
     const latest = lookup ?? (await this.lookup(site));
     const previousEndedAt = latest.state === 'ended' ? latest.description?.closeTime?.getTime() : undefined;
+    const previousAlertIds = await this.alertsOfEnded(site, latest);
     return this.client.workflow.signalWithStart<typeof incident, [AlertOpened]>('incident', {
       workflowId: incidentWorkflowId(site),
       taskQueue: this.taskQueue,
-      args: [{ site, policy: this.policyOf(site), ...(previousEndedAt !== undefined && { previousEndedAt }) }],
+      args: [
+        {
+          site,
+          policy: this.policyOf(site),
+          ...(previousEndedAt !== undefined && { previousEndedAt }),
+          ...(previousAlertIds.length > 0 && { previousAlertIds }),
+        },
+      ],
       signal: alertOpened,
       signalArgs: [alert],
       typedSearchAttributes: new TypedSearchAttributes([{ key: siteAttribute, value: site }]),
     });
+  }
+
+  /** The alerts a completed incident acted on (its status keeps them, up to its cap). */
+  private async alertsOfEnded(site: string, lookup: IncidentLookup): Promise<string[]> {
+    if (lookup.state !== 'ended' || lookup.description?.status.name !== 'COMPLETED') return [];
+    const result = await this.handle(site, lookup.description.runId).result();
+    return result.triggers.flatMap((t) => (t.kind === 'alert_opened' && !t.ignored && t.id ? [t.id] : []));
   }
 
   async primaryRecovered(site: string, actor: Actor): Promise<void> {

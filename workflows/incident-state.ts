@@ -1,7 +1,14 @@
 // The incident's bookkeeping, apart from the workflow that drives it: the status, the trigger
 // list (deduplicated, repeats counted, bounded) and the rules that accept or refuse a message.
 // Plain logic, no Temporal calls: unit-tested on its own (test/incident-state.test.ts).
-import type { CarriedState, IncidentPolicy, IncidentStatus, TriggerRecord, UndoSnapshots } from './incident-types.ts';
+import type {
+  CarriedState,
+  IncidentPolicy,
+  IncidentStatus,
+  PreviousIncident,
+  TriggerRecord,
+  UndoSnapshots,
+} from './incident-types.ts';
 import { failureMessage } from './timeline.ts';
 import type { Actor, AlertClosed, AlertOpened } from './types.ts';
 
@@ -29,8 +36,12 @@ export class IncidentState {
   private readonly opened: Set<string | undefined>;
   private readonly closed: Set<string | undefined>;
 
-  constructor(site: string, policy: IncidentPolicy, carried?: CarriedState, previousEndedAt?: number) {
-    this.previousEndedAt = previousEndedAt;
+  /** Alerts the site's previous incident already acted on (a redelivery must not start another). */
+  private readonly previousAlerts: Set<string>;
+
+  constructor(site: string, policy: IncidentPolicy, carried?: CarriedState, previous?: PreviousIncident) {
+    this.previousEndedAt = previous?.endedAt;
+    this.previousAlerts = new Set(previous?.alertIds ?? []);
     this.status = carried?.status ?? {
       site,
       phase: 'awaiting_trigger',
@@ -77,6 +88,9 @@ export class IncidentState {
     const base = { kind: 'alert_opened', id: alert.alertId, source: alert.source } as const;
     if (this.opened.has(alert.alertId)) return void this.record({ ...base, ignored: 'duplicate' });
     this.opened.add(alert.alertId);
+    if (this.previousAlerts.has(alert.alertId)) {
+      return void this.record({ ...base, ignored: "already handled by the site's previous incident" });
+    }
     if (this.closed.has(alert.alertId)) {
       return void this.record({ ...base, ignored: 'already closed (arrived out of order)' });
     }
@@ -103,8 +117,10 @@ export class IncidentState {
   /** Why an alert is stale (its outage started before the site's previous incident ended), if it is. */
   private staleness(alert: AlertOpened): string | undefined {
     const started = alert.startedAt === undefined ? NaN : Date.parse(alert.startedAt);
-    // Alert times have a resolution of one second: within that second, the alert is taken as new.
-    if (this.previousEndedAt === undefined || Number.isNaN(started) || started + 1000 > this.previousEndedAt) {
+    // Cloud Monitoring's times have a resolution of one second: within its second, such an alert is
+    // taken as new (and a Pub/Sub alert is confirmed before it changes anything).
+    const resolution = started % 1000 === 0 ? 1000 : 0;
+    if (this.previousEndedAt === undefined || Number.isNaN(started) || started + resolution > this.previousEndedAt) {
       return undefined;
     }
     const ended = new Date(this.previousEndedAt).toISOString();

@@ -89,8 +89,16 @@ export interface IncidentInput {
   policy: IncidentPolicy;
   /** When the site's previous incident ended: an alert that started before it is stale. */
   previousEndedAt?: number;
+  /** Alerts the site's previous incident acted on: a redelivery of one starts nothing. */
+  previousAlertIds?: string[];
   /** Set only by continue-as-new: the state carried into the new run. */
   carried?: CarriedState;
+}
+
+/** What a new incident knows of the site's previous one. */
+export interface PreviousIncident {
+  endedAt?: number;
+  alertIds?: string[];
 }
 
 export interface CarriedState {

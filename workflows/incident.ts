@@ -31,7 +31,10 @@ type Ending = 'rolled_back' | 'dismissed' | 'acknowledged';
 
 export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   const { site, policy } = input;
-  const state = new IncidentState(site, policy, input.carried, input.previousEndedAt);
+  const state = new IncidentState(site, policy, input.carried, {
+    ...(input.previousEndedAt !== undefined && { endedAt: input.previousEndedAt }),
+    ...(input.previousAlertIds && { alertIds: input.previousAlertIds }),
+  });
   const { status, undo } = state;
   /** The failover or failback in flight; abort (or a new outage while failing back) cancels it. */
   let inFlight: CancellationScope | undefined;
