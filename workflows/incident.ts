@@ -7,7 +7,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  metricMeter,
   patched,
   setCurrentDetails,
   setHandler,
@@ -18,11 +17,11 @@ import {
 import { incidentActivities } from './incident-activities.ts';
 import * as messages from './incident-messages.ts';
 import { IncidentState } from './incident-state.ts';
-import type { Attention, IncidentInput, IncidentStatus, Phase, StepName, UndoSnapshots } from './incident-types.ts';
-import { Saga } from './saga.ts';
+import { HumanGate } from './attention.ts';
+import type { IncidentInput, IncidentStatus, Phase, UndoSnapshots } from './incident-types.ts';
+import { type ChangeStep, Saga } from './saga.ts';
 import { phaseAttribute, siteAttribute } from './search-attributes.ts';
 import { Timeline, failureMessage } from './timeline.ts';
-import type { Snapshot, StepOutcome } from './types.ts';
 
 /** Gates for runs recorded before these behaviours (replay of older histories). */
 const PATCH_ROLLBACK_CHECKS_PRIMARY = 'rollback-checks-primary';
@@ -43,12 +42,6 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
 
   const act = incidentActivities(policy);
   const timeline = new Timeline(status);
-  const attentionCounter = metricMeter.createCounter(
-    'failover_needs_attention',
-    'incidents',
-    'Times an incident entered needs_attention',
-  );
-
   function setPhase(phase: Phase): void {
     status.phase = phase;
     status.phaseSince = Date.now();
@@ -83,60 +76,10 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   setHandler(messages.retry, (actor) => state.steer('retry', actor));
   setHandler(messages.acknowledge, (actor) => state.steer('acknowledge', actor));
 
-  /**
-   * One change of a saga: read the state (recorded in history), keep it as the incident's "before"
-   * when it is the first read of that lever, register the undo, then change it. The undo comes
-   * first because a change can land even when its step fails (a lost reply).
-   */
-  async function change(
-    saga: Saga,
-    name: StepName,
-    undoName: StepName,
-    lever: keyof UndoSnapshots | undefined,
-    read: (step: StepName) => Promise<Snapshot>,
-    apply: (step: StepName) => Promise<StepOutcome>,
-    restore: (step: StepName, before: Snapshot) => Promise<StepOutcome>,
-    after: StepName[] = [],
-  ): Promise<void> {
-    await timeline.run(name, async () => {
-      const before = await read(name);
-      if (lever) undo[lever] ??= before;
-      saga.add(undoName, () => restore(undoName, before), after);
-      return apply(name);
-    });
-  }
-
-  /** Waits for a human (or, for a failed failover, the primary's recovery); the phase says why. */
-  async function awaitHuman(attention: Omit<Attention, 'since'>): Promise<'retry' | 'acknowledge' | 'recovered'> {
-    status.attention = { ...attention, since: Date.now() };
-    state.retryRequestedBy = state.acknowledgedBy = undefined;
-    state.primaryRecovered = false;
-    setPhase('needs_attention');
-    attentionCounter.add(1, { site });
-    await condition(
-      () =>
-        state.retryRequestedBy !== undefined ||
-        state.acknowledgedBy !== undefined ||
-        (attention.retry === 'failover' && state.primaryRecovered),
-    );
-    delete status.attention;
-    return state.acknowledgedBy ? 'acknowledge' : state.retryRequestedBy ? 'retry' : 'recovered';
-  }
-
-  /** Runs a saga's compensations until none is left, or a human accepts the world as it is. */
-  async function settle(saga: Saga, what: string, phase: 'failing_over' | 'failing_back'): Promise<boolean> {
-    let { problems } = await saga.compensate(timeline);
-    while (problems.length > 0) {
-      for (const p of problems) state.warn(`not undone: ${p}`);
-      const reason = `${what}; not done: ${problems.join('; ')}`;
-      if ((await awaitHuman({ reason, retry: 'compensations', pending: saga.pendingNames })) === 'acknowledge') {
-        return false;
-      }
-      setPhase(phase);
-      ({ problems } = await saga.compensate(timeline));
-    }
-    return true;
-  }
+  /** One change: its "before" is kept as the incident's when it is the first read of that lever. */
+  const change = (saga: Saga, step: ChangeStep, lever?: keyof UndoSnapshots) =>
+    saga.change(timeline, step, lever && ((before) => void (undo[lever] ??= before)));
+  const gate = new HumanGate(site, state, timeline, setPhase);
 
   /** Does the primary serve (after a rolled-back failover)? A probe, recorded in the history. */
   async function primaryServes(): Promise<boolean> {
@@ -168,23 +111,27 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
         // Off the critical path: a monitor that cannot be paused must not keep users on a dead primary.
         monitorPaused = change(
           saga,
-          'pause_monitor',
-          'undo_pause_monitor',
+          {
+            name: 'pause_monitor',
+            undoName: 'undo_pause_monitor',
+            read: (step) => act.read(step).readMonitor(site),
+            apply: (step) => act.monitor(step).pauseMonitor(site),
+            restore: (step, before) => act.monitor(step).restoreMonitor(site, before),
+          },
           'monitor',
-          (step) => act.read(step).readMonitor(site),
-          (step) => act.monitor(step).pauseMonitor(site),
-          (step, before) => act.monitor(step).restoreMonitor(site, before),
         ).catch((err) => void state.warn(`monitor not paused: ${failureMessage(err)}`));
+        // The standby is never closed while traffic may still reach it (`after`).
         await change(
           saga,
-          'enable_standby_access',
-          'undo_enable_standby_access',
+          {
+            name: 'enable_standby_access',
+            undoName: 'undo_enable_standby_access',
+            read: (step) => act.read(step).readStandbyAccess(site),
+            apply: (step) => act.standbyAccess(step).openStandbyAccess(site),
+            restore: (step, before) => act.standbyAccess(step).restoreStandbyAccess(site, before),
+            after: ['undo_route_traffic_to_standby'],
+          },
           'standbyAccess',
-          (step) => act.read(step).readStandbyAccess(site),
-          (step) => act.standbyAccess(step).openStandbyAccess(site),
-          (step, before) => act.standbyAccess(step).restoreStandbyAccess(site, before),
-          // Never close the standby while traffic may still reach it.
-          ['undo_route_traffic_to_standby'],
         );
         // Never route users to something that has not served: probe the standby directly first.
         await timeline.run('await_standby_ready', (step) =>
@@ -192,12 +139,14 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
         );
         await change(
           saga,
-          'route_traffic_to_standby',
-          'undo_route_traffic_to_standby',
+          {
+            name: 'route_traffic_to_standby',
+            undoName: 'undo_route_traffic_to_standby',
+            read: (step) => act.read(step).readTraffic(site),
+            apply: (step) => act.traffic(step).routeTraffic(site, 'standby'),
+            restore: (step, before) => act.traffic(step).restoreTraffic(site, before),
+          },
           'traffic',
-          (step) => act.read(step).readTraffic(site),
-          (step) => act.traffic(step).routeTraffic(site, 'standby'),
-          (step, before) => act.traffic(step).restoreTraffic(site, before),
         );
         await timeline.run('verify_public_url_on_standby', (step) =>
           act.verifyProbe(step).verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
@@ -214,7 +163,7 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
       if (isCancellation(err)) state.abortRequestedBy ??= 'a cancellation of the workflow';
       status.cause = state.abortRequestedBy ? `aborted by ${state.abortRequestedBy}` : state.failedStepMessage(err);
       await CancellationScope.nonCancellable(() => monitorPaused);
-      const settled = await settle(saga, `failover failed (${status.cause}); undoing it`, 'failing_over');
+      const settled = await gate.settle(saga, `failover failed (${status.cause}); undoing it`, 'failing_over');
       return settled ? 'failed' : 'acknowledged';
     } finally {
       inFlight = undefined;
@@ -234,7 +183,7 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
         return 'rolled_back';
       }
       const reason = `the failover failed (${status.cause}) and was undone, and the primary does not serve: users get errors`;
-      const answer = await awaitHuman({ reason, retry: 'failover', pending: [] });
+      const answer = await gate.awaitHuman({ reason, retry: 'failover', pending: [] });
       if (answer !== 'retry') return 'rolled_back'; // the world is as before the incident
     }
   }
@@ -288,16 +237,14 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
             act.primaryCheck(step).checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
           );
         }
-        await change(
-          saga,
-          'route_traffic_to_primary',
-          // Users keep a working site if the primary fails verification: back to the standby.
-          'undo_route_traffic_to_primary',
-          undefined,
-          (step) => act.read(step).readTraffic(site),
-          (step) => act.traffic(step).routeTraffic(site, 'primary'),
-          (step, before) => act.traffic(step).restoreTraffic(site, before),
-        );
+        // Users keep a working site if the primary fails verification: back to the standby.
+        await change(saga, {
+          name: 'route_traffic_to_primary',
+          undoName: 'undo_route_traffic_to_primary',
+          read: (step) => act.read(step).readTraffic(site),
+          apply: (step) => act.traffic(step).routeTraffic(site, 'primary'),
+          restore: (step, before) => act.traffic(step).restoreTraffic(site, before),
+        });
         await timeline.run('verify_public_url_on_primary', (step) =>
           act.verifyProbe(step).verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
         );
@@ -311,7 +258,7 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
         status.cause = `failback failed: ${state.failedStepMessage(err)}`;
         if (!manual) status.autoFailbackFailures = (status.autoFailbackFailures ?? 0) + 1;
       }
-      const settled = await settle(
+      const settled = await gate.settle(
         saga,
         'the failback could not be undone: traffic may be on the primary',
         'failing_back',
@@ -331,7 +278,10 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     if (standbyAccess) {
       cleanup.add('close_standby_access', (step) => act.standbyAccess(step).restoreStandbyAccess(site, standbyAccess));
     }
-    if (!state.outageAgain && !(await settle(cleanup, 'the failback succeeded, but cleanup did not', 'failing_back'))) {
+    if (
+      !state.outageAgain &&
+      !(await gate.settle(cleanup, 'the failback succeeded, but cleanup did not', 'failing_back'))
+    ) {
       return 'acknowledged';
     }
     if (state.outageAgain) {

@@ -3,7 +3,7 @@
 // or was held back stays pending, so a later `compensate` (a human's retry) runs just that.
 import { CancellationScope } from '@temporalio/workflow';
 import type { StepName } from './incident-types.ts';
-import type { StepOutcome } from './types.ts';
+import type { Snapshot, StepOutcome } from './types.ts';
 import { type Timeline, failureMessage } from './timeline.ts';
 
 interface Compensation {
@@ -11,6 +11,17 @@ interface Compensation {
   run: (step: StepName) => Promise<StepOutcome>;
   /** Compensations that must have succeeded (when registered at all) before this one may run. */
   after: StepName[];
+}
+
+/** A change step: read the state, register its undo, then change it. */
+export interface ChangeStep {
+  name: StepName;
+  undoName: StepName;
+  read: (step: StepName) => Promise<Snapshot>;
+  apply: (step: StepName) => Promise<StepOutcome>;
+  restore: (step: StepName, before: Snapshot) => Promise<StepOutcome>;
+  /** Compensations that must have succeeded before this one's undo may run. */
+  after?: StepName[];
 }
 
 export interface CompensationResult {
@@ -23,6 +34,20 @@ export class Saga {
 
   add(name: StepName, run: (step: StepName) => Promise<StepOutcome>, after: StepName[] = []): void {
     this.pending.push({ name, run, after });
+  }
+
+  /**
+   * One change of the saga: read the state (recorded in history), hand it to `remember`, register
+   * the undo, then change it. The undo comes first because a change can land even when its step
+   * fails (a lost reply).
+   */
+  async change(timeline: Timeline, c: ChangeStep, remember?: (before: Snapshot) => void): Promise<void> {
+    await timeline.run(c.name, async () => {
+      const before = await c.read(c.name);
+      remember?.(before);
+      this.add(c.undoName, () => c.restore(c.undoName, before), c.after);
+      return c.apply(c.name);
+    });
   }
 
   /** The compensations not yet done, in the order they would run. */

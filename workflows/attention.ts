@@ -1,0 +1,59 @@
+// needs_attention: where the orchestrator cannot restore a serving, consistent world on its own,
+// the incident waits for a human (retry or acknowledge), says why, and is counted in the metrics.
+import { condition, metricMeter } from '@temporalio/workflow';
+import type { IncidentState } from './incident-state.ts';
+import type { Attention, Phase } from './incident-types.ts';
+import type { Saga } from './saga.ts';
+import type { Timeline } from './timeline.ts';
+
+export class HumanGate {
+  private readonly site: string;
+  private readonly state: IncidentState;
+  private readonly timeline: Timeline;
+  private readonly setPhase: (phase: Phase) => void;
+  private readonly counter = metricMeter.createCounter(
+    'failover_needs_attention',
+    'incidents',
+    'Times an incident entered needs_attention',
+  );
+
+  constructor(site: string, state: IncidentState, timeline: Timeline, setPhase: (phase: Phase) => void) {
+    this.site = site;
+    this.state = state;
+    this.timeline = timeline;
+    this.setPhase = setPhase;
+  }
+
+  /** Waits for a human (or, for a failed failover, the primary's recovery); the phase says why. */
+  async awaitHuman(attention: Omit<Attention, 'since'>): Promise<'retry' | 'acknowledge' | 'recovered'> {
+    const { state } = this;
+    state.status.attention = { ...attention, since: Date.now() };
+    state.retryRequestedBy = state.acknowledgedBy = undefined;
+    state.primaryRecovered = false;
+    this.setPhase('needs_attention');
+    this.counter.add(1, { site: this.site });
+    await condition(
+      () =>
+        state.retryRequestedBy !== undefined ||
+        state.acknowledgedBy !== undefined ||
+        (attention.retry === 'failover' && state.primaryRecovered),
+    );
+    delete state.status.attention;
+    return state.acknowledgedBy ? 'acknowledge' : state.retryRequestedBy ? 'retry' : 'recovered';
+  }
+
+  /** Runs a saga's compensations until none is left, or a human accepts the world as it is. */
+  async settle(saga: Saga, what: string, phase: 'failing_over' | 'failing_back'): Promise<boolean> {
+    let { problems } = await saga.compensate(this.timeline);
+    while (problems.length > 0) {
+      for (const p of problems) this.state.warn(`not undone: ${p}`);
+      const reason = `${what}; not done: ${problems.join('; ')}`;
+      if ((await this.awaitHuman({ reason, retry: 'compensations', pending: saga.pendingNames })) === 'acknowledge') {
+        return false;
+      }
+      this.setPhase(phase);
+      ({ problems } = await saga.compensate(this.timeline));
+    }
+    return true;
+  }
+}
