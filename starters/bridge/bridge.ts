@@ -14,8 +14,9 @@ import type { Incidents } from '../../clients/incidents.ts';
 import { logger as rootLogger } from '../../clients/logger.ts';
 import { ConfigError } from '../../config/load.ts';
 import type { AlertsConfig, Config } from '../../config/schema.ts';
-import { type ParsedAlert, type RejectReason, type SiteRouting, parseAlertMessage } from './alert-message.ts';
+import { type RejectReason, type SiteRouting, parseAlertMessage } from './alert-message.ts';
 import { forwardToDeadLetter } from './dead-letter.ts';
+import { type Outcome, deliver, secondsSince } from './deliver.ts';
 import { serveHealth } from './health-server.ts';
 import { type BridgeMetrics, createMetrics } from './metrics.ts';
 import { RecentKeys, SerialQueues } from './ordering.ts';
@@ -49,10 +50,6 @@ export interface Bridge {
 }
 
 /** What became of an accepted message (the `ignored` metric's reasons, or what was done). */
-type Outcome =
-  | { done: 'started' | 'signalled_open' | 'signalled_closed' }
-  | { ignored: 'duplicate_of_ended_incident' | 'closed_before_open' | 'closed_without_incident' };
-
 const RECENTLY_CLOSED_MAX = 10_000;
 
 export function subscriptionName(alerts: AlertsConfig): string {
@@ -141,51 +138,6 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
   }
 
-  async function act(alert: ParsedAlert, message: Message): Promise<Outcome> {
-    const key = `${alert.site}\n${alert.incidentId}`;
-    const publishedAt = message.publishTime;
-    if (alert.state === 'closed') {
-      recentlyClosed.add(key);
-      const lookup = await withTemporal('describe incident', message.id, () => incidents.lookup(alert.site));
-      if (lookup.state !== 'running') return { ignored: 'closed_without_incident' };
-      try {
-        await withTemporal('signal alertClosed', message.id, () =>
-          incidents.alertClosed(alert.site, {
-            alertId: alert.incidentId,
-            source: 'pubsub',
-            ...(alert.endedAt && { endedAt: alert.endedAt }),
-          }),
-        );
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { ignored: 'closed_without_incident' }; // ended meanwhile
-        throw err;
-      }
-      metrics.publishToSignal.observe({ signal: 'alertClosed' }, secondsSince(publishedAt));
-      return { done: 'signalled_closed' };
-    }
-    if (recentlyClosed.has(key)) return { ignored: 'closed_before_open' };
-    const lookup = await withTemporal('describe incident', message.id, () => incidents.lookup(alert.site));
-    const sawIt = () => incidents.endedIncidentSawAlert(alert.site, lookup, alert.incidentId);
-    if (lookup.state === 'ended' && (await withTemporal('read ended incident', message.id, sawIt))) {
-      return { ignored: 'duplicate_of_ended_incident' };
-    }
-    await withTemporal('signal-with-start incident', message.id, () =>
-      incidents.trigger(
-        alert.site,
-        {
-          alertId: alert.incidentId,
-          source: 'pubsub',
-          ...(alert.summary && { summary: alert.summary }),
-          ...(alert.startedAt && { startedAt: alert.startedAt }),
-          publishedAt: publishedAt.toISOString(),
-        },
-        lookup,
-      ),
-    );
-    metrics.publishToSignal.observe({ signal: 'alertOpened' }, secondsSince(publishedAt));
-    return { done: lookup.state === 'running' ? 'signalled_open' : 'started' };
-  }
-
   async function reject(message: Message, reason: RejectReason, detail: string): Promise<void> {
     metrics.rejected.inc({ reason });
     const level = reason === 'test_notification' ? 'info' : 'warn';
@@ -252,7 +204,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       const alert = parsed.alert;
       let outcome: Outcome;
       try {
-        outcome = await siteQueues.run(alert.site, () => act(alert, message));
+        outcome = await siteQueues.run(alert.site, () =>
+          deliver(alert, message, { incidents, recentlyClosed, withTemporal, metrics }),
+        );
       } catch (err) {
         if (err instanceof TemporalRefused) {
           await refused(message, alert.site, err);
@@ -363,8 +317,4 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     stop,
     done,
   };
-}
-
-function secondsSince(date: Date): number {
-  return Math.max(0, (Date.now() - date.getTime()) / 1000);
 }
