@@ -20,6 +20,9 @@ export function incidentPolicy(site: SiteConfig): IncidentPolicy {
     probeIntervalMs: site.probe.interval,
     probeCheckTimeoutMs: site.probe.timeout * site.probe.attempts,
     confirmOutage: site.probe.confirmOutage,
+    ...(site.traffic.type === 'cloudflare-dns' && {
+      drainBeforeCloseMs: site.traffic.drainAfterFailback ?? dnsDrainMs(site.traffic.ttl),
+    }),
   };
 }
 
@@ -55,4 +58,13 @@ export function watchPolicy(config: Config, site: string, taskQueue: string, tun
     maxProbeRunMs: tuning.maxProbeRunMs ?? 10 * 60_000,
     historyLimit: tuning.historyLimit ?? 2000,
   };
+}
+
+/**
+ * How long resolvers may still send users to the standby after the record points back: the TTL
+ * (1 means Cloudflare's automatic 300 s), plus a margin for resolvers that round up.
+ */
+export function dnsDrainMs(ttlSeconds: number): number {
+  const ttl = ttlSeconds === 1 ? 300 : ttlSeconds;
+  return Math.round(ttl * 1000 * 1.1) + 5000;
 }

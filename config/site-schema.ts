@@ -60,6 +60,8 @@ const traffic = z.discriminatedUnion('type', [
     standbyContent: z.string().min(1),
     /** Seconds; 1 means "automatic" to Cloudflare. */
     ttl: dnsTtl.default(60),
+    /** After failing back, the standby stays open this long for resolvers' cached answers; default from the TTL. */
+    drainAfterFailback: duration.optional(),
   }),
 ]);
 

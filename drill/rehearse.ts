@@ -107,7 +107,10 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
     if (s.traffic === 'dns') {
       const rec = w.api.state.zones.get(site.zoneId)!.dnsRecords.get(site.recordId!)!;
       rec.ttl = s.dnsTtlSeconds;
-      (w.rawConfig.sites as Record<string, { traffic: Record<string, unknown> }>)[SITE]!.traffic.ttl = s.dnsTtlSeconds;
+      const traffic = (w.rawConfig.sites as Record<string, { traffic: Record<string, unknown> }>)[SITE]!.traffic;
+      traffic.ttl = s.dnsTtlSeconds;
+      // The drill's users resolve through caches that honour the TTL: the engine waits them out.
+      delete traffic.drainAfterFailback;
     }
 
     let emulator: PubSubEmulator | undefined;

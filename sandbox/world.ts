@@ -270,6 +270,8 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
           primaryContent: site.primaryContent,
           standbyContent: site.standbyContent,
           ttl: 60,
+          // The simulated edge answers from the current record: no resolver caches to wait out.
+          drainAfterFailback: '0s',
         };
       }
       const edge = new Edge({

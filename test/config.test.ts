@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError, configWarnings, loadConfig, parseConfig } from '../config/load.ts';
-import { incidentPolicy } from '../config/policies.ts';
+import { dnsDrainMs, incidentPolicy } from '../config/policies.ts';
 
 const VALID = `
 sites:
@@ -167,5 +167,9 @@ sites:
     expect(configWarnings(allowed)).toEqual([
       expect.stringMatching(/^watcher\.quorum: 1 of 3 locations is not a majority/),
     ]);
+  });
+  test('a DNS-switched site keeps its standby open a TTL after failing back (automatic TTL: 300 s)', () => {
+    expect(dnsDrainMs(60)).toBe(71_000);
+    expect(dnsDrainMs(1)).toBe(335_000);
   });
 });

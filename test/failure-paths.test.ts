@@ -7,6 +7,7 @@ import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { Incidents, type IncidentHandle } from '../clients/incidents.ts';
 import { buildRegistry } from '../clients/providers.ts';
+import { incidentPolicy } from '../config/policies.ts';
 import type { Config } from '../config/schema.ts';
 import { type SandboxWorld, startSandboxWorld } from '../sandbox/world.ts';
 import { alertOpened, requestFailback, retry, statusQuery } from '../workflows/incident-messages.ts';
@@ -222,6 +223,32 @@ describe('5. stale and unconfirmed alerts', () => {
     });
     const status = await waitForPhase(handle, 'on_standby');
     expect(status.steps[0]).toMatchObject({ name: 'confirm_primary_down', outcome: 'ok' });
+  });
+});
+
+describe('a DNS-switched site', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('keeps the standby open for cached answers after failing back, then closes it', async () => {
+    const [site] = h.sites as [string];
+    h.world.addSite(site, { primaryUp: false });
+    // What config/policies.ts derives from a DNS record's TTL, shortened for the test.
+    const policy = { ...incidentPolicy(h.config.sites[site]!), drainBeforeCloseMs: 1500 };
+    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
+      alertId: 'dns',
+      source: 'test',
+    });
+    await waitForPhase(handle, 'on_standby');
+    h.world.state(site).primaryUp = true;
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    const s = await handle.result();
+    expect(s.phase).toBe('resolved');
+    const at = (n: StepName) => s.steps.find((x) => x.name === n)!;
+    expect(at('drain_standby').endedAt! - at('drain_standby').startedAt).toBeGreaterThanOrEqual(1500);
+    expect(at('close_standby_access').startedAt).toBeGreaterThanOrEqual(
+      at('verify_public_url_on_primary').endedAt! + 1500,
+    );
+    expect(h.world.snapshot(site)).toEqual(AT_START);
   });
 });
 

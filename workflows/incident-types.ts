@@ -39,6 +39,7 @@ export type StepName =
   | 'await_primary_healthy'
   | 'route_traffic_to_primary'
   | 'verify_public_url_on_primary'
+  | 'drain_standby'
   | 'close_standby_access'
   | 'resume_monitor'
   // compensations
@@ -82,6 +83,8 @@ export interface IncidentPolicy {
   probeCheckTimeoutMs?: number;
   /** Before failing over on a Pub/Sub alert, check from here that the primary fails (absent: true). */
   confirmOutage?: boolean;
+  /** After failing back, how long the standby stays open for cached DNS answers (absent: 0). */
+  drainBeforeCloseMs?: number;
 }
 
 export interface IncidentInput {

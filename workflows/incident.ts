@@ -272,6 +272,14 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     // Users are on the verified primary: the rest is cleanup, never undone, and skipped when the
     // primary failed again meanwhile (the standby must stay open for the next failover).
     await CancellationScope.nonCancellable(() => monitorPaused);
+    // Resolvers keep a DNS answer for its TTL: users still reach the standby that long.
+    const drainMs = policy.drainBeforeCloseMs ?? 0;
+    if (drainMs > 0 && !state.outageAgain) {
+      await timeline.run('drain_standby', async () => {
+        await condition(() => state.outageAgain, drainMs);
+        return { summary: `kept the standby open ${drainMs / 1000} s for resolvers' cached answers` };
+      });
+    }
     const cleanup = new Saga();
     const { monitor, standbyAccess } = undo;
     if (monitor) cleanup.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
