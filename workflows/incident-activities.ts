@@ -68,7 +68,7 @@ export function incidentActivities(policy: IncidentPolicy) {
         },
       }),
     ),
-    // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 20 s.
+    // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 10 s.
     standbyAccess: perStep((summary) =>
       proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
         summary,
@@ -80,7 +80,7 @@ export function incidentActivities(policy: IncidentPolicy) {
         retry: {
           initialInterval: '1s',
           backoffCoefficient: 2,
-          maximumInterval: '20s',
+          maximumInterval: '10s',
           nonRetryableErrorTypes,
         },
       }),
@@ -100,7 +100,7 @@ export function incidentActivities(policy: IncidentPolicy) {
         },
       }),
     ),
-    // Cloud Monitoring: off the critical path, so patient.
+    // Cloud Monitoring: off the critical path; the same 10 s cap keeps a run of failures from stretching the failback.
     monitor: perStep((summary) =>
       proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>({
         summary,
@@ -110,7 +110,7 @@ export function incidentActivities(policy: IncidentPolicy) {
         retry: {
           initialInterval: '1s',
           backoffCoefficient: 2,
-          maximumInterval: '30s',
+          maximumInterval: '10s',
           nonRetryableErrorTypes,
         },
       }),

@@ -45,7 +45,7 @@ afterAll(async () => {
 
 test(
   `30 % transient faults on every API over ${SITES * ROUNDS} failovers (seed ${seed}): all complete`,
-  { timeout: 8 * 60_000 },
+  { timeout: 12 * 60_000 },
   async () => {
     const start = world.snapshot();
     const seq = await world.control.seq();
@@ -59,7 +59,7 @@ test(
           incidents.trigger(name, { alertId: `r${round}`, source: 'test', startedAt: new Date().toISOString() }),
         ),
       );
-      await Promise.all(names.map((name) => awaitPhase(client, incidentWorkflowId(name), ['on_standby'], 200_000)));
+      await Promise.all(names.map((name) => awaitPhase(client, incidentWorkflowId(name), ['on_standby'], 300_000)));
       await Promise.all(names.map((name) => world.control.revivePrimary(name)));
       await Promise.all(
         names.map((name) =>
@@ -69,7 +69,7 @@ test(
         ),
       );
       const statuses = await Promise.all(
-        names.map((name) => awaitPhase(client, incidentWorkflowId(name), ['resolved', 'rolled_back'], 200_000)),
+        names.map((name) => awaitPhase(client, incidentWorkflowId(name), ['resolved', 'rolled_back'], 300_000)),
       );
       console.log(`[chaos] transient-faults: round ${round} done at ${((Date.now() - started) / 1000).toFixed(1)} s`);
       for (const s of statuses) {

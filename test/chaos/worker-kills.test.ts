@@ -132,7 +132,7 @@ const notAll = (phase: Phase) => async () => (await Promise.all(names.map(phaseO
 
 test(
   `worker SIGKILLed at ${KILLS} seeded points (seed ${seed}): every incident completes, nothing applied twice`,
-  { timeout: 6 * 60_000 },
+  { timeout: 9 * 60_000 },
   async () => {
     const start = world.snapshot();
     const seq = await world.control.seq();
@@ -140,7 +140,7 @@ test(
     await newWorker();
     let rounds = 0;
     try {
-      while (plan.length > 0 && rounds < 4) {
+      while (plan.length > 0 && rounds < 8) {
         rounds++;
         for (const name of names) await world.control.killPrimary(name);
         for (const name of names)
