@@ -25,6 +25,7 @@ const SLACK_MS = 30_000;
  */
 const CHANGE_BUDGET = '10m';
 const READ_BUDGET = '5m';
+const retries = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', nonRetryableErrorTypes };
 
 /**
  * A probe heartbeats between checks (and while it waits or checks, where the activity can): the
@@ -60,15 +61,10 @@ export function incidentActivities(policy: IncidentPolicy) {
         summary,
         startToCloseTimeout: '20s',
         scheduleToCloseTimeout: READ_BUDGET,
-        retry: {
-          initialInterval: '500ms',
-          backoffCoefficient: 2,
-          maximumInterval: '10s',
-          nonRetryableErrorTypes,
-        },
+        retry: { ...retries, initialInterval: '500ms' },
       }),
     ),
-    // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits; back off to 10 s.
+    // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits.
     standbyAccess: perStep((summary) =>
       proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
         summary,
@@ -77,12 +73,7 @@ export function incidentActivities(policy: IncidentPolicy) {
         // deadline stops the calls in time, so a late write cannot land after a compensation).
         startToCloseTimeout: '95s',
         scheduleToCloseTimeout: CHANGE_BUDGET,
-        retry: {
-          initialInterval: '1s',
-          backoffCoefficient: 2,
-          maximumInterval: '10s',
-          nonRetryableErrorTypes,
-        },
+        retry: retries,
       }),
     ),
     // Cloudflare: fast API, 429s carry Retry-After (honoured through nextRetryDelay).
@@ -92,27 +83,17 @@ export function incidentActivities(policy: IncidentPolicy) {
         ...mutation,
         startToCloseTimeout: '25s', // a read and a write of 10 s each
         scheduleToCloseTimeout: CHANGE_BUDGET,
-        retry: {
-          initialInterval: '500ms',
-          backoffCoefficient: 2,
-          maximumInterval: '10s',
-          nonRetryableErrorTypes,
-        },
+        retry: { ...retries, initialInterval: '500ms' },
       }),
     ),
-    // Cloud Monitoring: off the critical path; the same 10 s cap keeps a run of failures from stretching the failback.
+    // Cloud Monitoring: off the critical path; the same 10 s cap keeps failures from stretching a failback.
     monitor: perStep((summary) =>
       proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>({
         summary,
         ...mutation,
         startToCloseTimeout: '30s',
         scheduleToCloseTimeout: CHANGE_BUDGET,
-        retry: {
-          initialInterval: '1s',
-          backoffCoefficient: 2,
-          maximumInterval: '10s',
-          nonRetryableErrorTypes,
-        },
+        retry: retries,
       }),
     ),
     standbyProbe: perStep((summary) =>
