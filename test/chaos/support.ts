@@ -4,7 +4,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DEV_SERVER_TUNING } from '../../scripts/local-temporal.ts';
 import { statusQuery } from '../../workflows/incident-messages.ts';
@@ -12,8 +11,7 @@ import type { IncidentStatus, Phase } from '../../workflows/incident-types.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 import { freePort } from '../support/pubsub-emulator.ts';
 import { Rng } from '../simulation/schedule.ts';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { type WorkerProcess, killAllWorkerProcesses, startWorkerProcess } from '../support/worker-process.ts';
 
 /** The suite's seed: CHAOS_SEED to replay, else random; printed either way. */
 export function chaosSeed(suite: string): { seed: number; rng: Rng } {
@@ -28,47 +26,21 @@ export function writeBundle(dir: string, code: string): string {
   return path;
 }
 
-export interface ChildWorker {
-  child: ChildProcess;
-  output(): string;
-  started: Promise<void>;
-  kill(): Promise<void>;
-}
+export type ChildWorker = WorkerProcess;
 
 const live = new Set<ChildProcess>();
 
 /** test/chaos/worker-child.ts: the config's providers and the one worker assembly, on a prebuilt bundle. */
 export function startChildWorker(configPath: string, bundlePath: string, env: Record<string, string>): ChildWorker {
-  const child = spawn(process.execPath, ['test/chaos/worker-child.ts', configPath], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'ERROR', CHAOS_WORKFLOW_BUNDLE: bundlePath, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  live.add(child);
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => (live.delete(child), resolve())));
-  const started = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      out = (out + chunk.toString()).slice(-20_000);
-      if (out.includes('"msg":"worker started"')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`worker exited before it started:\n${out}`)));
-  });
-  started.catch(() => {});
-  return {
-    child,
-    output: () => out,
-    started,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  return startWorkerProcess(
+    configPath,
+    { TEMPORAL_LOG_LEVEL: 'ERROR', CHAOS_WORKFLOW_BUNDLE: bundlePath, ...env },
+    'test/chaos/worker-child.ts',
+  );
 }
 
 export function killAllChildren(): void {
+  void killAllWorkerProcesses();
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 

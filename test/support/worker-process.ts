@@ -1,4 +1,5 @@
-// The worker as its own process (node worker/main.ts <config>), for tests that kill it.
+// The worker as its own process (node worker/main.ts <config>, or another entry that builds it), for
+// tests that kill it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -16,8 +17,12 @@ export interface WorkerProcess {
 
 const live = new Set<ChildProcess>();
 
-export function startWorkerProcess(configPath: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['worker/main.ts', configPath], {
+export function startWorkerProcess(
+  configPath: string,
+  env: Record<string, string>,
+  entry = 'worker/main.ts',
+): WorkerProcess {
+  const child = spawn(process.execPath, [entry, configPath], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'WARN', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +32,7 @@ export function startWorkerProcess(configPath: string, env: Record<string, strin
   const exited = new Promise<void>((resolve) => child.once('exit', () => (live.delete(child), resolve())));
   const started = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
-      out += chunk.toString();
+      out = (out + chunk.toString()).slice(-20_000); // the tail is what a failure message needs
       if (out.includes('"msg":"worker started"')) resolve();
     };
     child.stdout!.on('data', onData);
