@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirst from './test/support/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    reporters: process.env.CI ? ['verbose'] : ['default'],
+    sequence: { sequencer: SlowFirst },
+    reporters: [process.env.CI ? 'verbose' : 'default', './test/support/slowest-files.ts'],
   },
 });

@@ -37,11 +37,12 @@ export PATH
 # was written, and `npm ci` refuses a lock without the others; `npm install` follows the lock.
 if [ ! -f "$ROOT/node_modules/.package-lock.json" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
   log "installing dependencies (npm install)"
-  (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error >&2)
+  (cd "$ROOT" && npm install --no-save --no-audit --no-fund --loglevel=error >&2)
 fi
 
 # 3. Temporal CLI
-# The download fallback takes exactly v1.5.1 (the version `go install` builds) from its GitHub
+# With Go it is built from scripts/go-tools/go.mod (which pins v1.5.1). The download fallback
+# takes exactly that version from its GitHub
 # release and checks the archive's sha256 before unpacking anything; a mismatch or a platform
 # without a pinned checksum stops with what to install instead. The checksums are those of the
 # release assets as recorded by the Hermit package index (cashapp/hermit-packages, temporal-cli.hcl).
@@ -89,8 +90,8 @@ if [ -z "${TEMPORAL_CLI:-}" ]; then
     TEMPORAL_CLI="$TOOLS/bin/temporal"
     if [ ! -x "$TEMPORAL_CLI" ]; then
       if command -v go >/dev/null 2>&1; then
-        log "building the Temporal CLI v1.5.1 with Go into .tools/bin (once, takes a few minutes)"
-        GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install github.com/temporalio/cli/cmd/temporal@v1.5.1 >&2
+        log "building the Temporal CLI v$TEMPORAL_CLI_VERSION with Go into .tools/bin (once; a few minutes on a new machine)"
+        sh "$ROOT/scripts/go-tools.sh" build github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI" >&2
       else
         download_temporal_cli
       fi

@@ -4,7 +4,7 @@
 //   - the schemas: Temporal's `sql` tool (create-database, setup-schema -v 0.0, update-schema -d …)
 //   - the single-process server (frontend, history, matching, worker) on that database
 //   - the `default` namespace with the FailoverSite / FailoverPhase search attributes
-// The Go binaries are built once into .tools/temporal-<version>/ (about 80 s); the Debian
+// The Go binaries are built once into .tools/temporal-<version>/ (scripts/go-tools.ts); the Debian
 // package postgresql-15 is installed when no PostgreSQL server is found.
 //
 //   const t = await startTemporalPostgres({ dir: '/tmp/x' });   // t.address = 127.0.0.1:<port>
@@ -31,6 +31,7 @@ import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { exec } from './exec.ts';
+import { goModuleDir, goTool } from './go-tools.ts';
 import { ensureNamespace } from './temporal-namespace.ts';
 
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
@@ -58,24 +59,12 @@ export async function ensureTemporalBinaries(
     },
   };
   if (existsSync(out.server) && existsSync(out.sql) && existsSync(out.schema.visibility)) return out;
-  const go = ['/usr/local/go/bin/go', 'go'].find((g) => g === 'go' || existsSync(g))!;
-  log(`building Temporal server and sql tool v${TEMPORAL_SERVER_VERSION} with Go into ${toolsDir} (once, ~80 s)`);
-  const mod = `go.temporal.io/server`;
-  await exec(
-    go,
-    [
-      'install',
-      '-ldflags=-s -w',
-      `${mod}/cmd/server@v${TEMPORAL_SERVER_VERSION}`,
-      `${mod}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`,
-    ],
-    {
-      env: { ...process.env, GOBIN: bin, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    },
-  );
+  log(`building Temporal server and sql tool v${TEMPORAL_SERVER_VERSION} with Go into ${toolsDir} (once)`);
+  // From scripts/go-tools/go.mod: the graph the Temporal CLI was built with, so mostly a link.
+  await goTool('go.temporal.io/server/cmd/server', out.server);
+  await goTool('go.temporal.io/server/cmd/tools/sql', out.sql);
   // The schema folders come with the module source; copied so a cleaned module cache does not matter.
-  const modCache = execFileSync(go, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-  const src = join(modCache, `go.temporal.io/server@v${TEMPORAL_SERVER_VERSION}`);
+  const src = await goModuleDir('go.temporal.io/server');
   cpSync(join(src, 'schema/postgresql/v12'), join(toolsDir, 'schema/postgresql/v12'), { recursive: true });
   cpSync(join(src, 'docker/config_template.yaml'), join(toolsDir, 'config_template.yaml'));
   return out;

@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { buildStandIns, type Engine, startEngine } from '../../scripts/compose-engine.ts';
+import { type Engine, startEngine } from '../../scripts/compose-engine.ts';
+import { APP_IMAGE, buildAppImage, buildStandIns } from '../../scripts/stand-in-images.ts';
 import { freePort } from '../../scripts/temporal-postgres.ts';
 import { SandboxClient } from '../../sandbox/control.ts';
 import { diff } from '../../sandbox/world.ts';
@@ -37,6 +38,7 @@ let env: Record<string, string>;
 let ports: Record<'temporal' | 'ui' | 'api' | 'www' | 'shop' | 'pubsub', number>;
 let client: Client;
 let control: SandboxClient;
+let setUp = false;
 
 async function compose(args: string[], timeoutMs = 600_000): Promise<string> {
   const { stdout, stderr } = await run(
@@ -113,8 +115,10 @@ const reach = (site: string, phase: Phase, timeoutMs: number) =>
 beforeAll(async () => {
   progress('starting the Docker engine');
   engine = await startEngine();
-  progress('local stand-in images (built once, then cached in .data/docker)');
+  // Built by scripts/prepare-compose.ts before the main suites (npm test); here only when run alone.
+  progress('local stand-in images');
   const images = await buildStandIns(engine);
+  await buildAppImage(engine, images.NODE_IMAGE);
   ports = {
     temporal: await freePort(),
     ui: await freePort(),
@@ -126,7 +130,7 @@ beforeAll(async () => {
   env = {
     ...engine.env,
     ...images,
-    FAILOVER_IMAGE: 'failover:e2e',
+    FAILOVER_IMAGE: APP_IMAGE,
     SANDBOX_CLOUDFLARE_TOKEN: TOKEN,
     SANDBOX_PROPAGATION_MS: '1000',
     TEMPORAL_PORT: String(ports.temporal),
@@ -151,29 +155,43 @@ beforeAll(async () => {
   const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
   client = new Client({ connection });
   progress('ready');
+  setUp = true;
 }, 1_200_000);
 
+// After a failed set-up the set-up's error is the report: tearing down is best effort then, and an
+// engine that is already gone is nothing to tear down. After a good one, leftovers are a failure.
 afterAll(async () => {
   if (!engine) return;
   try {
-    mkdirSync(LOGS, { recursive: true });
-    writeFileSync(
-      join(LOGS, 'stack.log'),
-      await compose(['logs', '--no-color', '--timestamps'], 60_000).catch((e: unknown) => String(e)),
-    );
-    await client?.connection.close();
-    progress('tearing down: containers, networks, volumes');
-    await compose(['down', '-v', '--remove-orphans', '--timeout', '10']);
-    const left = engine
-      .docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`], { quiet: true })
-      .trim();
-    engine.docker(['container', 'prune', '-f'], { quiet: true }); // intermediate containers of failed builds
-    if (left) throw new Error(`containers left after down: ${left}`);
+    if (!engine.alive()) {
+      progress('teardown: the Docker engine is not running; nothing to tear down');
+      return;
+    }
+    await tearDown(engine);
+  } catch (err) {
+    if (setUp) throw err;
+    progress(`teardown after a failed set-up: ${(err as Error).message}`);
   } finally {
     await engine.stop();
     progress('engine stopped');
   }
 }, 300_000);
+
+async function tearDown(engine: Engine): Promise<void> {
+  mkdirSync(LOGS, { recursive: true });
+  writeFileSync(
+    join(LOGS, 'stack.log'),
+    await compose(['logs', '--no-color', '--timestamps'], 60_000).catch((e: unknown) => String(e)),
+  );
+  await client?.connection.close();
+  progress('tearing down: containers, networks, volumes');
+  await compose(['down', '-v', '--remove-orphans', '--timeout', '10']);
+  const left = engine
+    .docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`], { quiet: true })
+    .trim();
+  engine.docker(['container', 'prune', '-f'], { quiet: true }); // intermediate containers of failed builds
+  if (left) throw new Error(`containers left after down: ${left}`);
+}
 
 test(
   'failover with the Temporal server killed in the middle, failback through the CLI: completes, nothing applied twice',
