@@ -1,16 +1,17 @@
 // The incident's bookkeeping, apart from the workflow that drives it: the status, the trigger
 // list (deduplicated, repeats counted, bounded) and the rules that accept or refuse a message.
 // Plain logic, no Temporal calls: unit-tested on its own (test/incident-state.test.ts).
-import type {
-  Attention,
-  CarriedState,
-  FailbackPolicy,
-  IncidentPolicy,
-  IncidentStatus,
-  Phase,
-  PreviousIncident,
-  TriggerRecord,
-  UndoSnapshots,
+import {
+  ABORTABLE_PHASES,
+  type Attention,
+  type CarriedState,
+  type FailbackPolicy,
+  type IncidentPolicy,
+  type IncidentStatus,
+  type Phase,
+  type PreviousIncident,
+  type TriggerRecord,
+  type UndoSnapshots,
 } from './incident-types.ts';
 import { failureMessage } from './timeline.ts';
 import type { Actor, AlertClosed, AlertOpened, Snapshot } from './types.ts';
@@ -61,11 +62,6 @@ export class IncidentState {
     this.opened = new Set(this.status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => t.id));
     this.closed = new Set(this.status.triggers.filter((t) => t.kind === 'alert_closed').map((t) => t.id));
     this.triggered = carried !== undefined;
-  }
-
-  /** A failover or failback is in flight. */
-  get busy(): boolean {
-    return this.status.phase === 'failing_over' || this.status.phase === 'failing_back';
   }
 
   record(trigger: Omit<TriggerRecord, 'at'>): void {
@@ -185,7 +181,7 @@ export class IncidentState {
   /** Returns whether the work in flight must be cancelled. */
   abort({ by }: Actor): boolean {
     const { phase } = this.status;
-    if (phase === 'awaiting_trigger' || this.busy) {
+    if (ABORTABLE_PHASES.includes(phase)) {
       this.abortRequestedBy ??= by;
       this.record({ kind: 'abort', source: by });
       return true;
