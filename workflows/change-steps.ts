@@ -20,7 +20,7 @@ export function enableStandbyAccess({ act, site }: IncidentContext): ChangeStep 
     read: (step) => act.read(step).readStandbyAccess(site),
     apply: (step) => act.standbyAccess(step).openStandbyAccess(site),
     restore: (step, before) => act.standbyAccess(step).restoreStandbyAccess(site, before),
-    // The standby is never closed while traffic may still reach it.
+    // The standby is never closed while traffic may still reach it (docs/workflow.md invariant 2).
     after: ['undo_route_traffic_to_standby'],
   };
 }

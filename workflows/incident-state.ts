@@ -1,6 +1,7 @@
-// The incident's bookkeeping, apart from the workflow that drives it: the status, the trigger
-// list (deduplicated, repeats counted, bounded) and the rules that accept or refuse a message.
-// Plain logic, no Temporal calls: unit-tested on its own (test/incident-state.test.ts).
+// The incident's bookkeeping, apart from the workflow that drives it: the status and every change
+// of it, the trigger list (deduplicated, repeats counted, bounded) and the rules that accept or
+// refuse a message (docs/workflow.md invariant 7). Plain logic, no Temporal calls: unit-tested on
+// its own (test/incident-state.test.ts).
 import {
   ABORTABLE_PHASES,
   type Attention,
