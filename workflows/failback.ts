@@ -77,7 +77,7 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   return state.takeOutageAgain() ? 'again' : 'resolved';
 }
 
-/** Users keep a working site if the primary fails verification: back to the standby. */
+/** Routes users to the primary and verifies it; if it fails verification, the route's undo sends them back to the standby. */
 async function failbackSteps(ctx: IncidentContext, saga: Saga, manual: boolean): Promise<void> {
   const { site, policy, act, timeline } = ctx;
   if (manual) {
