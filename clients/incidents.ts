@@ -21,10 +21,11 @@ import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts
 import type { Actor, AlertClosed, AlertOpened } from '../workflows/types.ts';
 
 export type IncidentHandle = WorkflowHandle<typeof incident>;
-export type IncidentState = 'none' | 'running' | 'ended';
+/** Whether the site has an incident workflow: none yet, its latest run running, or ended. */
+export type IncidentLifecycle = 'none' | 'running' | 'ended';
 
 export interface IncidentLookup {
-  state: IncidentState;
+  state: IncidentLifecycle;
   description?: WorkflowExecutionDescription;
   /** From the FailoverPhase search attribute (no worker needed to read it). */
   phase?: string;

@@ -1,6 +1,7 @@
 // What users saw during one rehearsal, from the load generator's samples and the incident's
 // status (steps with startedAt/endedAt): the timeline, the downtime, the error kinds, latency
 // percentiles before/during/after, for the failover and for the failback. Pure functions.
+import { FAILBACK_STEPS } from '../workflows/incident-types.ts';
 import type { ErrorKind, Sample } from './load.ts';
 
 export interface StepLike {
@@ -163,14 +164,7 @@ export function windowReport(
   };
 }
 
-const FAILBACK_STEPS = new Set([
-  'await_primary_healthy',
-  'route_traffic_to_primary',
-  'verify_public_url_on_primary',
-  'close_standby_access',
-  'resume_monitor',
-  'undo_route_traffic_to_primary',
-]);
+const FAILBACK = new Set<string>([...FAILBACK_STEPS, 'undo_route_traffic_to_primary']);
 
 export function analyzeRun(run: RunRecord): RunAnalysis {
   const { t0, samples, status } = run;
@@ -220,7 +214,7 @@ export function analyzeRun(run: RunRecord): RunAnalysis {
     );
   }
   for (const step of status?.steps ?? []) {
-    const phase = FAILBACK_STEPS.has(step.name) ? 'failback' : 'failover';
+    const phase = FAILBACK.has(step.name) ? 'failback' : 'failover';
     add(step.startedAt, `${step.name} started`, 'step', phase);
     const tail = step.outcome === 'ok' ? 'finished' : step.outcome;
     const attempts = step.attempts && step.attempts > 1 ? ` after ${step.attempts} attempts` : '';

@@ -73,3 +73,84 @@ describe('failback and abort', () => {
     expect(s.abortRequestedBy).toBe('cli');
   });
 });
+
+describe('outcomes of the sagas', () => {
+  test("a lever's before is kept from its first read only", () => {
+    const s = fresh();
+    s.keepBefore('traffic', { target: 'primary' });
+    s.keepBefore('traffic', { target: 'standby' });
+    expect(s.undo.traffic).toEqual({ target: 'primary' });
+  });
+
+  test('cancelling the workflow during a failover is an abort', () => {
+    const s = fresh();
+    s.failoverFailed(new Error('cancelled'), true);
+    expect(s.status.cause).toBe('aborted by a cancellation of the workflow');
+  });
+
+  test('only a failed automatic failback counts; a new outage or an abort says so instead', () => {
+    const s = fresh();
+    s.failbackFailed(new Error('no'), true);
+    expect(s.status.autoFailbackFailures).toBeUndefined();
+    s.failbackFailed(new Error('no'), false);
+    expect(s.status.autoFailbackFailures).toBe(1);
+    expect(s.status.cause).toBe('failback failed: Error: no');
+    s.outageAgain = true;
+    s.failbackFailed(new Error('cancelled'), false);
+    expect([s.status.cause, s.outageAgain]).toEqual(['failback stopped: a new outage was reported', false]);
+    s.abortRequestedBy = 'cli';
+    s.failbackFailed(new Error('cancelled'), false);
+    expect(s.status.cause).toBe('failback aborted by cli');
+    expect(s.status.autoFailbackFailures).toBe(1);
+  });
+
+  test('a new outage is answered once', () => {
+    const s = fresh();
+    s.outageAgain = true;
+    expect(s.takeOutageAgain()).toBe(true);
+    expect(s.takeOutageAgain()).toBe(false);
+  });
+
+  test('automatic failbacks back off, doubling up to an hour, and stop after maxAutoAttempts with a warning', () => {
+    const auto = new IncidentState('www', {
+      ...policy,
+      failback: { mode: 'auto', holdDownMs: 1000, maxAutoAttempts: 9, retryBackoffMs: 60_000 },
+    });
+    expect(fresh().nextAutoFailback()).toBeUndefined();
+    expect(auto.nextAutoFailback()).toEqual({});
+    auto.status.autoFailbackFailures = 2;
+    expect(auto.nextAutoFailback()).toEqual({ backoffMs: 120_000 });
+    auto.status.autoFailbackFailures = 8;
+    expect(auto.nextAutoFailback()).toEqual({ backoffMs: 3_600_000 });
+    auto.status.autoFailbackFailures = 9;
+    expect(auto.nextAutoFailback()).toBeUndefined();
+    expect(auto.status.warnings).toEqual(['automatic failback stopped after 9 failed attempts; fail back by hand']);
+  });
+});
+
+describe('needs_attention', () => {
+  test('earlier answers do not count; the primary recovering answers only a failed failover', () => {
+    const s = fresh();
+    s.status.phase = 'needs_attention';
+    s.steer('retry', { by: 'cli' });
+    s.reportRecovered({ by: 'watcher' });
+    s.needAttention({ reason: 'cleanup failed', retry: 'compensations', pending: ['resume_monitor'] });
+    expect(s.attentionAnswered).toBe(false);
+    s.reportRecovered({ by: 'watcher' });
+    expect(s.attentionAnswered).toBe(false);
+    s.needAttention({ reason: 'primary down too', retry: 'failover', pending: [] });
+    s.reportRecovered({ by: 'watcher' });
+    expect(s.attentionAnswered).toBe(true);
+    expect(s.endAttention()).toBe('recovered');
+    expect(s.status.attention).toBeUndefined();
+  });
+
+  test('acknowledge wins over retry', () => {
+    const s = fresh();
+    s.needAttention({ reason: 'x', retry: 'compensations', pending: [] });
+    s.status.phase = 'needs_attention';
+    s.steer('retry', { by: 'a' });
+    s.steer('acknowledge', { by: 'b' });
+    expect(s.endAttention()).toBe('acknowledge');
+  });
+});

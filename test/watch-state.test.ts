@@ -1,6 +1,6 @@
 // The watcher's bookkeeping on its own: the quorum across locations, hysteresis when there is no
 // quorum either way, locations added and forgotten with the policy, bounded events.
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { WatchState } from '../workflows/watch-state.ts';
 import type { WatchPolicy } from '../workflows/watch-types.ts';
 
@@ -82,4 +82,64 @@ test('a vote expires: dropped on a failing probe, or after silence longer than t
   expect(s.quorumVerdict()).toBe('down'); // held: no quorum either way, the last verdict stays
   s.status.verdict = 'up';
   expect(s.quorumVerdict()).toBe('up'); // b's stale "down" does not make a quorum with a
+});
+
+describe('the loop', () => {
+  const kinds = (s: WatchState, timeToContinue = false) => [...s.wakeUp(timeToContinue)].map((e) => e.kind);
+
+  test('a stop, then a restart, come before anything else, alone', () => {
+    const s = new WatchState('www', policy(['a'], 1));
+    s.retriggerDue = true;
+    s.probeReturned({ location: 'a', generation: 0, result: { verdict: 'up', checks: 1 } });
+    expect(s.hasWork(false)).toBe(true);
+    s.reconfigure(policy(['a', 'b'], 1));
+    s.requestStop('cli');
+    expect(kinds(s)).toEqual(['stop']);
+    const t = new WatchState('www', policy(['a'], 1));
+    t.reconfigure(policy(['a', 'b'], 1));
+    expect(kinds(t, true)).toEqual(['reconfigure']);
+    expect(kinds(t, true)).toEqual(['continue_as_new']);
+    expect(t.generation).toBe(2);
+  });
+
+  test('one wake-up takes the due retrigger, the due silence check and one report; reports of older probes are dropped', () => {
+    const s = new WatchState('www', policy(['a'], 1));
+    const up = { verdict: 'up', checks: 1 } as const;
+    s.probeReturned({ location: 'a', generation: 0, result: up });
+    s.probeReturned({ location: 'a', generation: 0, error: 'no worker' });
+    s.retriggerDue = s.silenceCheckDue = true;
+    expect(kinds(s)).toEqual(['retrigger', 'silence_check', 'probe_report']);
+    expect(kinds(s)).toEqual(['probe_failed']);
+    expect(s.hasWork(false)).toBe(false);
+    s.probeReturned({ location: 'a', generation: 0, result: up });
+    s.reconfigure(policy(['a'], 1));
+    s.reconfigure(policy(['a', 'b'], 1));
+    expect(kinds(s)).toEqual(['reconfigure']);
+    s.probeReturned({ location: 'a', generation: 0, result: up });
+    expect(kinds(s)).toEqual([]);
+  });
+
+  test('a retrigger that was not needed leaves no trace; a failed trigger is recorded but not counted', () => {
+    const s = new WatchState('www', policy(['a'], 1));
+    s.triggered('w1', 'not needed: the incident is on_standby', true);
+    expect([s.status.triggers, s.status.lastTrigger]).toEqual([0, undefined]);
+    s.triggered('w2', 'trigger failed: Unavailable: down', true, false);
+    expect([s.status.triggers, s.status.lastTrigger?.alertId]).toEqual([0, 'w2']);
+    s.triggered('w3', 'started', false);
+    expect(s.status.triggers).toBe(1);
+    expect(s.status.events.at(-1)?.what).toBe('incident: started');
+  });
+
+  test("a failing probe's error is noted once, and its vote dropped only when votes expire", () => {
+    const s = new WatchState('www', policy(['a'], 1));
+    s.syncLocations();
+    s.locationReported('a', { verdict: 'down', checks: 3 });
+    expect(s.probeFailed('a', 'no worker')).toBe(false);
+    expect(s.location('a').verdict).toBe('down');
+    expect(s.probeFailed('a', 'no worker', 5000)).toBe(true);
+    expect(s.status.events.map((e) => e.what)).toEqual([
+      'a: no worker',
+      'a: vote no longer counted until it reports again',
+    ]);
+  });
 });

@@ -27,19 +27,11 @@ export class HumanGate {
   /** Waits for a human (or, for a failed failover, the primary's recovery); the phase says why. */
   async awaitHuman(attention: Omit<Attention, 'since'>): Promise<'retry' | 'acknowledge' | 'recovered'> {
     const { state } = this;
-    state.status.attention = { ...attention, since: Date.now() };
-    state.retryRequestedBy = state.acknowledgedBy = undefined;
-    state.primaryRecovered = false;
+    state.needAttention(attention);
     this.setPhase('needs_attention');
     this.counter.add(1, { site: this.site });
-    await condition(
-      () =>
-        state.retryRequestedBy !== undefined ||
-        state.acknowledgedBy !== undefined ||
-        (attention.retry === 'failover' && state.primaryRecovered),
-    );
-    delete state.status.attention;
-    return state.acknowledgedBy ? 'acknowledge' : state.retryRequestedBy ? 'retry' : 'recovered';
+    await condition(() => state.attentionAnswered);
+    return state.endAttention();
   }
 
   /** Runs a saga's compensations until none is left, or a human accepts the world as it is. */

@@ -1,16 +1,21 @@
-// The incident's bookkeeping, apart from the workflow that drives it: the status, the trigger
-// list (deduplicated, repeats counted, bounded) and the rules that accept or refuse a message.
-// Plain logic, no Temporal calls: unit-tested on its own (test/incident-state.test.ts).
-import type {
-  CarriedState,
-  IncidentPolicy,
-  IncidentStatus,
-  PreviousIncident,
-  TriggerRecord,
-  UndoSnapshots,
+// The incident's bookkeeping, apart from the workflow that drives it: the status and every change
+// of it, the trigger list (deduplicated, repeats counted, bounded) and the rules that accept or
+// refuse a message (docs/workflow.md invariant 7). Plain logic, no Temporal calls: unit-tested on
+// its own (test/incident-state.test.ts).
+import {
+  ABORTABLE_PHASES,
+  type Attention,
+  type CarriedState,
+  type FailbackPolicy,
+  type IncidentPolicy,
+  type IncidentStatus,
+  type Phase,
+  type PreviousIncident,
+  type TriggerRecord,
+  type UndoSnapshots,
 } from './incident-types.ts';
 import { failureMessage } from './timeline.ts';
-import type { Actor, AlertClosed, AlertOpened } from './types.ts';
+import type { Actor, AlertClosed, AlertOpened, Snapshot } from './types.ts';
 
 /** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
 export const MAX_TRIGGERS = 200;
@@ -32,6 +37,7 @@ export class IncidentState {
   abortRequestedBy: string | undefined;
   retryRequestedBy: string | undefined;
   acknowledgedBy: string | undefined;
+  private readonly failback: FailbackPolicy;
   private readonly previousEndedAt: number | undefined;
   private readonly opened: Set<string | undefined>;
   private readonly closed: Set<string | undefined>;
@@ -40,6 +46,7 @@ export class IncidentState {
   private readonly previousAlerts: Set<string>;
 
   constructor(site: string, policy: IncidentPolicy, carried?: CarriedState, previous?: PreviousIncident) {
+    this.failback = policy.failback;
     this.previousEndedAt = previous?.endedAt;
     this.previousAlerts = new Set(previous?.alertIds ?? []);
     this.status = carried?.status ?? {
@@ -56,11 +63,6 @@ export class IncidentState {
     this.opened = new Set(this.status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => t.id));
     this.closed = new Set(this.status.triggers.filter((t) => t.kind === 'alert_closed').map((t) => t.id));
     this.triggered = carried !== undefined;
-  }
-
-  /** A failover or failback is in flight. */
-  get busy(): boolean {
-    return this.status.phase === 'failing_over' || this.status.phase === 'failing_back';
   }
 
   record(trigger: Omit<TriggerRecord, 'at'>): void {
@@ -180,13 +182,104 @@ export class IncidentState {
   /** Returns whether the work in flight must be cancelled. */
   abort({ by }: Actor): boolean {
     const { phase } = this.status;
-    if (phase === 'awaiting_trigger' || this.busy) {
+    if (ABORTABLE_PHASES.includes(phase)) {
       this.abortRequestedBy ??= by;
       this.record({ kind: 'abort', source: by });
       return true;
     }
     this.record({ kind: 'abort', source: by, ignored: `nothing in flight to abort (site is ${phase}); use failback` });
     return false;
+  }
+
+  enterPhase(phase: Phase): void {
+    this.status.phase = phase;
+    this.status.phaseSince = Date.now();
+  }
+
+  /** Keeps a lever's "before" for the failback, from its first read in the incident only. */
+  keepBefore(lever: keyof UndoSnapshots, before: Snapshot): void {
+    this.undo[lever] ??= before;
+  }
+
+  /** Ends the incident without a change: says why when every trigger was ignored. */
+  dismiss(): void {
+    if (this.onlyIgnoredTriggers) this.status.cause = this.status.triggers.at(-1)?.ignored;
+  }
+
+  /** The confirmation found the primary serving: the last step's summary says how. */
+  notConfirmed(): void {
+    this.status.cause = `not confirmed: ${this.status.steps.at(-1)?.summary ?? 'the primary serves'}`;
+  }
+
+  reachedStandby(): void {
+    this.status.onStandbyAt = Date.now();
+  }
+
+  /** A failover step failed for good, or was cancelled: cancelling the workflow is an abort too. */
+  failoverFailed(err: unknown, cancelled: boolean): void {
+    if (cancelled) this.abortRequestedBy ??= 'a cancellation of the workflow';
+    this.status.cause = this.abortRequestedBy ? `aborted by ${this.abortRequestedBy}` : this.failedStepMessage(err);
+  }
+
+  /** Why the failback stopped; only a failed automatic one counts towards `maxAutoAttempts`. */
+  failbackFailed(err: unknown, manual: boolean): void {
+    const { status } = this;
+    if (this.outageAgain) {
+      status.cause = 'failback stopped: a new outage was reported';
+      this.outageAgain = false;
+    } else if (this.abortRequestedBy) status.cause = `failback aborted by ${this.abortRequestedBy}`;
+    else {
+      status.cause = `failback failed: ${this.failedStepMessage(err)}`;
+      if (!manual) status.autoFailbackFailures = (status.autoFailbackFailures ?? 0) + 1;
+    }
+  }
+
+  /** A failback attempt is over: its request and any abort of it are used up. */
+  failbackOver(): void {
+    this.failbackRequestedBy = undefined;
+    this.abortRequestedBy = undefined;
+  }
+
+  /** Whether a new outage came while failing back; it is answered (cleared) by asking. */
+  takeOutageAgain(): boolean {
+    const again = this.outageAgain;
+    this.outageAgain = false;
+    return again;
+  }
+
+  /** The next automatic failback, if any (none after too many failures: a warning says so), and its backoff. */
+  nextAutoFailback(): { backoffMs?: number } | undefined {
+    if (this.failback.mode !== 'auto') return undefined;
+    const failures = this.status.autoFailbackFailures ?? 0;
+    if (failures >= (this.failback.maxAutoAttempts ?? 3)) {
+      this.warn(`automatic failback stopped after ${failures} failed attempts; fail back by hand`);
+      return undefined;
+    }
+    if (failures === 0) return {};
+    return { backoffMs: Math.min((this.failback.retryBackoffMs ?? 60_000) * 2 ** (failures - 1), 3_600_000) };
+  }
+
+  /** Enters needs_attention: earlier answers and recoveries do not count for this wait. */
+  needAttention(attention: Omit<Attention, 'since'>): void {
+    this.status.attention = { ...attention, since: Date.now() };
+    this.retryRequestedBy = this.acknowledgedBy = undefined;
+    this.primaryRecovered = false;
+  }
+
+  /** A human answered (or, for a failed failover, the primary recovered). */
+  get attentionAnswered(): boolean {
+    const recovered = this.status.attention?.retry === 'failover' && this.primaryRecovered;
+    return this.retryRequestedBy !== undefined || this.acknowledgedBy !== undefined || recovered;
+  }
+
+  /** Leaves needs_attention with the answer. */
+  endAttention(): 'retry' | 'acknowledge' | 'recovered' {
+    delete this.status.attention;
+    return this.acknowledgedBy ? 'acknowledge' : this.retryRequestedBy ? 'retry' : 'recovered';
+  }
+
+  end(): void {
+    this.status.endedAt = Date.now();
   }
 
   warn(warning: string): void {

@@ -1,18 +1,25 @@
-// The incident workflow's data: its input, policy, phases, status and timeline. No behaviour.
+// The incident workflow's data: its input, policy, phases, steps, status and timeline. No behaviour.
 import type { Snapshot } from './types.ts';
 
-export type Phase =
-  | 'awaiting_trigger' // started, no trigger yet (e.g. a bare signal-with-start)
-  | 'failing_over'
-  | 'on_standby'
-  | 'failing_back'
-  | 'needs_attention' // the orchestrator cannot restore a serving, consistent world: a human decides (retry / acknowledge)
-  | 'resolved' // back on the primary, standby closed, monitor resumed
-  | 'rolled_back' // failover undone (a step failed for good, or abort)
-  | 'dismissed' // ended before any change (abort, a stale alert, an outage the orchestrator could not confirm)
-  | 'acknowledged'; // a human accepted the world as it is, from needs_attention
+/** The incident's phases; FailoverPhase (a search attribute) holds one. */
+export const PHASES = [
+  'awaiting_trigger', // started, no trigger yet (e.g. a bare signal-with-start)
+  'failing_over',
+  'on_standby',
+  'failing_back',
+  'needs_attention', // the orchestrator cannot restore a serving, consistent world: a human decides (retry / acknowledge)
+  'resolved', // back on the primary, standby closed, monitor resumed
+  'rolled_back', // failover undone (a step failed for good, or abort)
+  'dismissed', // ended before any change (abort, a stale alert, an outage the orchestrator could not confirm)
+  'acknowledged', // a human accepted the world as it is, from needs_attention
+] as const;
+export type Phase = (typeof PHASES)[number];
 
 export const FINAL_PHASES: readonly Phase[] = ['resolved', 'rolled_back', 'dismissed', 'acknowledged'];
+/** Where a running incident may stay for long: on the standby, or waiting for a human. */
+export const WAITING_PHASES: readonly Phase[] = ['on_standby', 'needs_attention'];
+/** Where an abort stops something: the trigger not yet come, or a failover or failback in flight. */
+export const ABORTABLE_PHASES: readonly Phase[] = ['awaiting_trigger', 'failing_over', 'failing_back'];
 
 export interface TriggerRecord {
   kind:
@@ -28,25 +35,45 @@ export interface TriggerRecord {
   lastAt?: number;
 }
 
-export type StepName =
-  | 'confirm_primary_down'
-  | 'check_primary_serves'
-  | 'enable_standby_access'
-  | 'await_standby_ready'
-  | 'route_traffic_to_standby'
-  | 'verify_public_url_on_standby'
-  | 'pause_monitor'
-  | 'await_primary_healthy'
-  | 'route_traffic_to_primary'
-  | 'verify_public_url_on_primary'
-  | 'drain_standby'
-  | 'close_standby_access'
-  | 'resume_monitor'
-  // compensations
-  | 'undo_enable_standby_access'
-  | 'undo_route_traffic_to_standby'
-  | 'undo_pause_monitor'
-  | 'undo_route_traffic_to_primary';
+/** The failover saga's steps, in order (pause_monitor runs beside the others). */
+export const FAILOVER_STEPS = [
+  'confirm_primary_down',
+  'pause_monitor',
+  'enable_standby_access',
+  'await_standby_ready',
+  'route_traffic_to_standby',
+  'verify_public_url_on_standby',
+] as const;
+/** The failback's steps, in order, cleanup included. */
+export const FAILBACK_STEPS = [
+  'await_primary_healthy',
+  'route_traffic_to_primary',
+  'verify_public_url_on_primary',
+  'drain_standby',
+  'close_standby_access',
+  'resume_monitor',
+] as const;
+export const COMPENSATION_STEPS = [
+  'undo_enable_standby_access',
+  'undo_route_traffic_to_standby',
+  'undo_pause_monitor',
+  'undo_route_traffic_to_primary',
+] as const;
+/** Every step of the timeline; check_primary_serves follows a failover that was undone. */
+export const STEPS = [...FAILOVER_STEPS, 'check_primary_serves', ...FAILBACK_STEPS, ...COMPENSATION_STEPS] as const;
+export type StepName = (typeof STEPS)[number];
+
+/** The steps that change the world; probes and waits may run again harmlessly. */
+export const CHANGE_STEPS = [
+  'pause_monitor',
+  'enable_standby_access',
+  'route_traffic_to_standby',
+  'route_traffic_to_primary',
+  'close_standby_access',
+  'resume_monitor',
+] as const satisfies readonly StepName[];
+/** What a failover changes (and `failover start --dry-run` plans). */
+export type FailoverChange = (typeof CHANGE_STEPS)[number] & (typeof FAILOVER_STEPS)[number];
 
 export interface StepRecord {
   name: StepName;

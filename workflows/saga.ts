@@ -1,6 +1,7 @@
 // Compensations of completed steps, run newest first. Each is attempted unless a compensation it
 // depends on failed (the standby is never closed while traffic may still reach it); what failed
-// or was held back stays pending, so a later `compensate` (a human's retry) runs just that.
+// or was held back stays pending, so a later `compensate` (a human's retry) runs just that
+// (docs/workflow.md invariants 2-4).
 import { CancellationScope } from '@temporalio/workflow';
 import type { StepName } from './incident-types.ts';
 import type { Snapshot, StepOutcome } from './types.ts';

@@ -1,7 +1,7 @@
 // The watcher's bookkeeping, apart from the workflow that drives it: each location's verdict,
 // the quorum across locations, and the bounded list of events. Plain logic, no Temporal calls:
 // unit-tested on its own (test/watch-state.test.ts).
-import type { LocationState, ProbeVerdict, Verdict, WatchPolicy, WatchStatus } from './watch-types.ts';
+import type { LocationState, ProbeVerdict, Verdict, WatchLocation, WatchPolicy, WatchStatus } from './watch-types.ts';
 
 const MAX_EVENTS = 30;
 /** The probe activity's schedule-to-start timeout: a location without a worker fails after this. */
@@ -21,6 +21,24 @@ export function silentAfterMs(policy: WatchPolicy): number {
   return policy.maxProbeRunMs + probeHeartbeatTimeoutMs(policy) + PROBE_SCHEDULE_TO_START_MS;
 }
 
+/** What a location's probe activity came back with, in the generation of probes that ran it. */
+export interface ProbeReport {
+  location: string;
+  generation: number;
+  result?: ProbeVerdict;
+  error?: string;
+}
+
+/** What wakes the watch loop. */
+export type LoopEvent =
+  | { kind: 'stop'; by: string }
+  | { kind: 'reconfigure' }
+  | { kind: 'continue_as_new' }
+  | { kind: 'retrigger' }
+  | { kind: 'silence_check' }
+  | { kind: 'probe_failed'; location: WatchLocation; error: string | undefined }
+  | { kind: 'probe_report'; location: WatchLocation; result: ProbeVerdict };
+
 /** A change of the quorum's verdict, and the locations that made it. */
 export interface Transition {
   previous: Verdict;
@@ -32,6 +50,14 @@ export interface Transition {
 export class WatchState {
   readonly status: WatchStatus;
   policy: WatchPolicy;
+  /** Probes of an older generation (before a reconfiguration) are not listened to. */
+  generation = 0;
+  /** Set by the loop's timers: the primary is still down / a location may have fallen silent. */
+  retriggerDue = false;
+  silenceCheckDue = false;
+  private readonly reports: ProbeReport[] = [];
+  private reconfigured = false;
+  private stopRequestedBy: string | undefined;
 
   constructor(site: string, policy: WatchPolicy, carried?: WatchStatus) {
     this.policy = policy;
@@ -48,11 +74,87 @@ export class WatchState {
     this.status.runs++;
   }
 
-  /** Takes a new policy; returns false when it is the same as the current one. */
+  /** Takes a new policy (the probes restart with it); returns false when it is the same as the current one. */
   reconfigure(next: WatchPolicy): boolean {
     if (JSON.stringify(next) === JSON.stringify(this.policy)) return false;
     this.policy = next;
+    this.reconfigured = true;
     return true;
+  }
+
+  requestStop(by: string): void {
+    this.stopRequestedBy ??= by;
+  }
+
+  stop(by: string): void {
+    this.status.stopped = true;
+    this.note(`stopped by ${by}`);
+  }
+
+  /**
+   * What the incident answered a trigger (`reached`; 'not needed …' when something already has the
+   * site on the standby), or why it failed; a retrigger (`onlyIfNeeded`) that was not needed leaves no trace.
+   */
+  triggered(alertId: string, outcome: string, onlyIfNeeded: boolean, reached = true): void {
+    const notNeeded = outcome.startsWith('not needed');
+    if (reached && !notNeeded) this.status.triggers++;
+    if (onlyIfNeeded && notNeeded) return;
+    this.status.lastTrigger = { alertId, at: Date.now(), outcome };
+    this.note(`incident: ${outcome}`);
+  }
+
+  /** What the incident answered the recovery report (`reached`), or why it failed. */
+  recoveryReported(outcome: string, reached = true): void {
+    if (reached) this.status.recoveries++;
+    this.status.lastRecovery = { at: Date.now(), outcome };
+    this.note(`recovery: ${outcome}`);
+  }
+
+  probeReturned(report: ProbeReport): void {
+    this.reports.push(report);
+  }
+
+  /** Whether the loop has something to do (`timeToContinue`: the history is long enough to continue as new). */
+  hasWork(timeToContinue: boolean): boolean {
+    return (
+      this.reports.length > 0 ||
+      this.reconfigured ||
+      this.stopRequestedBy !== undefined ||
+      timeToContinue ||
+      this.silenceCheckDue ||
+      this.retriggerDue
+    );
+  }
+
+  /**
+   * What one wake-up of the loop handles, each taken as it is yielded: a stop; else a restart (a
+   * new policy before continue-as-new); else the due retrigger, the due silence check and one
+   * probe's report, in that order (what comes due while one is handled is seen in the same wake-up).
+   */
+  *wakeUp(timeToContinue: boolean): Generator<LoopEvent, void> {
+    if (this.stopRequestedBy !== undefined) return yield { kind: 'stop', by: this.stopRequestedBy };
+    if (this.reconfigured || timeToContinue) {
+      // Reports of the stopped probes are dropped with their generation.
+      this.generation++;
+      this.reports.length = 0;
+      if (!this.reconfigured) return yield { kind: 'continue_as_new' };
+      this.reconfigured = false;
+      return yield { kind: 'reconfigure' };
+    }
+    if (this.retriggerDue) {
+      this.retriggerDue = false;
+      yield { kind: 'retrigger' };
+    }
+    if (this.silenceCheckDue) {
+      this.silenceCheckDue = false;
+      yield { kind: 'silence_check' };
+    }
+    const report = this.reports.shift();
+    if (report === undefined || report.generation !== this.generation) return;
+    const location = this.policy.locations.find((l) => l.name === report.location);
+    if (!location) return;
+    if (report.error !== undefined || !report.result) yield { kind: 'probe_failed', location, error: report.error };
+    else yield { kind: 'probe_report', location, result: report.result };
   }
 
   note(what: string): void {
@@ -121,6 +223,26 @@ export class WatchState {
         this.dropVote(name, now);
         return true;
       });
+  }
+
+  /** Drops the votes of the locations silent too long, with an event; returns whether any was dropped. */
+  checkSilence(now: number): boolean {
+    const silent = this.expireSilent(now);
+    if (silent.length === 0) return false;
+    const bound = Math.round(silentAfterMs(this.policy) / 1000);
+    this.note(`${silent.join(', ')}: no report for over ${bound} s; vote no longer counted`);
+    return true;
+  }
+
+  /**
+   * A location's probe failed: a new error is noted, and (given `now`) its vote is dropped, since
+   * a location that cannot probe has a stale verdict. Returns whether its vote was dropped.
+   */
+  probeFailed(name: string, error: string | undefined, now?: number): boolean {
+    if (this.locationFailed(name, error)) this.note(`${name}: ${error}`);
+    if (now === undefined || !this.dropVote(name, now)) return false;
+    this.note(`${name}: vote no longer counted until it reports again`);
+    return true;
   }
 
   /** How long until the next location could fall silent (at least 1 s). */

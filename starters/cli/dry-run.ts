@@ -3,12 +3,13 @@
 import { errorMessage } from '../../activities/errors.ts';
 import type { Endpoint, Lever, ProviderRegistry } from '../../activities/providers/types.ts';
 import type { SiteConfig } from '../../config/schema.ts';
+import type { FailoverChange } from '../../workflows/incident-types.ts';
 import type { Snapshot, Target } from '../../workflows/types.ts';
 
 export type PlanVerdict = 'would change' | 'already as wanted' | 'cannot read';
 
 export interface PlannedStep {
-  step: 'enable_standby_access' | 'route_traffic_to_standby' | 'pause_monitor';
+  step: FailoverChange;
   resource: string;
   wanted: string;
   current?: Snapshot;

@@ -13,7 +13,7 @@ import {
   retry,
   statusQuery,
 } from '../../workflows/incident-messages.ts';
-import { FINAL_PHASES } from '../../workflows/incident-types.ts';
+import { ABORTABLE_PHASES, FINAL_PHASES } from '../../workflows/incident-types.ts';
 import {
   ACTOR,
   CliError,
@@ -163,7 +163,7 @@ export async function abortCmd(
   const incidents = await runningIncident(opts, site, 'abort');
   const handle = incidents.handle(site);
   const before = await handle.query(statusQuery);
-  if (!['awaiting_trigger', 'failing_over', 'failing_back'].includes(before.phase)) {
+  if (!ABORTABLE_PHASES.includes(before.phase)) {
     throw new CliError(
       EXIT.refused,
       `nothing in flight to abort: ${site} is ${before.phase}${before.phase === 'on_standby' ? `; use \`failover failback ${site}\`` : ''}`,

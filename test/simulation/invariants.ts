@@ -2,7 +2,15 @@
 // simulation checks"). Pure: it judges what the harness observed, so it can be unit-tested on
 // made-up worlds and statuses (test/simulation/invariants.test.ts).
 import type { InMemorySiteState, Mutation } from '../../activities/providers/in-memory/world.ts';
-import type { IncidentStatus, StepRecord } from '../../workflows/incident-types.ts';
+import {
+  CHANGE_STEPS,
+  FAILBACK_STEPS,
+  FAILOVER_STEPS,
+  FINAL_PHASES,
+  type IncidentStatus,
+  type StepRecord,
+  WAITING_PHASES,
+} from '../../workflows/incident-types.ts';
 
 export type ProviderState = Pick<InMemorySiteState, 'standbyAccess' | 'traffic' | 'monitor'>;
 
@@ -25,25 +33,14 @@ export interface Observed {
   primaryDownSince?: number | undefined;
 }
 
-const FAILOVER_STEPS = new Set([
-  'pause_monitor',
-  'enable_standby_access',
-  'await_standby_ready',
-  'route_traffic_to_standby',
-  'verify_public_url_on_standby',
-]);
-const FAILBACK_STEPS = new Set([
-  'await_primary_healthy',
-  'route_traffic_to_primary',
-  'verify_public_url_on_primary',
-  'close_standby_access',
-  'resume_monitor',
-]);
-const FINAL = ['resolved', 'rolled_back', 'dismissed'];
-const OPEN_ENDINGS = ['on_standby', 'needs_attention'];
+const FAILOVER = new Set<string>(FAILOVER_STEPS);
+const FAILBACK = new Set<string>(FAILBACK_STEPS);
+/** No human acknowledges in the simulation: an incident must end by itself. */
+const FINAL: readonly string[] = FINAL_PHASES.filter((p) => p !== 'acknowledged');
+const OPEN_ENDINGS: readonly string[] = WAITING_PHASES;
 
 function saga(name: string): 'failover' | 'failback' | 'other' {
-  return FAILOVER_STEPS.has(name) ? 'failover' : FAILBACK_STEPS.has(name) ? 'failback' : 'other';
+  return FAILOVER.has(name) ? 'failover' : FAILBACK.has(name) ? 'failback' : 'other';
 }
 
 const serves = (s: InMemorySiteState, target: 'primary' | 'standby') =>
@@ -139,14 +136,7 @@ function runningSteps(status: IncidentStatus | undefined): string[] {
 }
 
 /** Steps that change the world; probes may run again harmlessly (e.g. a manual check after the automatic hold-down). */
-const CHANGES = new Set([
-  'pause_monitor',
-  'enable_standby_access',
-  'route_traffic_to_standby',
-  'route_traffic_to_primary',
-  'close_standby_access',
-  'resume_monitor',
-]);
+const CHANGES = new Set<string>(CHANGE_STEPS);
 
 /**
  * A change step that finished `ok` must not run again unless the incident moved the other way in

@@ -1,0 +1,99 @@
+// The failover saga: open the standby, wait until it serves, route users to it and verify, with
+// the monitor paused beside it. A failover that fails is undone; one undone while the primary does
+// not serve either waits for a human (docs/workflow.md invariants 1, 3-6).
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import { enableStandbyAccess, pauseMonitor, routeTraffic } from './change-steps.ts';
+import type { IncidentContext } from './incident-context.ts';
+import { Saga } from './saga.ts';
+import { failureMessage } from './timeline.ts';
+
+/** Gate for runs recorded before a rolled-back failover checked the primary (replay of older histories). */
+const PATCH_ROLLBACK_CHECKS_PRIMARY = 'rollback-checks-primary';
+
+/** How an incident ends when its failover does not leave users on the standby. */
+export type FailoverEnding = 'rolled_back' | 'dismissed' | 'acknowledged';
+
+/**
+ * Fails over. A failover that failed and was undone ends the incident, unless the primary does
+ * not serve either: then users get errors, and the incident waits for a human to retry.
+ */
+export async function failoverUntilSettled(
+  ctx: IncidentContext,
+  first: boolean,
+): Promise<'on_standby' | FailoverEnding> {
+  const { state, status, gate } = ctx;
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await failover(ctx, first && attempt === 0);
+    if (outcome === 'on_standby' || outcome === 'acknowledged') return outcome;
+    if (outcome === 'unconfirmed') return 'dismissed';
+    if (state.abortRequestedBy || !patched(PATCH_ROLLBACK_CHECKS_PRIMARY) || (await primaryServes(ctx))) {
+      return 'rolled_back';
+    }
+    const reason = `the failover failed (${status.cause}) and was undone, and the primary does not serve: users get errors`;
+    const answer = await gate.awaitHuman({ reason, retry: 'failover', pending: [] });
+    if (answer !== 'retry') return 'rolled_back'; // the world is as before the incident
+  }
+}
+
+/** 'on_standby' when users are on a verified standby; 'failed' once the attempt was undone. */
+async function failover(
+  ctx: IncidentContext,
+  confirm: boolean,
+): Promise<'on_standby' | 'failed' | 'unconfirmed' | 'acknowledged'> {
+  const { state, status } = ctx;
+  ctx.setPhase('failing_over');
+  const saga = new Saga();
+  ctx.inFlight = new CancellationScope();
+  try {
+    const confirmed = await ctx.inFlight.run(() => failoverSteps(ctx, saga, confirm));
+    if (!confirmed) {
+      state.notConfirmed();
+      return 'unconfirmed';
+    }
+    state.reachedStandby();
+    return 'on_standby';
+  } catch (err) {
+    state.failoverFailed(err, isCancellation(err));
+    await CancellationScope.nonCancellable(() => ctx.monitorPaused);
+    const settled = await ctx.gate.settle(saga, `failover failed (${status.cause}); undoing it`, 'failing_over');
+    return settled ? 'failed' : 'acknowledged';
+  } finally {
+    ctx.inFlight = undefined;
+  }
+}
+
+/** The saga's steps; false when the outage was not confirmed (nothing changed). */
+async function failoverSteps(ctx: IncidentContext, saga: Saga, confirm: boolean): Promise<boolean> {
+  const { state, policy, site, act, timeline } = ctx;
+  // A Cloud Monitoring alert may be late or re-evaluated: see the outage from here first.
+  if (confirm && state.triggerSource === 'pubsub' && policy.confirmOutage !== false) {
+    const check = await timeline.run('confirm_primary_down', (step) => act.primaryCheck(step).confirmPrimaryDown(site));
+    if (!check.down) return false;
+  }
+  // Off the critical path: a monitor that cannot be paused must not keep users on a dead primary.
+  ctx.monitorPaused = ctx
+    .change(saga, pauseMonitor(ctx), 'monitor')
+    .catch((err) => void state.warn(`monitor not paused: ${failureMessage(err)}`));
+  await ctx.change(saga, enableStandbyAccess(ctx), 'standbyAccess');
+  // Never route users to something that has not served: probe the standby directly first.
+  await timeline.run('await_standby_ready', (step) =>
+    act.standbyProbe(step).awaitStandbyReady(site, policy.standbyReadyTimeoutMs),
+  );
+  await ctx.change(saga, routeTraffic(ctx, 'standby'), 'traffic');
+  await timeline.run('verify_public_url_on_standby', (step) =>
+    act.verifyProbe(step).verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
+  );
+  return true;
+}
+
+/** Does the primary serve (after a rolled-back failover)? A probe, recorded in the history. */
+async function primaryServes({ site, policy, act, timeline }: IncidentContext): Promise<boolean> {
+  try {
+    await timeline.run('check_primary_serves', (step) =>
+      act.primaryCheck(step).checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
