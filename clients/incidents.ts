@@ -61,12 +61,28 @@ export class Incidents implements IncidentControl {
   }
 
   /**
-   * Starts the site's incident with the alert, or signals the one already running
-   * (signal-with-start: the workflow ID is the site's, so a second trigger joins the first). A new
-   * run learns when the site's previous incident ended, so that a stale alert starts nothing.
+   * Signals the site's running incident with the alert, or starts one (signal-with-start: the
+   * workflow ID is the site's, so a second trigger joins the first). A new run learns when the
+   * site's previous incident ended and which alerts it saw, so that a stale alert starts nothing.
    */
   async trigger(site: string, alert: AlertOpened, lookup?: IncidentLookup) {
-    const latest = lookup ?? (await this.lookup(site));
+    for (let look = 1; ; look++) {
+      const latest = look === 1 && lookup ? lookup : await this.lookup(site);
+      const running = latest.state === 'running' ? latest.description?.runId : undefined;
+      if (running === undefined) return this.start(site, alert, latest);
+      // The run seen running, by its ID: a signal-with-start here could start a new run without
+      // the end of this one, had it ended in between.
+      try {
+        const handle = this.handle(site, running);
+        await handle.signal(alertOpened, alert);
+        return Object.assign(handle, { signaledRunId: running });
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError) || look >= 5) throw err;
+      }
+    }
+  }
+
+  private async start(site: string, alert: AlertOpened, latest: IncidentLookup) {
     const previousEndedAt = latest.state === 'ended' ? latest.description?.closeTime?.getTime() : undefined;
     const previousAlertIds = await this.alertsOfEnded(site, latest);
     return this.client.workflow.signalWithStart<typeof incident, [AlertOpened]>('incident', {
@@ -86,11 +102,11 @@ export class Incidents implements IncidentControl {
     });
   }
 
-  /** The alerts a completed incident acted on (its status keeps them, up to its cap). */
+  /** Every alert a completed incident received (its status keeps them, up to its cap): an ignored one was handled before it. */
   private async alertsOfEnded(site: string, lookup: IncidentLookup): Promise<string[]> {
     if (lookup.state !== 'ended' || lookup.description?.status.name !== 'COMPLETED') return [];
     const result = await this.handle(site, lookup.description.runId).result();
-    return result.triggers.flatMap((t) => (t.kind === 'alert_opened' && !t.ignored && t.id ? [t.id] : []));
+    return [...new Set(result.triggers.flatMap((t) => (t.kind === 'alert_opened' && t.id ? [t.id] : [])))];
   }
 
   async primaryRecovered(site: string, actor: Actor): Promise<void> {

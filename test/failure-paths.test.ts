@@ -177,18 +177,24 @@ describe('4. automatic failback that keeps failing', () => {
 });
 
 describe('5. stale and unconfirmed alerts', () => {
-  const h = harness((s) => inMemoryConfig(s), 3);
+  const h = harness((s) => inMemoryConfig(s), 5);
 
-  test('an alert that started before the last incident ended starts nothing', async () => {
-    const [site] = h.sites as [string];
+  /** A site failed over on alert `outage-1` and back; with the incident's lookup taken while it ran. */
+  async function resolvedIncident(site: string) {
     h.world.addSite(site, { primaryUp: false });
+    const incidents = Incidents.of(client, h.config, h.worker.taskQueue);
     const first = await trigger(client, h.config, h.worker.taskQueue, site, 'outage-1');
     await waitForPhase(first, 'on_standby');
+    const whileRunning = await incidents.lookup(site);
     h.world.state(site).primaryUp = true;
     await first.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
     expect((await first.result()).phase).toBe('resolved');
-    const mutations = h.world.mutations.length;
-    const incidents = Incidents.of(client, h.config, h.worker.taskQueue);
+    return { incidents, whileRunning, mutations: h.world.mutations.length };
+  }
+
+  test('an alert that started before the last incident ended starts nothing', async () => {
+    const site = h.sites[0]!;
+    const { incidents, mutations } = await resolvedIncident(site);
     const late = await incidents.trigger(site, {
       alertId: 'outage-1-redelivered-as-new',
       source: 'pubsub',
@@ -197,6 +203,36 @@ describe('5. stale and unconfirmed alerts', () => {
     const status = await late.result();
     expect(status.phase).toBe('dismissed');
     expect(status.cause).toMatch(/^stale: the outage started .* before the site's previous incident ended/);
+    expect(h.world.mutations.length).toBe(mutations);
+  });
+
+  test('an alert looked up while the last incident ran and sent after it ended starts nothing', async () => {
+    const site = h.sites[3]!;
+    const { incidents, whileRunning, mutations } = await resolvedIncident(site);
+    expect(whileRunning.state).toBe('running');
+    // The trigger saw the incident running; by the time it signals, that run has ended.
+    const late = await incidents.trigger(
+      site,
+      { alertId: 'outage-1-late', source: 'test', startedAt: new Date(Date.now() - 60_000).toISOString() },
+      whileRunning,
+    );
+    expect(late.signaledRunId).not.toBe(whileRunning.description!.runId);
+    const status = await late.result();
+    expect(status.phase).toBe('dismissed');
+    expect(status.cause).toMatch(/^stale: /);
+    expect(h.world.mutations.length).toBe(mutations);
+  });
+
+  test('an alert redelivered again and again after its incident ended starts nothing, however often', async () => {
+    const site = h.sites[4]!;
+    const { incidents, mutations } = await resolvedIncident(site);
+    // No start time (as from the CLI): only the alert's ID tells it was handled, run after run.
+    for (let i = 0; i < 3; i++) {
+      const again = await incidents.trigger(site, { alertId: 'outage-1', source: 'test' });
+      const status = await again.result();
+      expect(status.phase).toBe('dismissed');
+      expect(status.triggers.map((t) => t.ignored)).toEqual(["already handled by the site's previous incident"]);
+    }
     expect(h.world.mutations.length).toBe(mutations);
   });
 
