@@ -5,12 +5,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { REDIRECT_PHASE, type CloudState, type Json } from './cloud-api/state.ts';
+import { type UrlMapRouting, urlMapDecision } from './url-map-edge.ts';
 
 export type EdgeRouting =
   | { mode: 'page-rule'; zoneId: string; pageRuleId: string; origin: string }
   | { mode: 'redirect-rule'; zoneId: string; origin: string }
   /** `hosts` maps a record content (hostname) to the base URL of the server behind it. */
-  | { mode: 'dns'; zoneId: string; recordId: string; hosts: Record<string, string> };
+  | { mode: 'dns'; zoneId: string; recordId: string; hosts: Record<string, string> }
+  | UrlMapRouting;
 
 interface RequestFacts {
   host: string;
@@ -136,6 +138,7 @@ export class Edge {
   decide(
     facts: RequestFacts,
   ): { redirect: string; status: number } | { origin: string } | { error: number; title: string } {
+    if (this.routing.mode === 'url-map') return urlMapDecision(this.state.compute, this.routing);
     const zone = this.state.zones.get(this.routing.zoneId);
     if (!zone) return { error: 1001, title: 'DNS resolution error' };
     const r = this.routing;

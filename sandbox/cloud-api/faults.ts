@@ -19,7 +19,14 @@ function rng(seed: number): () => number {
 /** The merged effect of every rule that hit one request. */
 export interface FaultEffect extends Pick<
   FaultRule,
-  'status' | 'retryAfterSeconds' | 'timeout' | 'reset' | 'etagConflict' | 'concurrentBinding' | 'hold'
+  | 'status'
+  | 'retryAfterSeconds'
+  | 'timeout'
+  | 'reset'
+  | 'etagConflict'
+  | 'concurrentBinding'
+  | 'hold'
+  | 'operationError'
 > {
   latencyMs: number;
   /** For the call log: e.g. "status 429, latency 200ms". */
@@ -95,6 +102,10 @@ export class FaultInjector {
         effect.etagConflict = true;
         if (r.concurrentBinding) effect.concurrentBinding = r.concurrentBinding;
         labels.push('etag conflict');
+      }
+      if (r.operationError && !effect.operationError) {
+        effect.operationError = r.operationError;
+        labels.push(`operation error ${r.operationError.code}`);
       }
       if (r.hold && !effect.hold) {
         effect.hold = r.hold;

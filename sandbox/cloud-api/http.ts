@@ -1,5 +1,7 @@
 // Plumbing shared by the simulated APIs: requests, answers, and each API's own error format.
 import type { IncomingMessage } from 'node:http';
+import { computeInjectedError } from './compute-errors.ts';
+import type { FaultEffect } from './faults.ts';
 import type { Api } from './types.ts';
 
 export interface ApiRequest {
@@ -27,7 +29,8 @@ export interface Route {
   permission: string;
   /** The resource's semantic state, recorded before and after a mutation for the audit log. */
   state?: () => unknown;
-  handle: (req: ApiRequest) => ApiResponse | Promise<ApiResponse>;
+  /** `fault`: what fault injection chose for this request, for faults only the API can play (a concurrent writer). */
+  handle: (req: ApiRequest, fault?: FaultEffect) => ApiResponse | Promise<ApiResponse>;
 }
 
 const GOOGLE_STATUS: Record<number, string> = {
@@ -105,6 +108,7 @@ export function injectedError(route: Route, status: number, retryAfterSeconds?: 
               : [10013, `${status} (simulated): an internal error occurred`];
     return { ...cloudflareError(status, code, message), headers };
   }
+  if (route.api === 'compute') return { ...computeInjectedError(route, status, retryAfterSeconds), headers };
   const details: unknown[] = [];
   let message: string;
   if (status === 403) {
@@ -121,7 +125,7 @@ export function injectedError(route: Route, status: number, retryAfterSeconds?: 
   } else if (status === 404) {
     message = `Resource '${route.resource}' was not found`;
   } else if (status === 429) {
-    message = `Quota exceeded for quota metric 'Write requests' of service '${route.api === 'run' ? 'run' : 'monitoring'}.googleapis.com'.`;
+    message = `Quota exceeded for quota metric 'Write requests' of service '${route.api}.googleapis.com'.`;
   } else if (status === 409) {
     message =
       'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.';

@@ -20,6 +20,7 @@ import {
 } from './http.ts';
 import { monitoringRoute } from './monitoring.ts';
 import { CloudState } from './state.ts';
+import { urlMapsRoute } from './url-maps.ts';
 import type { FaultRule } from './types.ts';
 
 export interface CloudApiOptions {
@@ -96,7 +97,8 @@ export class CloudApi {
     return (
       cloudRunRoute(this.state, method, path) ??
       monitoringRoute(this.state, method, path) ??
-      cloudflareRoute(this.state, method, path)
+      cloudflareRoute(this.state, method, path) ??
+      urlMapsRoute(this.state.compute, method, path)
     );
   }
 
@@ -202,7 +204,7 @@ export class CloudApi {
       }
       if (fault?.etagConflict && route.op === 'setIamPolicy')
         this.concurrentIamEdit(route.resource, fault.concurrentBinding);
-      answer = await route.handle(request);
+      answer = await route.handle(request, fault);
     } catch (err) {
       if (err instanceof GoogleApiError) answer = googleError(err.status, err.message, err.details);
       else if (err instanceof CloudflareApiError) answer = cloudflareError(err.status, err.code, err.message);

@@ -1,7 +1,7 @@
 // Shapes shared by the cloud API simulator, its control API and the tests that drive it.
 
-/** The three APIs the simulator speaks. */
-export type Api = 'run' | 'monitoring' | 'cloudflare';
+/** The APIs the simulator speaks. */
+export type Api = 'run' | 'monitoring' | 'cloudflare' | 'compute';
 
 export interface IamCondition {
   expression: string;
@@ -37,10 +37,12 @@ export interface FaultRule {
   timeout?: boolean;
   /** Reset the connection without answering. */
   reset?: boolean;
-  /** setIamPolicy only: another writer changes the policy first, so the request's etag is stale (409 ABORTED). */
+  /** setIamPolicy / urlMaps.patch only: another writer changes the resource first, so the request's etag or fingerprint is stale (409 ABORTED / 412 conditionNotMet). */
   etagConflict?: boolean;
   /** With etagConflict: the concurrent writer adds this member to this role (default: it only bumps the etag). */
   concurrentBinding?: { role: string; member: string };
+  /** Compute writes only: the request is accepted, and its operation ends DONE with this error (nothing applied). */
+  operationError?: { code: string; message?: string; httpStatus?: number };
   /** Hold the request until released: "before" it is applied, or "after" it is applied but before the answer. */
   hold?: 'before' | 'after';
 }
