@@ -160,8 +160,10 @@ function qualify(body: Json): Json {
     return name ? `${COMPUTE_BASE}${name}` : v;
   };
   if ('defaultService' in body) body.defaultService = q(body.defaultService);
-  if (Array.isArray(body.pathMatchers)) {
-    for (const pm of body.pathMatchers as Json[]) if ('defaultService' in pm) pm.defaultService = q(pm.defaultService);
+  for (const pm of Array.isArray(body.pathMatchers) ? (body.pathMatchers as Json[]) : []) {
+    if ('defaultService' in pm) pm.defaultService = q(pm.defaultService);
+    for (const rules of [pm.pathRules, pm.routeRules])
+      for (const r of Array.isArray(rules) ? (rules as Json[]) : []) if ('service' in r) r.service = q(r.service);
   }
   return body;
 }
