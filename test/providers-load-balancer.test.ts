@@ -11,6 +11,7 @@ import {
   type LoadBalancerTrafficOptions,
 } from '../activities/providers/google/load-balancer/adapter.ts';
 import { computeError } from '../activities/providers/google/load-balancer/errors.ts';
+import { googleLoadBalancerLever } from '../activities/providers/google/load-balancer/index.ts';
 import { googleLoadBalancerSchema } from '../activities/providers/google/load-balancer/schema.ts';
 import { CloudApi } from '../sandbox/cloud-api/server.ts';
 import type { FaultRule } from '../sandbox/cloud-api/types.ts';
@@ -308,6 +309,17 @@ describe('google-load-balancer config', () => {
   };
   test('accepts relative and full self-links, and an optional path matcher', () => {
     expect(googleLoadBalancerSchema.parse({ ...base, pathMatcher: 'blog-paths' })).toMatchObject(base);
+  });
+  test('the registry entry builds a working lever from a parsed config, with its call bound', async () => {
+    const lever = googleLoadBalancerLever;
+    expect([lever.kind, lever.type]).toEqual(['traffic', 'google-load-balancer']);
+    const built = lever.build(lever.schema.parse({ ...base, pathMatcher: 'blog-paths' }), {
+      compute: () => ({ urlMaps, operations, close: async () => {} }),
+      googleTimeoutMs: 2_000,
+    });
+    expect(await built.read()).toMatchObject({ defaultService: BE('blog-primary'), target: 'primary' });
+    expect(lever.calls.perAttempt).toBe((built as LoadBalancerTraffic).maxCalls);
+    expect(lever.permissions).toContain('compute.backendServices.use');
   });
   test.each([
     [{ standbyBackendService: 'blog-standby' }, /projects\/<project>\/global\/backendServices\/<name>/],

@@ -40,6 +40,18 @@ export interface LoadBalancerSnapshot extends Snapshot {
   fingerprint: string;
 }
 
+/** The bounds used when the options leave them out. */
+export const LB_DEFAULTS = {
+  timeoutMs: 10_000,
+  conflictRetries: 4,
+  operationPolls: 30,
+  pollIntervalMs: 1_000,
+} as const;
+
+/** Calls one attempt makes at most: a get and a patch per fingerprint round, then the operation polls. */
+export const maxCallsOf = (conflictRetries: number, operationPolls: number): number =>
+  2 * conflictRetries + operationPolls;
+
 export class LoadBalancerTraffic implements TrafficRouter {
   readonly resource: string;
   private readonly opts: LoadBalancerTrafficOptions;
@@ -65,15 +77,14 @@ export class LoadBalancerTraffic implements TrafficRouter {
       primary: path(opts.primaryBackendService, 'primaryBackendService'),
       standby: path(opts.standbyBackendService, 'standbyBackendService'),
     };
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.conflictRetries = opts.conflictRetries ?? 4;
-    this.operationPolls = opts.operationPolls ?? 30;
-    this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
+    this.timeoutMs = opts.timeoutMs ?? LB_DEFAULTS.timeoutMs;
+    this.conflictRetries = opts.conflictRetries ?? LB_DEFAULTS.conflictRetries;
+    this.operationPolls = opts.operationPolls ?? LB_DEFAULTS.operationPolls;
+    this.pollIntervalMs = opts.pollIntervalMs ?? LB_DEFAULTS.pollIntervalMs;
   }
 
-  /** Calls one attempt makes at most: a get and a patch per fingerprint round, then the operation polls. */
   get maxCalls(): number {
-    return 2 * this.conflictRetries + this.operationPolls;
+    return maxCallsOf(this.conflictRetries, this.operationPolls);
   }
 
   /** "the default service" or "path matcher X's default service", for messages. */
