@@ -88,54 +88,6 @@ export function cloudflareOk(result: unknown, extra: Record<string, unknown> = {
   return { status: 200, body: { success: true, errors: [], messages: [], result, ...extra } };
 }
 
-/** The error an API answers for an injected status, worded the way that API words it. */
-export function injectedError(route: Route, status: number, retryAfterSeconds?: number): ApiResponse {
-  const headers: Record<string, string> =
-    retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {};
-  if (route.api === 'cloudflare') {
-    const [code, message] =
-      status === 401 || status === 403
-        ? [10000, 'Authentication error']
-        : status === 404
-          ? [7003, `Could not route to ${route.resource}, perhaps your object identifier is invalid?`]
-          : status === 429
-            ? [971, 'Please wait and consider throttling your request speed']
-            : status === 400
-              ? [1004, 'Invalid request']
-              : [10013, `${status} (simulated): an internal error occurred`];
-    return { ...cloudflareError(status, code, message), headers };
-  }
-  const details: unknown[] = [];
-  let message: string;
-  if (status === 403) {
-    message = `Permission '${route.permission}' denied on resource '${route.resource}' (or it may not exist).`;
-    details.push({
-      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-      reason: 'IAM_PERMISSION_DENIED',
-      domain: 'iam.googleapis.com',
-      metadata: { permission: route.permission, resource: route.resource },
-    });
-  } else if (status === 401) {
-    message =
-      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.';
-  } else if (status === 404) {
-    message = `Resource '${route.resource}' was not found`;
-  } else if (status === 429) {
-    message = `Quota exceeded for quota metric 'Write requests' of service '${route.api === 'run' ? 'run' : 'monitoring'}.googleapis.com'.`;
-  } else if (status === 409) {
-    message =
-      'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.';
-  } else if (status === 400) {
-    message = 'Request contains an invalid argument.';
-  } else {
-    message = status === 503 ? 'The service is currently unavailable.' : 'Internal error encountered.';
-  }
-  if (retryAfterSeconds !== undefined) {
-    details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` });
-  }
-  return { ...googleError(status, message, details), headers };
-}
-
 export function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -1,7 +1,8 @@
 // Shapes shared by the cloud API simulator, its control API and the tests that drive it.
 
-/** The three APIs the simulator speaks. */
-export type Api = 'run' | 'monitoring' | 'cloudflare';
+import type { Api } from './apis.ts';
+
+export type { Api };
 
 export interface IamCondition {
   expression: string;
@@ -17,7 +18,7 @@ export interface IamBinding {
 
 /** A fault rule: which requests it hits and what it does to them. */
 export interface FaultRule {
-  /** Which API; omitted: all three. */
+  /** Which API; omitted: all of them. */
   api?: Api;
   /** Operation name, e.g. "setIamPolicy", "updateAlertPolicy", "rules.edit", "dns_records.get". */
   op?: string;
