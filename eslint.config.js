@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const BELOW = {
   workflows: [],
   activities: ['workflows'],
-  config: ['workflows'],
+  config: ['workflows', 'activities'],
   clients: ['workflows', 'activities', 'config'],
   worker: ['workflows', 'activities', 'config', 'clients'],
   starters: ['workflows', 'activities', 'config', 'clients'],

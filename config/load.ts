@@ -2,6 +2,7 @@
 // problem is listed with its path.
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { leverConfigs, leverProvider } from './levers.ts';
 import { type Config, type SiteConfig, configSchema } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -55,10 +56,8 @@ export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   for (const [name, site] of Object.entries(config.sites)) {
     const at = `sites.${name}`;
-    if (site.traffic.type === 'cloudflare-dns' && site.traffic.ttl > 1 && site.traffic.ttl < 60) {
-      warnings.push(
-        `${at}.traffic.ttl: ${site.traffic.ttl} s is accepted by Cloudflare on Enterprise zones only (others: 1 = automatic, or 60 to 86400)`,
-      );
+    for (const [kind, cfg, path] of leverConfigs(site)) {
+      for (const w of leverProvider(kind, cfg).warnings?.(cfg as never) ?? []) warnings.push(`${at}.${path}.${w}`);
     }
     if (site.failback.mode === 'auto' && site.failback.holdDown === 0) {
       warnings.push(

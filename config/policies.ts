@@ -1,12 +1,16 @@
 // What the workflows need of the config, derived in one place: the incident's policy and the
 // watcher's (no secrets, no endpoints: these travel in workflow inputs).
-import type { IncidentPolicy } from '../workflows/incident-types.ts';
+import type { CallProfile } from '../activities/providers/descriptor.ts';
+import type { IncidentPolicy, LeverStepPolicy } from '../workflows/incident-types.ts';
 import type { WatchPolicy } from '../workflows/watch-types.ts';
+import { leverConfigs, leverProvider } from './levers.ts';
 import { ConfigError, siteConfig } from './load.ts';
 import type { Config, SiteConfig } from './schema.ts';
 
 /** The part of a site's config the workflow needs (no secrets, no endpoints). */
 export function incidentPolicy(site: SiteConfig): IncidentPolicy {
+  const drain = drainAfterFailback(site);
+  const levers = leverSteps(site);
   return {
     failback: {
       mode: site.failback.mode,
@@ -20,10 +24,36 @@ export function incidentPolicy(site: SiteConfig): IncidentPolicy {
     probeIntervalMs: site.probe.interval,
     probeCheckTimeoutMs: site.probe.timeout * site.probe.attempts,
     confirmOutage: site.probe.confirmOutage,
-    ...(site.traffic.type === 'cloudflare-dns' && {
-      drainBeforeCloseMs: site.traffic.drainAfterFailback ?? dnsDrainMs(site.traffic.ttl),
-    }),
+    ...(drain !== undefined && { drainBeforeCloseMs: drain }),
+    ...(Object.keys(levers).length > 0 && { levers }),
   };
+}
+
+/** A step's bounds from its call profile: every call at its full timeout, plus the margin. */
+export function leverStepPolicy(profile: CallProfile): LeverStepPolicy {
+  return {
+    startToCloseTimeoutMs: profile.calls * profile.callTimeoutMs + (profile.marginMs ?? 5000),
+    initialIntervalMs: profile.firstRetryMs,
+  };
+}
+
+function leverSteps(site: SiteConfig): NonNullable<IncidentPolicy['levers']> {
+  const levers: NonNullable<IncidentPolicy['levers']> = {};
+  for (const [kind, cfg] of leverConfigs(site)) {
+    const profile = leverProvider(kind, cfg).callProfile;
+    if (profile) levers[kind] = leverStepPolicy(profile);
+  }
+  return levers;
+}
+
+/** How long the standby stays open after failing back, for answers cached elsewhere (DNS). */
+function drainAfterFailback(site: SiteConfig): number | undefined {
+  let drain: number | undefined;
+  for (const [kind, cfg] of leverConfigs(site)) {
+    const ms = leverProvider(kind, cfg).drainAfterFailbackMs?.(cfg as never);
+    if (ms !== undefined) drain = Math.max(drain ?? 0, ms);
+  }
+  return drain;
 }
 
 /** Each watcher location's probes run on workers polling this task queue. */
@@ -58,13 +88,4 @@ export function watchPolicy(config: Config, site: string, taskQueue: string, tun
     maxProbeRunMs: tuning.maxProbeRunMs ?? 10 * 60_000,
     historyLimit: tuning.historyLimit ?? 2000,
   };
-}
-
-/**
- * How long resolvers may still send users to the standby after the record points back: the TTL
- * (1 means Cloudflare's automatic 300 s), plus a margin for resolvers that round up.
- */
-export function dnsDrainMs(ttlSeconds: number): number {
-  const ttl = ttlSeconds === 1 ? 300 : ttlSeconds;
-  return Math.round(ttl * 1000 * 1.1) + 5000;
 }

@@ -1,7 +1,7 @@
 // The sites config's schema: every field, its default and its rule. Secrets are never in the
 // config: they come from the environment (see README, "Credentials").
 import { z } from 'zod';
-import { duration } from './duration.ts';
+import { duration } from '../activities/duration.ts';
 import { httpUrl, positive, site } from './site-schema.ts';
 
 const SITE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -1,7 +1,9 @@
 // One site's part of the config's schema: its URLs, the provider behind each lever, probing and
 // failback, and the rules that tie them together.
 import { z } from 'zod';
-import { duration } from './duration.ts';
+import { duration } from '../activities/duration.ts';
+import type { LeverKind } from '../activities/providers/descriptor.ts';
+import { type ProviderOf, providersOf } from '../activities/providers/registry.ts';
 
 export const httpUrl = z.url({
   protocol: /^https?$/,
@@ -11,14 +13,6 @@ export const httpUrl = z.url({
 /** A duration that must be more than 0, with why 0 is wrong here. */
 export const positive = (why: string) => duration.refine((ms) => ms > 0, { error: `must be more than 0: ${why}` });
 
-/** Cloudflare accepts a TTL of 1 (automatic) or 60–86400 s; 30–59 only on Enterprise zones (a warning). */
-const dnsTtl = z
-  .number()
-  .int()
-  .refine((ttl) => ttl === 1 || (ttl >= 30 && ttl <= 86_400), {
-    error: 'Cloudflare accepts a TTL of 1 (automatic) or 60 to 86400 seconds (30 on Enterprise zones)',
-  });
-
 const endpoint = z.strictObject({
   url: httpUrl,
   /** A string only this target's body contains: tells the standby from the primary. */
@@ -26,55 +20,22 @@ const endpoint = z.strictObject({
   expectStatus: z.number().int().min(100).max(599).default(200),
 });
 
-const standbyAccess = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('in-memory') }),
-  z.strictObject({
-    type: z.literal('cloud-run'),
-    project: z.string().min(1),
-    region: z.string().min(1),
-    service: z.string().min(1),
-  }),
-  /** The standby is public all the time; only traffic is switched. */
-  z.strictObject({ type: z.literal('always-open') }),
-]);
+/**
+ * One lever's config: a union over the providers registered for it, told apart by `type`. Its
+ * type is derived from the registry, so a config type always has its provider.
+ */
+function leverSchema<K extends LeverKind>(kind: K) {
+  const [first, ...rest] = providersOf(kind).map((p) => p.schema);
+  if (!first) throw new Error(`no provider registered for ${kind}`);
+  return z.discriminatedUnion('type', [first, ...rest]) as unknown as z.ZodDiscriminatedUnion<
+    ProviderOf<K>['schema'][],
+    'type'
+  >;
+}
 
-const traffic = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('in-memory') }),
-  z.strictObject({
-    type: z.literal('cloudflare-page-rule'),
-    zoneId: z.string().min(1),
-    pageRuleId: z.string().min(1),
-  }),
-  z.strictObject({
-    type: z.literal('cloudflare-redirect-rule'),
-    zoneId: z.string().min(1),
-    /** The zone's http_request_dynamic_redirect entrypoint ruleset; looked up when omitted. */
-    rulesetId: z.string().min(1).optional(),
-    ruleId: z.string().min(1),
-  }),
-  z.strictObject({
-    type: z.literal('cloudflare-dns'),
-    zoneId: z.string().min(1),
-    recordId: z.string().min(1),
-    primaryContent: z.string().min(1),
-    standbyContent: z.string().min(1),
-    /** Seconds; 1 means "automatic" to Cloudflare. */
-    ttl: dnsTtl.default(60),
-    /** After failing back, the standby stays open this long for resolvers' cached answers; default from the TTL. */
-    drainAfterFailback: duration.optional(),
-  }),
-]);
-
-const monitor = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('in-memory') }),
-  z.strictObject({
-    type: z.literal('cloud-monitoring'),
-    alertPolicy: z
-      .string()
-      .regex(/^projects\/[^/]+\/alertPolicies\/[^/]+$/, 'expected projects/<project>/alertPolicies/<id>'),
-  }),
-  z.strictObject({ type: z.literal('none') }),
-]);
+const standbyAccess = leverSchema('standbyAccess');
+const traffic = leverSchema('traffic');
+const monitor = leverSchema('monitor');
 
 const probe = z
   .strictObject({

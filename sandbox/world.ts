@@ -16,21 +16,23 @@ import { ALL_CF_PERMISSIONS } from './cloud-api/cloudflare.ts';
 import { diff } from './cloud-api/audit.ts';
 import type { ApiResponse } from './cloud-api/http.ts';
 import { CloudApi } from './cloud-api/server.ts';
-import { INVOKER_ROLE, REDIRECT_PHASE } from './cloud-api/state.ts';
+import { INVOKER_ROLE } from './cloud-api/state.ts';
 import type { FaultRule, IamBinding, StateSnapshot } from './cloud-api/types.ts';
 import type { SandboxControl, SandboxSiteInfo, SiteServerName, WorldInfo } from './control.ts';
-import { Edge, type EdgeRouting } from './edge.ts';
+import { Edge } from './edge.ts';
 import { type KillMode, MARKER, SiteServer } from './sites.ts';
+import { TRAFFIC_MODES, type TrafficModeName } from './traffic/modes.ts';
 
 export { diff };
 export { SandboxClient } from './control.ts';
 export type { SandboxControl, WorldInfo } from './control.ts';
 
-export type TrafficMode = 'page-rule' | 'redirect-rule' | 'dns';
+/** How a site's traffic is switched: a key of sandbox/traffic/modes.ts. */
+export type TrafficMode = TrafficModeName;
 
 export interface SandboxSiteSpec {
   name: string;
-  /** How traffic is switched: a page rule, a single redirect rule (default), or a DNS record. */
+  /** How traffic is switched: a page rule, a single redirect rule (default), a DNS record, ... */
   traffic?: TrafficMode;
   /** A Cloud Monitoring alert policy to pause (default true); false: monitor type none. */
   monitor?: boolean;
@@ -79,6 +81,8 @@ export interface SandboxSite {
   recordId?: string;
   primaryContent?: string;
   standbyContent?: string;
+  /** projects/…/global/urlMaps/… (load-balancer mode) */
+  urlMap?: string;
 }
 
 export interface SandboxWorld {
@@ -176,108 +180,19 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         serviceName,
         zoneId: zone.id,
       };
-      let routing: EdgeRouting;
-      let traffic: Record<string, unknown>;
-      if (spec.traffic === 'page-rule') {
-        const rule = state.addPageRule(zone, {
-          targets: [{ target: 'url', constraint: { operator: 'matches', value: `${host}/*` } }],
-          actions: [{ id: 'forwarding_url', value: { url: `${standby.url}$1`, status_code: 302 } }],
-          priority: 1,
-          status: 'disabled',
-        });
-        state.addPageRule(zone, {
-          targets: [{ target: 'url', constraint: { operator: 'matches', value: `${host}/static/*` } }],
-          actions: [{ id: 'browser_cache_ttl', value: 14400 }],
-          priority: 2,
-          status: 'active',
-        });
-        site.pageRuleId = String(rule.id);
-        routing = { mode: 'page-rule', zoneId: zone.id, pageRuleId: site.pageRuleId, origin: primary.url };
-        traffic = { type: 'cloudflare-page-rule', zoneId: zone.id, pageRuleId: site.pageRuleId };
-      } else if (spec.traffic === 'redirect-rule') {
-        state.addRulesetRule(zone, REDIRECT_PHASE, {
-          action: 'redirect',
-          action_parameters: {
-            from_value: {
-              target_url: { value: `http://${host}/blog` },
-              status_code: 301,
-              preserve_query_string: false,
-            },
-          },
-          expression: '(http.request.uri.path eq "/old-blog")',
-          description: 'old blog address',
-          enabled: true,
-        });
-        const rule = state.addRulesetRule(zone, REDIRECT_PHASE, {
-          action: 'redirect',
-          action_parameters: {
-            from_value: {
-              target_url: { expression: `concat("${standby.url.replace(/\/$/, '')}", http.request.uri.path)` },
-              status_code: 302,
-              preserve_query_string: true,
-            },
-          },
-          expression: `(http.host eq "${host}")`,
-          description: 'failover: send users to the standby',
-          enabled: false,
-          logging: { enabled: true },
-        });
-        state.addRulesetRule(zone, REDIRECT_PHASE, {
-          action: 'redirect',
-          action_parameters: {
-            from_value: { target_url: { value: 'https://status.example.test/' }, status_code: 307 },
-          },
-          expression: 'starts_with(http.request.uri.path, "/status")',
-          description: 'status page (kept off)',
-          enabled: false,
-        });
-        site.ruleId = String(rule.id);
-        site.rulesetId = zone.entrypoints.get(REDIRECT_PHASE);
-        routing = { mode: 'redirect-rule', zoneId: zone.id, origin: primary.url };
-        traffic = { type: 'cloudflare-redirect-rule', zoneId: zone.id, ruleId: site.ruleId };
-      } else {
-        site.primaryContent = `home.${zone.name}`;
-        site.standbyContent = runHost;
-        // Kept at the short TTL the config writes: a long TTL before the incident is what slows a DNS failover.
-        const record = state.addDnsRecord(zone, {
-          name: `www.${zone.name}`,
-          type: 'CNAME',
-          content: site.primaryContent,
-          ttl: 60,
-          proxied: false,
-          comment: 'public site',
-        });
-        state.addDnsRecord(zone, {
-          name: zone.name,
-          type: 'MX',
-          content: `mail.${zone.name}`,
-          priority: 10,
-          ttl: 3600,
-          proxied: false,
-          proxiable: false,
-        });
-        site.recordId = String(record.id);
-        routing = {
-          mode: 'dns',
-          zoneId: zone.id,
-          recordId: site.recordId,
-          hosts: { [site.primaryContent]: primary.url, [site.standbyContent]: standby.url },
-        };
-        traffic = {
-          type: 'cloudflare-dns',
-          zoneId: zone.id,
-          recordId: site.recordId,
-          primaryContent: site.primaryContent,
-          standbyContent: site.standbyContent,
-          ttl: 60,
-          // The simulated edge answers from the current record: no resolver caches to wait out.
-          drainAfterFailback: '0s',
-        };
-      }
+      const seeded = TRAFFIC_MODES[spec.traffic]({
+        state,
+        site: spec.name,
+        project,
+        zone,
+        host,
+        primaryUrl: primary.url,
+        standbyUrl: standby.url,
+      });
+      Object.assign(site, seeded.ids);
       const edge = new Edge({
         site: spec.name,
-        state,
-        routing,
+        route: seeded.route,
         host,
         ...(spec.ports?.edge && { port: spec.ports.edge }),
       });
@@ -332,7 +247,7 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
               ? { type: 'always-open' }
               : { type: 'cloud-run', project, region, service: `${spec.name}-standby` },
         },
-        traffic,
+        traffic: seeded.traffic,
         monitor,
         probe: { ...DEFAULT_PROBE, ...options.probe, ...spec.probe },
         ...(options.failback && { failback: options.failback }),
@@ -383,6 +298,7 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
               rulesetId: s.rulesetId,
               ruleId: s.ruleId,
               recordId: s.recordId,
+              urlMap: s.urlMap,
             }).filter((e): e is [string, string] => e[1] !== undefined),
           ),
         },

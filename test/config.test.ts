@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError, configWarnings, loadConfig, parseConfig } from '../config/load.ts';
-import { dnsDrainMs, incidentPolicy } from '../config/policies.ts';
+import { incidentPolicy } from '../config/policies.ts';
+import { LEVER_STEP_DEFAULTS } from '../workflows/incident-activities.ts';
+import { dnsDrainMs } from '../activities/providers/cloudflare/dns/drain.ts';
 
 const VALID = `
 sites:
@@ -54,6 +56,12 @@ describe('config', () => {
       probeIntervalMs: 500,
       probeCheckTimeoutMs: 3000,
       confirmOutage: true,
+      // Derived from the providers' call profiles: the bounds these steps had when they were fixed.
+      levers: {
+        standbyAccess: { startToCloseTimeoutMs: 95_000, initialIntervalMs: 1000 },
+        traffic: { startToCloseTimeoutMs: 25_000, initialIntervalMs: 500 },
+        monitor: { startToCloseTimeoutMs: 30_000, initialIntervalMs: 1000 },
+      },
     });
   });
 
@@ -125,7 +133,7 @@ sites:
     const dns = (ttl: number) =>
       VALID.replace(
         'traffic: { type: cloudflare-page-rule, zoneId: z1, pageRuleId: pr1 }',
-        `traffic: { type: cloudflare-dns, zoneId: z1, recordId: r1, primaryContent: home.example.com, standbyContent: blog-abc-uc.a.run.app, ttl: ${ttl} }`,
+        `traffic: { type: cloudflare-dns, zoneId: z1, recordId: r1, primaryContent: home.example.com, standbyContent: standby-lb.example.com, ttl: ${ttl} }`,
       );
     for (const ttl of [0, 2, 29, 86_401]) {
       expect(problemsOf(dns(ttl)).join('\n')).toMatch(
@@ -136,6 +144,51 @@ sites:
     expect(configWarnings(parseConfig(dns(30)))).toEqual([
       expect.stringMatching(/^sites\.blog\.traffic\.ttl: 30 s is accepted by Cloudflare on Enterprise zones only/),
     ]);
+  });
+
+  test('a DNS record switched to a *.run.app host is a warning: Cloud Run routes by Host and serves its own certificate', () => {
+    const dns = (standbyContent: string) =>
+      VALID.replace(
+        'traffic: { type: cloudflare-page-rule, zoneId: z1, pageRuleId: pr1 }',
+        `traffic: { type: cloudflare-dns, zoneId: z1, recordId: r1, primaryContent: home.example.com, standbyContent: ${standbyContent} }`,
+      );
+    expect(configWarnings(parseConfig(dns('blog-abc-uc.a.run.app')))).toEqual([
+      expect.stringMatching(
+        /^sites\.blog\.traffic\.standbyContent: blog-abc-uc\.a\.run\.app is a Cloud Run URL.*load balancer or a Cloud Run domain mapping/,
+      ),
+    ]);
+    expect(configWarnings(parseConfig(dns('blog-abc-uc.a.run.app.')))).toHaveLength(1);
+    expect(configWarnings(parseConfig(dns('standby.example.com')))).toEqual([]);
+    expect(configWarnings(parseConfig(dns('run.app.example.com')))).toEqual([]);
+  });
+
+  test('the bounds of each lever step are are derived from its provider (in-memory levers keep the workflow defaults)', () => {
+    const policy = (traffic: string, access: string, monitor: string) =>
+      incidentPolicy(
+        parseConfig(
+          VALID.replace('traffic: { type: cloudflare-page-rule, zoneId: z1, pageRuleId: pr1 }', `traffic: ${traffic}`)
+            .replace(
+              'access: { type: cloud-run, project: my-project, region: us-central1, service: blog }',
+              `access: ${access}`,
+            )
+            .replace(
+              'monitor: { type: cloud-monitoring, alertPolicy: projects/my-project/alertPolicies/123 }',
+              `monitor: ${monitor}`,
+            ),
+        ).sites.blog!,
+      );
+    const cf = { startToCloseTimeoutMs: 25_000, initialIntervalMs: 500 };
+    const redirect = '{ type: cloudflare-redirect-rule, zoneId: z1, ruleId: r1 }';
+    const dns =
+      '{ type: cloudflare-dns, zoneId: z1, recordId: r1, primaryContent: a.example.com, standbyContent: b.example.com }';
+    expect(policy(redirect, '{ type: always-open }', '{ type: none }').levers).toEqual({ traffic: cf });
+    expect(policy(dns, '{ type: always-open }', '{ type: none }')).toMatchObject({
+      levers: { traffic: cf },
+      drainBeforeCloseMs: 71_000,
+    });
+    expect(policy('{ type: in-memory }', '{ type: in-memory }', '{ type: in-memory }').levers).toBeUndefined();
+    // The workflow's defaults for a policy without them are the same bounds.
+    expect(LEVER_STEP_DEFAULTS).toEqual(incidentPolicy(parseConfig(VALID).sites.blog!).levers);
   });
 
   test('a primary (or standby) health URL on the public hostname is refused: failback could never pass', () => {

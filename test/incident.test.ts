@@ -6,6 +6,8 @@ import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld, Operation } from '../activities/providers/in-memory/world.ts';
 import type { Config } from '../config/schema.ts';
 import { buildRegistry } from '../clients/providers.ts';
+import { Incidents } from '../clients/incidents.ts';
+import { incidentPolicy } from '../config/policies.ts';
 import {
   abort,
   acknowledge,
@@ -88,6 +90,39 @@ describe('failover', () => {
         'verifyPublicUrl: verify_public_url_on_standby',
       ]),
     );
+  });
+});
+
+describe('lever step bounds', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test("each lever's change step is bounded as the policy says, and by today's defaults where it says nothing", async () => {
+    const [site] = h.sites as [string];
+    h.world.addSite(site, { primaryUp: false });
+    const policy = (name: string) => ({
+      ...incidentPolicy(h.config.sites[name]!),
+      levers: { traffic: { startToCloseTimeoutMs: 7000, initialIntervalMs: 250 } },
+    });
+    const handle = await new Incidents(client, h.worker.taskQueue, policy).trigger(site, {
+      alertId: 'a1',
+      source: 'test',
+    });
+    await waitForPhase(handle, 'on_standby');
+    const { events } = await handle.fetchHistory();
+    const bounds = Object.fromEntries(
+      (events ?? []).flatMap((e) => {
+        const a = e.activityTaskScheduledEventAttributes;
+        const name = a?.activityType?.name;
+        return name ? [[name, [a.startToCloseTimeout?.seconds?.toString(), a.retryPolicy?.initialInterval]]] : [];
+      }),
+    );
+    const ms = (d: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+      Number(d?.seconds ?? 0) * 1000 + (d?.nanos ?? 0) / 1e6;
+    expect(bounds.routeTraffic![0]).toBe('7');
+    expect(ms(bounds.routeTraffic![1] as never)).toBe(250);
+    expect(bounds.openStandbyAccess![0]).toBe('95');
+    expect(ms(bounds.openStandbyAccess![1] as never)).toBe(1000);
+    expect(bounds.pauseMonitor![0]).toBe('30');
   });
 });
 

@@ -4,9 +4,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createIncidentActivities } from '../activities/incident.ts';
-import { CloudflarePageRuleTraffic } from '../activities/providers/cloudflare/page-rule.ts';
-import { CloudRunStandbyAccess } from '../activities/providers/google/cloud-run.ts';
-import { AlertPolicyMonitor } from '../activities/providers/google/monitoring.ts';
+import { CloudflarePageRuleTraffic } from '../activities/providers/cloudflare/page-rule/adapter.ts';
+import { CloudRunStandbyAccess } from '../activities/providers/google/cloud-run/adapter.ts';
+import { AlertPolicyMonitor } from '../activities/providers/google/monitoring/adapter.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { providerError, retryable, sandboxClients, type SandboxClients } from './support/sandbox.ts';

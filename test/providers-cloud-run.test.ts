@@ -2,7 +2,7 @@
 // the simulator: open/close, idempotence, etag conflicts, bindings kept, invokerIamDisabled, errors.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { toFailure } from '../activities/errors.ts';
-import { CloudRunStandbyAccess } from '../activities/providers/google/cloud-run.ts';
+import { CloudRunStandbyAccess } from '../activities/providers/google/cloud-run/adapter.ts';
 import { diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import {
   effectiveMutations,

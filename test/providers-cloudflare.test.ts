@@ -3,9 +3,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { toFailure } from '../activities/errors.ts';
 import { cloudflareClient } from '../activities/providers/cloudflare/client.ts';
-import { CloudflareDnsTraffic } from '../activities/providers/cloudflare/dns.ts';
-import { CloudflarePageRuleTraffic } from '../activities/providers/cloudflare/page-rule.ts';
-import { CloudflareRedirectRuleTraffic } from '../activities/providers/cloudflare/redirect-rule.ts';
+import { CloudflareDnsTraffic } from '../activities/providers/cloudflare/dns/adapter.ts';
+import { CloudflarePageRuleTraffic } from '../activities/providers/cloudflare/page-rule/adapter.ts';
+import { CloudflareRedirectRuleTraffic } from '../activities/providers/cloudflare/redirect-rule/adapter.ts';
 import type { TrafficRouter } from '../activities/providers/types.ts';
 import type { FaultRule } from '../sandbox/cloud-api/types.ts';
 import { diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';

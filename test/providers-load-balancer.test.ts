@@ -11,8 +11,10 @@ import {
   type LoadBalancerTrafficOptions,
 } from '../activities/providers/google/load-balancer/adapter.ts';
 import { computeError } from '../activities/providers/google/load-balancer/errors.ts';
-import { googleLoadBalancerLever } from '../activities/providers/google/load-balancer/index.ts';
+import { googleLoadBalancerTraffic } from '../activities/providers/google/load-balancer/index.ts';
 import { googleLoadBalancerSchema } from '../activities/providers/google/load-balancer/schema.ts';
+import { leverStepPolicy } from '../config/policies.ts';
+import { computeOf } from '../sandbox/cloud-api/compute-state.ts';
 import { CloudApi } from '../sandbox/cloud-api/server.ts';
 import type { FaultRule } from '../sandbox/cloud-api/types.ts';
 import { providerError, retryable } from './support/sandbox.ts';
@@ -32,7 +34,7 @@ beforeAll(async () => {
   urlMaps = new UrlMapsClient(options);
   operations = new GlobalOperationsClient(options);
   for (const b of ['blog-primary', 'blog-standby', 'maintenance', 'static-assets'])
-    api.state.compute.addBackendService(P, b);
+    computeOf(api.state).addBackendService(P, b);
 });
 afterAll(async () => {
   await urlMaps?.close();
@@ -40,7 +42,7 @@ afterAll(async () => {
   await api?.stop();
 });
 beforeEach(() => {
-  const c = api.state.compute;
+  const c = computeOf(api.state);
   c.urlMaps.clear();
   c.denied.clear();
   c.operationDelayMs = 150;
@@ -72,7 +74,7 @@ const lever = (opts: Partial<LoadBalancerTrafficOptions> = {}) =>
     pollIntervalMs: 50,
     ...opts,
   });
-const map = () => api.state.compute.snapshot()[`projects/${P}/global/urlMaps/blog-lb`]!;
+const map = () => computeOf(api.state).snapshot()[`projects/${P}/global/urlMaps/blog-lb`]!;
 const fault = (rule: FaultRule) => api.faults.add({ api: 'compute', times: 1, ...rule });
 const calls = (since: number) => api.log.calls(since).map((c) => `${c.op} ${c.status}`);
 
@@ -192,7 +194,7 @@ describe('Google Cloud Load Balancing traffic', () => {
   });
 
   test('an operation still running after the polls is retryable; the next attempt finds it done', async () => {
-    api.state.compute.operationDelayMs = 2_000;
+    computeOf(api.state).operationDelayMs = 2_000;
     const lb = lever({ operationPolls: 2 });
     const err = await providerError(lb.set('standby'));
     expect(err.kind).toBe('unavailable');
@@ -202,7 +204,7 @@ describe('Google Cloud Load Balancing traffic', () => {
   });
 
   test('a default that is neither backend was set by hand: refused, nothing written', async () => {
-    const c = api.state.compute;
+    const c = computeOf(api.state);
     const record = c.urlMap(`projects/${P}/global/urlMaps/blog-lb`)!;
     c.write(record, { ...record.body, defaultService: BE('maintenance') }, Date.now());
     const seq = api.log.lastSeq;
@@ -225,7 +227,7 @@ describe('Google Cloud Load Balancing traffic', () => {
   });
 
   test('a missing permission is a clear, non-retryable error naming it', async () => {
-    api.state.compute.denied.add(`compute.backendServices.use on ${BE('blog-standby')}`);
+    computeOf(api.state).denied.add(`compute.backendServices.use on ${BE('blog-standby')}`);
     const seq = api.log.lastSeq;
     const err = await providerError(lever().set('standby'));
     expect(err.kind).toBe('permission');
@@ -235,8 +237,8 @@ describe('Google Cloud Load Balancing traffic', () => {
     );
     expect(api.log.audit(seq).map((e) => [e.op, e.status, e.effect])).toEqual([['urlMaps.patch', 403, false]]);
 
-    api.state.compute.denied.clear();
-    api.state.compute.denied.add('compute.globalOperations.get');
+    computeOf(api.state).denied.clear();
+    computeOf(api.state).denied.add('compute.globalOperations.get');
     const opErr = await providerError(lever().set('standby'));
     expect(opErr.kind).toBe('permission');
     expect(opErr.message).toMatch(/permission compute\.globalOperations\.get denied on projects\/lb-project/);
@@ -288,7 +290,7 @@ describe('Google Cloud Load Balancing traffic', () => {
   });
 
   test('a cancel while the operation is polled stops at once, and the switch it sent is kept', async () => {
-    api.state.compute.operationDelayMs = 5_000;
+    computeOf(api.state).operationDelayMs = 5_000;
     const stop = new AbortController();
     const pending = providerError(lever({ pollIntervalMs: 1_000 }).set('standby', { signal: stop.signal }));
     await new Promise((r) => setTimeout(r, 300));
@@ -310,16 +312,37 @@ describe('google-load-balancer config', () => {
   test('accepts relative and full self-links, and an optional path matcher', () => {
     expect(googleLoadBalancerSchema.parse({ ...base, pathMatcher: 'blog-paths' })).toMatchObject(base);
   });
-  test('the registry entry builds a working lever from a parsed config, with its call bound', async () => {
-    const lever = googleLoadBalancerLever;
-    expect([lever.kind, lever.type]).toEqual(['traffic', 'google-load-balancer']);
-    const built = lever.build(lever.schema.parse({ ...base, pathMatcher: 'blog-paths' }), {
-      compute: () => ({ urlMaps, operations, close: async () => {} }),
-      googleTimeoutMs: 2_000,
-    });
+  test('the descriptor builds a working lever from a parsed config on shared clients, and its step outlasts a slow operation', async () => {
+    const d = googleLoadBalancerTraffic;
+    expect([d.kind, d.type]).toEqual(['traffic', 'google-load-balancer']);
+    const made: string[] = [];
+    const clients = new Map<string, unknown>();
+    const ctx = {
+      site: 'blog',
+      apis: { google: { apiEndpoint: '127.0.0.1', port: api.boundPort, protocol: 'http' as const, timeout: 2_000 } },
+      env: {},
+      shared: <T>(key: string, make: () => T): T => {
+        if (!clients.has(key)) {
+          made.push(key);
+          clients.set(key, make());
+        }
+        return clients.get(key) as T;
+      },
+      inMemory: () => {
+        throw new Error('not in memory');
+      },
+    };
+    const built = d.build(d.schema.parse({ ...base, pathMatcher: 'blog-paths' }), ctx);
+    d.build(d.schema.parse(base), ctx);
+    expect(made.sort()).toEqual(['google.compute.globalOperations', 'google.compute.urlMaps']);
     expect(await built.read()).toMatchObject({ defaultService: BE('blog-primary'), target: 'primary' });
-    expect(lever.calls.perAttempt).toBe((built as LoadBalancerTraffic).maxCalls);
-    expect(lever.permissions).toContain('compute.backendServices.use');
+    const profile = d.callProfile!;
+    expect(profile.calls).toBe((built as LoadBalancerTraffic).maxCalls);
+    // Every call at its bound plus the pauses between polls: more than the 2 minutes an operation may take.
+    const { startToCloseTimeoutMs } = leverStepPolicy(profile);
+    expect(startToCloseTimeoutMs).toBeGreaterThanOrEqual(profile.calls * 10_000 + 120_000);
+    expect(d.permissions).toContain('compute.backendServices.use');
+    for (const c of clients.values()) await (c as UrlMapsClient).close();
   });
   test.each([
     [{ standbyBackendService: 'blog-standby' }, /projects\/<project>\/global\/backendServices\/<name>/],

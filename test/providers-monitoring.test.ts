@@ -2,7 +2,7 @@
 // simulator: pause/resume with an update mask of just `enabled`, idempotence, restore, errors.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { toFailure } from '../activities/errors.ts';
-import { AlertPolicyMonitor } from '../activities/providers/google/monitoring.ts';
+import { AlertPolicyMonitor } from '../activities/providers/google/monitoring/adapter.ts';
 import { diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { providerError, retryable, sandboxClients, type SandboxClients } from './support/sandbox.ts';
 

@@ -1,11 +1,13 @@
-// The sandbox's Google Cloud load balancer: the edge of a load-balanced site routes by the
-// simulated URL map's default service as the front ends serve it (after the operation is DONE
-// and the propagation delay), and the simulated Compute API is as strict as the real one.
+// The sandbox's Google Cloud load balancer (traffic mode load-balancer): the edge of a
+// load-balanced site routes by the simulated URL map's default service as the front ends serve
+// it (after the operation is DONE and the propagation delay), and the simulated Compute API is
+// as strict as the real one.
 import { GlobalOperationsClient, UrlMapsClient } from '@google-cloud/compute';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { googleClientOptions } from '../activities/providers/google/options.ts';
 import { LoadBalancerTraffic } from '../activities/providers/google/load-balancer/adapter.ts';
-import { Edge } from '../sandbox/edge.ts';
+import { computeOf } from '../sandbox/cloud-api/compute-state.ts';
+import type { Edge } from '../sandbox/edge.ts';
 import { MARKER } from '../sandbox/sites.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 
@@ -19,32 +21,27 @@ let primary: string;
 let standby: string;
 
 beforeAll(async () => {
-  world = await startSandboxWorld({ seed: 99, sites: [{ name: 'lb-site', access: 'always-open', monitor: false }] });
-  const compute = world.api.state.compute;
-  primary = compute.addBackendService(P, 'lb-site-primary');
-  standby = compute.addBackendService(P, 'lb-site-standby');
-  const site = world.sites['lb-site']!;
-  edge = new Edge({
-    site: 'lb-site',
-    state: world.api.state,
-    routing: {
-      mode: 'url-map',
-      urlMap: MAP,
-      backends: { [primary]: site.primary.url, [standby]: site.standby.url },
-    },
+  world = await startSandboxWorld({
+    seed: 99,
+    sites: [{ name: 'lb-site', traffic: 'load-balancer', access: 'always-open', monitor: false }],
   });
-  await edge.start();
+  const cfg = world.config.sites['lb-site']!.traffic as {
+    primaryBackendService: string;
+    standbyBackendService: string;
+  };
+  primary = cfg.primaryBackendService;
+  standby = cfg.standbyBackendService;
+  edge = world.sites['lb-site']!.edge;
   urlMaps = new UrlMapsClient(googleClientOptions(world.urls.google));
   operations = new GlobalOperationsClient(googleClientOptions(world.urls.google));
 });
 afterAll(async () => {
   await urlMaps?.close();
   await operations?.close();
-  await edge?.stop();
   await world?.stop();
 });
 beforeEach(() => {
-  const compute = world.api.state.compute;
+  const compute = computeOf(world.api.state);
   compute.urlMaps.clear();
   compute.operationDelayMs = 0;
   compute.propagationDelayMs = 0;
@@ -75,7 +72,7 @@ const lever = () =>
 
 describe('the edge of a load-balanced site', () => {
   test('routes by the URL map default, once the operation is DONE and the change has propagated', async () => {
-    const compute = world.api.state.compute;
+    const compute = computeOf(world.api.state);
     compute.operationDelayMs = 200;
     compute.propagationDelayMs = 5_000;
     expect(await servedBy()).toBe('primary');
@@ -92,7 +89,7 @@ describe('the edge of a load-balanced site', () => {
   });
 
   test('a default that is neither backend has no origin: the edge answers an error', async () => {
-    const compute = world.api.state.compute;
+    const compute = computeOf(world.api.state);
     compute.addBackendService(P, 'elsewhere');
     const map = compute.urlMap(MAP)!;
     compute.write(map, { defaultService: `projects/${P}/global/backendServices/elsewhere` }, Date.now());
@@ -158,7 +155,7 @@ describe('the simulated Compute API is as strict as the real one', () => {
   );
 
   test('a PATCH merges (null removes a field), changes the fingerprint, and its operation takes time', async () => {
-    world.api.state.compute.operationDelayMs = 300;
+    computeOf(world.api.state).operationDelayMs = 300;
     const before = await read();
     const res = await call('PATCH', 'urlMaps/lb-site-lb', {
       fingerprint: before.fingerprint,
@@ -181,7 +178,7 @@ describe('the simulated Compute API is as strict as the real one', () => {
   });
 
   test('permissions: the URL map, and compute.backendServices.use on each backend the patch names', async () => {
-    const compute = world.api.state.compute;
+    const compute = computeOf(world.api.state);
     compute.denied.add(`compute.backendServices.use on ${standby}`);
     const before = await read();
     const res = await call('PATCH', 'urlMaps/lb-site-lb', { fingerprint: before.fingerprint, defaultService: standby });

@@ -2,7 +2,7 @@
 // held requests, the audit log, snapshot/diff, the edge, and the control API over HTTP.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../config/load.ts';
-import { evaluateExpression } from '../sandbox/edge.ts';
+import { evaluateExpression } from '../sandbox/traffic/redirect-rule.ts';
 import { MARKER } from '../sandbox/sites.ts';
 import { SandboxClient, diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 

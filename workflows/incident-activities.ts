@@ -1,9 +1,9 @@
-// The incident's activity stubs, one group per kind of step, each with the retry policy that suits
-// its provider and typed to its own activities only.
+// The incident's activity stubs, one group per kind of step, each with its retry policy (a lever's
+// bounds come from its provider, through the policy) and typed to its own activities only.
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { IncidentActivities as A } from '../activities/index.ts';
 import { NON_RETRYABLE } from './failure-types.ts';
-import type { IncidentPolicy, StepName } from './incident-types.ts';
+import type { IncidentPolicy, LeverStepPolicy, StepName } from './incident-types.ts';
 
 const nonRetryableErrorTypes = NON_RETRYABLE;
 
@@ -51,8 +51,44 @@ function perStep<T>(make: (summary: StepName) => T): (step: StepName) => T {
   };
 }
 
+type LeverName = keyof NonNullable<IncidentPolicy['levers']>;
+
+/**
+ * Each lever's step when the policy does not say (runs started before `levers` existed, and
+ * levers that make no remote call): the bounds every step had before they were derived.
+ */
+export const LEVER_STEP_DEFAULTS: Record<LeverName, LeverStepPolicy> = {
+  standbyAccess: { startToCloseTimeoutMs: 95_000, initialIntervalMs: 1000 },
+  traffic: { startToCloseTimeoutMs: 25_000, initialIntervalMs: 500 },
+  monitor: { startToCloseTimeoutMs: 30_000, initialIntervalMs: 1000 },
+};
+
+/**
+ * A change of a lever: bounded per attempt by its provider's worst case (the attempt's deadline
+ * stops the calls in time, so a late write cannot land after a compensation), retried for
+ * CHANGE_BUDGET. 429s that carry Retry-After are honoured through nextRetryDelay.
+ */
+function change(policy: IncidentPolicy, lever: LeverName, summary: StepName) {
+  const step = policy.levers?.[lever] ?? LEVER_STEP_DEFAULTS[lever];
+  return {
+    summary,
+    ...mutation,
+    startToCloseTimeout: step.startToCloseTimeoutMs,
+    scheduleToCloseTimeout: CHANGE_BUDGET,
+    retry: { ...retries, initialInterval: step.initialIntervalMs },
+  };
+}
+
+/** A probe bounded by its own timeout, heartbeating as it goes. */
+const probe = (summary: StepName, timeoutMs: number, heartbeatTimeout: number) => ({
+  summary,
+  startToCloseTimeout: timeoutMs + SLACK_MS,
+  heartbeatTimeout,
+  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
+});
+
 export function incidentActivities(policy: IncidentPolicy) {
-  const heartbeatTimeout = probeHeartbeatMs(policy);
+  const heartbeat = probeHeartbeatMs(policy);
   return {
     // Reads of a provider's state before changing it: short, so local activities (no trip
     // through the task queue), with their result recorded in the history.
@@ -64,61 +100,25 @@ export function incidentActivities(policy: IncidentPolicy) {
         retry: { ...retries, initialInterval: '500ms' },
       }),
     ),
-    // Cloud Run IAM: etag conflicts and 5xx are common under concurrent edits.
     standbyAccess: perStep((summary) =>
-      proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>({
-        summary,
-        ...mutation,
-        // Worst case of one attempt: a read and four etag rounds of 10 s calls (the attempt's
-        // deadline stops the calls in time, so a late write cannot land after a compensation).
-        startToCloseTimeout: '95s',
-        scheduleToCloseTimeout: CHANGE_BUDGET,
-        retry: retries,
-      }),
+      proxyActivities<Pick<A, 'openStandbyAccess' | 'restoreStandbyAccess'>>(change(policy, 'standbyAccess', summary)),
     ),
-    // Cloudflare: fast API, 429s carry Retry-After (honoured through nextRetryDelay).
     traffic: perStep((summary) =>
-      proxyActivities<Pick<A, 'routeTraffic' | 'restoreTraffic'>>({
-        summary,
-        ...mutation,
-        startToCloseTimeout: '25s', // a read and a write of 10 s each
-        scheduleToCloseTimeout: CHANGE_BUDGET,
-        retry: { ...retries, initialInterval: '500ms' },
-      }),
+      proxyActivities<Pick<A, 'routeTraffic' | 'restoreTraffic'>>(change(policy, 'traffic', summary)),
     ),
-    // Cloud Monitoring: off the critical path; the same 10 s cap keeps failures from stretching a failback.
     monitor: perStep((summary) =>
-      proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>({
-        summary,
-        ...mutation,
-        startToCloseTimeout: '30s',
-        scheduleToCloseTimeout: CHANGE_BUDGET,
-        retry: retries,
-      }),
+      proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>(change(policy, 'monitor', summary)),
     ),
     standbyProbe: perStep((summary) =>
-      proxyActivities<Pick<A, 'awaitStandbyReady'>>({
-        summary,
-        startToCloseTimeout: policy.standbyReadyTimeoutMs + SLACK_MS,
-        heartbeatTimeout,
-        retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
-      }),
+      proxyActivities<Pick<A, 'awaitStandbyReady'>>(probe(summary, policy.standbyReadyTimeoutMs, heartbeat)),
     ),
     verifyProbe: perStep((summary) =>
-      proxyActivities<Pick<A, 'verifyPublicUrl'>>({
-        summary,
-        startToCloseTimeout: policy.verifyTimeoutMs + SLACK_MS,
-        heartbeatTimeout,
-        retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
-      }),
+      proxyActivities<Pick<A, 'verifyPublicUrl'>>(probe(summary, policy.verifyTimeoutMs, heartbeat)),
     ),
     primaryCheck: perStep((summary) =>
-      proxyActivities<Pick<A, 'checkPrimaryHealthy' | 'confirmPrimaryDown'>>({
-        summary,
-        startToCloseTimeout: policy.primaryCheckTimeoutMs + SLACK_MS,
-        heartbeatTimeout,
-        retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes },
-      }),
+      proxyActivities<Pick<A, 'checkPrimaryHealthy' | 'confirmPrimaryDown'>>(
+        probe(summary, policy.primaryCheckTimeoutMs, heartbeat),
+      ),
     ),
     // Waits for as long as the outage lasts (the origin's lasted 55 h); retried forever.
     holdDown: perStep((summary) =>

@@ -112,6 +112,17 @@ export interface IncidentPolicy {
   confirmOutage?: boolean;
   /** After failing back, how long the standby stays open for cached DNS answers (absent: 0). */
   drainBeforeCloseMs?: number;
+  /**
+   * Each lever's change step, derived from its provider's call profile (config/policies.ts).
+   * Absent in older runs and for levers that make no remote call: the workflow's defaults apply.
+   */
+  levers?: Partial<Record<'standbyAccess' | 'traffic' | 'monitor', LeverStepPolicy>>;
+}
+
+/** The bounds of one lever's change step: one attempt's start-to-close, and the first retry interval. */
+export interface LeverStepPolicy {
+  startToCloseTimeoutMs: number;
+  initialIntervalMs: number;
 }
 
 export interface IncidentInput {

@@ -1,9 +1,10 @@
 // Cloud Run Admin API v2, the part the standby-access step uses: GET a service, and its IAM
 // policy (getIamPolicy / setIamPolicy with etags), in the JSON the REST transport of
 // @google-cloud/run sends and expects.
+import { googleDialect, type SimulatedApi } from './api-module.ts';
 import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { sortedBindings, type CloudState, type RunService } from './state.ts';
-import type { IamBinding } from './types.ts';
+import type { FaultRule, IamBinding } from './types.ts';
 
 const SERVICE =
   /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/services\/[^/:]+)(?::(getIamPolicy|setIamPolicy|testIamPermissions))?$/;
@@ -155,3 +156,28 @@ export function cloudRunRoute(state: CloudState, method: string, path: string): 
     },
   };
 }
+
+/** Another writer edits the policy between the caller's read and write (its etag goes stale). */
+function concurrentIamEdit(state: CloudState, route: Route, fault: FaultRule) {
+  if (route.op !== 'setIamPolicy') return undefined;
+  const svc = state.service(route.resource);
+  if (!svc) return undefined;
+  const binding = fault.concurrentBinding;
+  const bindings = structuredClone(svc.bindings);
+  if (binding) {
+    const b = bindings.find((x) => x.role === binding.role && !x.condition);
+    if (b) {
+      if (!b.members.includes(binding.member)) b.members.push(binding.member);
+    } else bindings.push({ role: binding.role, members: [binding.member] });
+  }
+  state.writeBindings(svc, bindings);
+  return { path: `/v2/${route.resource}:setIamPolicy`, after: binding ? { added: binding } : { etag: 'bumped' } };
+}
+
+export const cloudRunApi = {
+  name: 'run',
+  prefix: '/v2/',
+  dialect: googleDialect('run.googleapis.com'),
+  route: cloudRunRoute,
+  concurrentEdit: concurrentIamEdit,
+} as const satisfies SimulatedApi;

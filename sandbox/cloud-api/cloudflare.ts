@@ -1,6 +1,15 @@
 // Cloudflare API v4: page rules, rulesets (phase entrypoint, ruleset, rule PATCH) and DNS
 // records, with the {success, errors, messages, result} envelope and bearer-token permissions.
-import { CloudflareApiError, cloudflareOk, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { retryAfterHeader, type Dialect, type SimulatedApi } from './api-module.ts';
+import {
+  CloudflareApiError,
+  cloudflareError,
+  cloudflareOk,
+  isRecord,
+  type ApiRequest,
+  type ApiResponse,
+  type Route,
+} from './http.ts';
 import type { CloudState, Json, Zone } from './state.ts';
 
 export const PREFIX = '/client/v4';
@@ -273,3 +282,29 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
   }
   return undefined;
 }
+
+const CLOUDFLARE: Dialect = {
+  notFound: (method, path) => cloudflareError(404, 7000, `No route for that URI: ${method} ${path}`),
+  malformedJson: () => cloudflareError(400, 6007, 'Malformed JSON in request body'),
+  authenticate: (state, req, route) => checkToken(state, req, route.permission),
+  injectedError(route, status, retryAfterSeconds) {
+    const [code, message] =
+      status === 401 || status === 403
+        ? [10000, 'Authentication error']
+        : status === 404
+          ? [7003, `Could not route to ${route.resource}, perhaps your object identifier is invalid?`]
+          : status === 429
+            ? [971, 'Please wait and consider throttling your request speed']
+            : status === 400
+              ? [1004, 'Invalid request']
+              : [10013, `${status} (simulated): an internal error occurred`];
+    return { ...cloudflareError(status, code, message), headers: retryAfterHeader(retryAfterSeconds) };
+  },
+};
+
+export const cloudflareApi = {
+  name: 'cloudflare',
+  prefix: PREFIX,
+  dialect: CLOUDFLARE,
+  route: cloudflareRoute,
+} as const satisfies SimulatedApi;

@@ -2,6 +2,7 @@
 // errors: [{message, domain, reason}]}}` with no google.rpc `status` for most errors, so the
 // client maps a 412 by its HTTP code (FAILED_PRECONDITION), not as ABORTED. Quota errors (429)
 // carry `status` and google.rpc details as well, as the real API's do.
+import { retryAfterHeader, type Dialect } from './api-module.ts';
 import type { ApiResponse, Route } from './http.ts';
 
 const REASON: Record<number, string> = {
@@ -77,3 +78,25 @@ export function computeInjectedError(route: Route, status: number, retryAfterSec
       : 'Internal error. Please try again or contact Google Support.',
   );
 }
+
+/** How Compute answers what no route handles, a missing credential, an injected fault, a refusal. */
+export const computeDialect: Dialect = {
+  notFound: (_, path) => computeError(404, `The resource '${path}' was not found`),
+  malformedJson: () => computeError(400, 'Invalid JSON payload received.', 'parseError'),
+  authenticate(_, req) {
+    if (!req.headers['x-goog-api-key'] && !/^Bearer \S+/.test(String(req.headers.authorization ?? ''))) {
+      throw new ComputeApiError(
+        401,
+        'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+        'required',
+        { location: 'Authorization', locationType: 'header' },
+      );
+    }
+  },
+  injectedError: (route, status, retryAfterSeconds) => ({
+    ...computeInjectedError(route, status, retryAfterSeconds),
+    headers: retryAfterHeader(retryAfterSeconds),
+  }),
+  answerError: (err) =>
+    err instanceof ComputeApiError ? computeError(err.status, err.message, err.reason, err.extra) : undefined,
+};

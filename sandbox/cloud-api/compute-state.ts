@@ -4,7 +4,7 @@
 // balancer's front ends serve (a URL map change reaches them only after its operation is DONE
 // and the propagation delay).
 import { createHash } from 'node:crypto';
-import type { Json } from './state.ts';
+import type { CloudState, Json } from './state.ts';
 
 export const COMPUTE_BASE = 'https://www.googleapis.com/compute/v1/';
 
@@ -151,6 +151,15 @@ export class ComputeState {
     for (const [name, map] of this.urlMaps) out[name] = structuredClone(map.body);
     return out;
   }
+}
+
+const COMPUTE = new WeakMap<CloudState, ComputeState>();
+
+/** The Compute part of a simulated cloud, made on first use: CloudState knows nothing of it. */
+export function computeOf(state: CloudState): ComputeState {
+  let compute = COMPUTE.get(state);
+  if (!compute) COMPUTE.set(state, (compute = new ComputeState()));
+  return compute;
 }
 
 /** Backend service links as the API returns them: fully qualified. */

@@ -1,6 +1,5 @@
 // Plumbing shared by the simulated APIs: requests, answers, and each API's own error format.
 import type { IncomingMessage } from 'node:http';
-import { computeInjectedError } from './compute-errors.ts';
 import type { FaultEffect } from './faults.ts';
 import type { Api } from './types.ts';
 
@@ -29,7 +28,7 @@ export interface Route {
   permission: string;
   /** The resource's semantic state, recorded before and after a mutation for the audit log. */
   state?: () => unknown;
-  /** `fault`: what fault injection chose for this request, for faults only the API can play (a concurrent writer). */
+  /** `fault`: what fault injection chose for this request, for the faults only the API can play (e.g. an operation that ends in error). */
   handle: (req: ApiRequest, fault?: FaultEffect) => ApiResponse | Promise<ApiResponse>;
 }
 
@@ -89,55 +88,6 @@ export function cloudflareError(status: number, code: number, message: string): 
 
 export function cloudflareOk(result: unknown, extra: Record<string, unknown> = {}): ApiResponse {
   return { status: 200, body: { success: true, errors: [], messages: [], result, ...extra } };
-}
-
-/** The error an API answers for an injected status, worded the way that API words it. */
-export function injectedError(route: Route, status: number, retryAfterSeconds?: number): ApiResponse {
-  const headers: Record<string, string> =
-    retryAfterSeconds !== undefined ? { 'retry-after': String(retryAfterSeconds) } : {};
-  if (route.api === 'cloudflare') {
-    const [code, message] =
-      status === 401 || status === 403
-        ? [10000, 'Authentication error']
-        : status === 404
-          ? [7003, `Could not route to ${route.resource}, perhaps your object identifier is invalid?`]
-          : status === 429
-            ? [971, 'Please wait and consider throttling your request speed']
-            : status === 400
-              ? [1004, 'Invalid request']
-              : [10013, `${status} (simulated): an internal error occurred`];
-    return { ...cloudflareError(status, code, message), headers };
-  }
-  if (route.api === 'compute') return { ...computeInjectedError(route, status, retryAfterSeconds), headers };
-  const details: unknown[] = [];
-  let message: string;
-  if (status === 403) {
-    message = `Permission '${route.permission}' denied on resource '${route.resource}' (or it may not exist).`;
-    details.push({
-      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-      reason: 'IAM_PERMISSION_DENIED',
-      domain: 'iam.googleapis.com',
-      metadata: { permission: route.permission, resource: route.resource },
-    });
-  } else if (status === 401) {
-    message =
-      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.';
-  } else if (status === 404) {
-    message = `Resource '${route.resource}' was not found`;
-  } else if (status === 429) {
-    message = `Quota exceeded for quota metric 'Write requests' of service '${route.api}.googleapis.com'.`;
-  } else if (status === 409) {
-    message =
-      'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.';
-  } else if (status === 400) {
-    message = 'Request contains an invalid argument.';
-  } else {
-    message = status === 503 ? 'The service is currently unavailable.' : 'Internal error encountered.';
-  }
-  if (retryAfterSeconds !== undefined) {
-    details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` });
-  }
-  return { ...googleError(status, message, details), headers };
 }
 
 export function readBody(req: IncomingMessage, limit = 1 << 20): Promise<string> {

@@ -1,5 +1,6 @@
 // Cloud Monitoring API v3 alert policies: GET, and PATCH with an updateMask (without one, the
 // body replaces the whole policy, as the real API does), in the JSON of the REST transport.
+import { googleDialect, type SimulatedApi } from './api-module.ts';
 import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import type { CloudState, Json } from './state.ts';
 
@@ -109,3 +110,10 @@ export function monitoringRoute(state: CloudState, method: string, path: string)
     },
   };
 }
+
+export const monitoringApi = {
+  name: 'monitoring',
+  prefix: '/v3/',
+  dialect: googleDialect('monitoring.googleapis.com'),
+  route: monitoringRoute,
+} as const satisfies SimulatedApi;

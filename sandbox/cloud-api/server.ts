@@ -1,26 +1,24 @@
-// One local HTTP server speaking Cloud Run Admin v2 (IAM), Cloud Monitoring v3 (alert policies)
-// and Cloudflare v4 (page rules, rulesets, DNS), with fault injection, an audit log, and a
-// control API under /_sandbox/ for tests and for other processes (demo, drills, CLI).
+// One local HTTP server speaking the simulated APIs of apis.ts (Cloud Run Admin v2 IAM, Cloud
+// Monitoring v3 alert policies, Cloudflare v4 page rules, rulesets and DNS, ...), with fault
+// injection, an audit log, and a control API under /_sandbox/ for tests and for other processes
+// (demo, drills, CLI).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuditLog } from './audit.ts';
-import { PREFIX, checkToken, cloudflareRoute } from './cloudflare.ts';
-import { cloudRunRoute } from './cloud-run.ts';
+import type { SimulatedApi } from './api-module.ts';
+import { APIS, apiNamed } from './apis.ts';
 import { FaultInjector } from './faults.ts';
 import {
   CloudflareApiError,
   GoogleApiError,
   cloudflareError,
   googleError,
-  injectedError,
   readBody,
   type ApiRequest,
   type ApiResponse,
   type Route,
 } from './http.ts';
-import { monitoringRoute } from './monitoring.ts';
 import { CloudState } from './state.ts';
-import { urlMapsRoute } from './url-maps.ts';
 import type { FaultRule } from './types.ts';
 
 export interface CloudApiOptions {
@@ -93,13 +91,12 @@ export class CloudApi {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private route(method: string, path: string): Route | undefined {
-    return (
-      cloudRunRoute(this.state, method, path) ??
-      monitoringRoute(this.state, method, path) ??
-      cloudflareRoute(this.state, method, path) ??
-      urlMapsRoute(this.state.compute, method, path)
-    );
+  private route(method: string, path: string): { api: SimulatedApi; route: Route } | undefined {
+    for (const api of APIS) {
+      const route = api.route(this.state, method, path);
+      if (route) return { api, route };
+    }
+    return undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -119,23 +116,17 @@ export class CloudApi {
           json(404, { error: `no control endpoint ${method} ${url.pathname}` }),
       );
     }
-    const route = this.route(method, url.pathname);
-    if (!route) {
-      const notFound = url.pathname.startsWith(PREFIX)
-        ? cloudflareError(404, 7000, `No route for that URI: ${method} ${url.pathname}`)
-        : googleError(404, `The requested URL ${url.pathname} was not found on this server.`);
-      return send(res, notFound);
+    const routed = this.route(method, url.pathname);
+    if (!routed) {
+      const owner = APIS.find((a) => url.pathname.startsWith(a.prefix)) ?? apiNamed('run');
+      return send(res, owner.dialect.notFound(method, url.pathname));
     }
+    const { api, route } = routed;
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
-      return send(
-        res,
-        route.api === 'cloudflare'
-          ? cloudflareError(400, 6007, 'Malformed JSON in request body')
-          : googleError(400, 'Invalid JSON payload received.'),
-      );
+      return send(res, api.dialect.malformedJson());
     }
     const request: ApiRequest = { method, url, headers: req.headers, body };
     const fault = this.faults.pick(route.api, route.op, route.resource);
@@ -187,7 +178,7 @@ export class CloudApi {
       }
     }
     if (fault?.status) {
-      const answer = injectedError(route, fault.status, fault.retryAfterSeconds);
+      const answer = api.dialect.injectedError(route, fault.status, fault.retryAfterSeconds);
       record(answer.status);
       return send(res, answer);
     }
@@ -195,18 +186,13 @@ export class CloudApi {
     const before = route.state?.();
     let answer: ApiResponse;
     try {
-      if (route.api === 'cloudflare') checkToken(this.state, request, route.permission);
-      else if (!req.headers['x-goog-api-key'] && !/^Bearer \S+/.test(String(req.headers.authorization ?? ''))) {
-        throw new GoogleApiError(
-          401,
-          'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
-        );
-      }
-      if (fault?.etagConflict && route.op === 'setIamPolicy')
-        this.concurrentIamEdit(route.resource, fault.concurrentBinding);
+      api.dialect.authenticate(this.state, request, route);
+      if (fault?.etagConflict) this.concurrentEdit(api, route, fault);
       answer = await route.handle(request, fault);
     } catch (err) {
-      if (err instanceof GoogleApiError) answer = googleError(err.status, err.message, err.details);
+      const own = api.dialect.answerError?.(err);
+      if (own) answer = own;
+      else if (err instanceof GoogleApiError) answer = googleError(err.status, err.message, err.details);
       else if (err instanceof CloudflareApiError) answer = cloudflareError(err.status, err.code, err.message);
       else throw err;
     }
@@ -222,27 +208,19 @@ export class CloudApi {
     send(res, answer);
   }
 
-  /** Another writer edits the policy between the caller's read and write. */
-  private concurrentIamEdit(name: string, binding?: { role: string; member: string }): void {
-    const svc = this.state.service(name);
-    if (!svc) return;
-    const bindings = structuredClone(svc.bindings);
-    if (binding) {
-      const b = bindings.find((x) => x.role === binding.role && !x.condition);
-      if (b) {
-        if (!b.members.includes(binding.member)) b.members.push(binding.member);
-      } else bindings.push({ role: binding.role, members: [binding.member] });
-    }
-    this.state.writeBindings(svc, bindings);
+  /** Another writer changes the resource between the caller's read and write (the API says how). */
+  private concurrentEdit(api: SimulatedApi, route: Route, fault: FaultRule): void {
+    const edit = api.concurrentEdit?.(this.state, route, fault);
+    if (!edit) return;
     this.log.mutation({
-      api: 'run',
+      api: route.api,
       op: 'concurrentEdit',
       method: 'SIM',
-      path: `/v2/${name}:setIamPolicy`,
-      resource: name,
+      path: edit.path,
+      resource: route.resource,
       status: 200,
       before: null,
-      after: binding ? { added: binding } : { etag: 'bumped' },
+      after: edit.after,
     });
   }
 

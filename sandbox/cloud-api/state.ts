@@ -2,7 +2,6 @@
 // policies, Cloudflare zones (page rules, rulesets, DNS records). Plain data plus the helpers
 // the API handlers, the edge and the standby site read it through.
 import { createHash } from 'node:crypto';
-import { ComputeState } from './compute-state.ts';
 import type { IamBinding, StateSnapshot } from './types.ts';
 
 export const INVOKER_ROLE = 'roles/run.invoker';
@@ -60,8 +59,6 @@ export class CloudState {
   readonly zones = new Map<string, Zone>();
   /** Cloudflare API tokens and the permission groups each holds (e.g. "Page Rules Write"). */
   readonly tokens = new Map<string, Set<string>>();
-  /** Compute Engine load balancing: backend services, URL maps, operations. */
-  readonly compute = new ComputeState();
   /** How long an IAM change takes to reach the standby's front end. */
   propagationDelayMs = 0;
   private counter = 0;

@@ -1,7 +1,8 @@
 // Shapes shared by the cloud API simulator, its control API and the tests that drive it.
 
-/** The APIs the simulator speaks. */
-export type Api = 'run' | 'monitoring' | 'cloudflare' | 'compute';
+import type { Api } from './apis.ts';
+
+export type { Api };
 
 export interface IamCondition {
   expression: string;
@@ -17,7 +18,7 @@ export interface IamBinding {
 
 /** A fault rule: which requests it hits and what it does to them. */
 export interface FaultRule {
-  /** Which API; omitted: all three. */
+  /** Which API; omitted: all of them. */
   api?: Api;
   /** Operation name, e.g. "setIamPolicy", "updateAlertPolicy", "rules.edit", "dns_records.get". */
   op?: string;
@@ -37,11 +38,11 @@ export interface FaultRule {
   timeout?: boolean;
   /** Reset the connection without answering. */
   reset?: boolean;
-  /** setIamPolicy / urlMaps.patch only: another writer changes the resource first, so the request's etag or fingerprint is stale (409 ABORTED / 412 conditionNotMet). */
+  /** A read-modify-write with a lock (an etag, a fingerprint): another writer changes the resource first, so the request's lock is stale (the API module says how: SimulatedApi.concurrentEdit). */
   etagConflict?: boolean;
   /** With etagConflict: the concurrent writer adds this member to this role (default: it only bumps the etag). */
   concurrentBinding?: { role: string; member: string };
-  /** Compute writes only: the request is accepted, and its operation ends DONE with this error (nothing applied). */
+  /** APIs whose writes answer a long-running operation: the write is accepted, and its operation ends with this error (nothing applied). */
   operationError?: { code: string; message?: string; httpStatus?: number };
   /** Hold the request until released: "before" it is applied, or "after" it is applied but before the answer. */
   hold?: 'before' | 'after';

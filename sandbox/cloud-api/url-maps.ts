@@ -6,17 +6,19 @@
 //          every backend service the body names needs compute.backendServices.use)
 //   GET   /compute/v1/projects/{project}/global/operations/{operation}     compute.globalOperations.get
 //   POST  /compute/v1/projects/{project}/global/operations/{operation}/wait
-import { ComputeApiError, computeError, forbidden, notFound } from './compute-errors.ts';
+import type { SimulatedApi } from './api-module.ts';
+import { ComputeApiError, computeDialect, forbidden, notFound } from './compute-errors.ts';
 import {
   COMPUTE_BASE,
   backendServiceName,
+  computeOf,
   type ComputeState,
   type OperationRecord,
   type UrlMapRecord,
 } from './compute-state.ts';
 import type { FaultEffect } from './faults.ts';
 import { isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
-import type { Json } from './state.ts';
+import type { CloudState, Json } from './state.ts';
 
 const URL_MAP = /^\/compute\/v1\/(projects\/([^/]+)\/global\/urlMaps\/([^/]+))$/;
 const OPERATION = /^\/compute\/v1\/(projects\/([^/]+)\/global\/operations\/([^/]+?))(\/wait)?$/;
@@ -25,16 +27,6 @@ const NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const OUTPUT_ONLY = new Set(['kind', 'id', 'creationTimestamp', 'selfLink', 'fingerprint', 'region', 'name']);
 /** How long a wait call holds at most (the real API: about 2 minutes). */
 const WAIT_CAP_MS = 120_000;
-
-/** Answers ComputeApiError in Compute's format; anything else propagates (a 500 from the server). */
-async function guarded(run: () => ApiResponse | Promise<ApiResponse>): Promise<ApiResponse> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof ComputeApiError) return computeError(err.status, err.message, err.reason, err.extra);
-    throw err;
-  }
-}
 
 function urlMapJson(state: ComputeState, map: UrlMapRecord): Json {
   return {
@@ -145,10 +137,6 @@ function patch(state: ComputeState, map: UrlMapRecord, req: ApiRequest, fault?: 
   const body = req.body;
   if (typeof body.name === 'string' && body.name !== map.name)
     throw invalid('name', `'${body.name}' does not match the URL map's name.`);
-  if (fault?.etagConflict) {
-    // Another writer (a person in the console) edits the map between the caller's read and write.
-    state.write(map, { ...map.body, description: `edited by someone else at ${new Date().toISOString()}` }, Date.now());
-  }
   if (body.fingerprint !== state.fingerprintOf(map)) {
     throw new ComputeApiError(
       412,
@@ -200,25 +188,24 @@ function operationRoute(state: ComputeState, method: string, m: RegExpExecArray)
     return {
       ...base,
       op: 'globalOperations.get',
-      handle: () => guarded(() => ({ status: 200, body: operationJson(find()) })),
+      handle: () => ({ status: 200, body: operationJson(find()) }),
     };
   if (wait && method === 'POST') {
     return {
       ...base,
       op: 'globalOperations.wait',
-      handle: () =>
-        guarded(async () => {
-          const op = find();
-          const hold = Math.min(Math.max(0, op.doneAt - Date.now()), WAIT_CAP_MS);
-          if (hold > 0) await new Promise((r) => setTimeout(r, hold));
-          return { status: 200, body: operationJson(op) };
-        }),
+      handle: async () => {
+        const op = find();
+        const hold = Math.min(Math.max(0, op.doneAt - Date.now()), WAIT_CAP_MS);
+        if (hold > 0) await new Promise((r) => setTimeout(r, hold));
+        return { status: 200, body: operationJson(op) };
+      },
     };
   }
   return undefined;
 }
 
-export function urlMapsRoute(state: ComputeState, method: string, path: string): Route | undefined {
+function urlMapsRoute(state: ComputeState, method: string, path: string): Route | undefined {
   const decoded = decodeURIComponent(path);
   const opMatch = OPERATION.exec(decoded);
   if (opMatch) return operationRoute(state, method, opMatch);
@@ -244,11 +231,10 @@ export function urlMapsRoute(state: ComputeState, method: string, path: string):
       op: 'urlMaps.get',
       mutating: false,
       permission: 'compute.urlMaps.get',
-      handle: () =>
-        guarded(() => {
-          if (state.lacks('compute.urlMaps.get', name)) throw forbidden('compute.urlMaps.get', name);
-          return { status: 200, body: urlMapJson(state, map()) };
-        }),
+      handle: () => {
+        if (state.lacks('compute.urlMaps.get', name)) throw forbidden('compute.urlMaps.get', name);
+        return { status: 200, body: urlMapJson(state, map()) };
+      },
     };
   }
   if (method === 'PATCH') {
@@ -257,7 +243,7 @@ export function urlMapsRoute(state: ComputeState, method: string, path: string):
       op: 'urlMaps.patch',
       mutating: true,
       permission: 'compute.urlMaps.update',
-      handle: (req, fault) => guarded(() => patch(state, map(), req, fault)),
+      handle: (req, fault) => patch(state, map(), req, fault),
     };
   }
   return {
@@ -265,9 +251,27 @@ export function urlMapsRoute(state: ComputeState, method: string, path: string):
     op: `urlMaps.${method.toLowerCase()}`,
     mutating: method !== 'GET',
     permission: 'compute.urlMaps.get',
-    handle: () =>
-      guarded(() => {
-        throw new ComputeApiError(501, `${method} ${path} is not simulated.`, 'notImplemented');
-      }),
+    handle: () => {
+      throw new ComputeApiError(501, `${method} ${path} is not simulated.`, 'notImplemented');
+    },
   };
 }
+
+/** The etagConflict fault: someone edits the map (in the console) between the caller's read and patch. */
+function concurrentMapEdit(state: CloudState, route: Route) {
+  if (route.op !== 'urlMaps.patch') return undefined;
+  const compute = computeOf(state);
+  const map = compute.urlMap(route.resource);
+  if (!map) return undefined;
+  const after = { ...map.body, description: `edited by someone else at ${new Date().toISOString()}` };
+  compute.write(map, after, Date.now());
+  return { path: `/compute/v1/${route.resource}`, after };
+}
+
+export const computeApi = {
+  name: 'compute',
+  prefix: '/compute/',
+  dialect: computeDialect,
+  route: (state, method, path) => urlMapsRoute(computeOf(state), method, path),
+  concurrentEdit: concurrentMapEdit,
+} as const satisfies SimulatedApi;

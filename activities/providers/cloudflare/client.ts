@@ -1,7 +1,9 @@
 // The Cloudflare client the adapters share: the official `cloudflare` SDK, the token from the
 // environment, no SDK-side retries.
 import Cloudflare from 'cloudflare';
+import { ProviderError } from '../../errors.ts';
 import { registerSecret } from '../../secrets.ts';
+import type { BuildContext } from '../descriptor.ts';
 
 export interface CloudflareClientOptions {
   /** From CLOUDFLARE_API_TOKEN; never from the config file. */
@@ -32,7 +34,25 @@ export function cloudflareClient(opts: CloudflareClientOptions): Cloudflare {
     userServiceKey: null,
     ...(opts.baseURL && { baseURL: opts.baseURL }),
     maxRetries: 0,
-    timeout: opts.timeoutMs ?? 10_000,
+    timeout: opts.timeoutMs ?? CLOUDFLARE_CALL_TIMEOUT_MS,
     fetch: withToken as never,
+  });
+}
+
+/** Bound on one Cloudflare API call: `apis.cloudflare.timeout`, default 10 s. */
+export const CLOUDFLARE_CALL_TIMEOUT_MS = 10_000;
+
+/** The process's one Cloudflare client, made on first use; the token comes only from the environment. */
+export function sharedCloudflareClient(ctx: BuildContext): Cloudflare {
+  return ctx.shared('cloudflare', () => {
+    const token = ctx.env.CLOUDFLARE_API_TOKEN;
+    if (!token) {
+      throw new ProviderError(
+        'invalid_config',
+        `sites.${ctx.site}.traffic: CLOUDFLARE_API_TOKEN is not set in the worker's environment (a token with Zone.Page Rules, Single Redirect or DNS Edit on the zone)`,
+      );
+    }
+    const apis = ctx.apis.cloudflare;
+    return cloudflareClient({ token, ...(apis && { baseURL: apis.baseURL, timeoutMs: apis.timeout }) });
   });
 }

@@ -44,8 +44,9 @@ export interface LoadBalancerSnapshot extends Snapshot {
 export const LB_DEFAULTS = {
   timeoutMs: 10_000,
   conflictRetries: 4,
-  operationPolls: 30,
-  pollIntervalMs: 1_000,
+  /** 60 polls 2 s apart: up to 2 minutes for the operation (a slow one), as long as Compute's own wait call holds. */
+  operationPolls: 60,
+  pollIntervalMs: 2_000,
 } as const;
 
 /** Calls one attempt makes at most: a get and a patch per fingerprint round, then the operation polls. */

@@ -1,62 +1,38 @@
-// The Google Cloud Load Balancing traffic lever, described for the provider registry: its config
-// schema, how to build it, what one attempt may cost, and the permissions it needs.
-import { GlobalOperationsClient, UrlMapsClient } from '@google-cloud/compute';
-import type { TrafficRouter } from '../../types.ts';
-import { type GoogleEndpoint, googleClientOptions } from '../options.ts';
+// Traffic by a Google Cloud external Application Load Balancer: the global URL map's default
+// service (or one path matcher's) switched between the primary's and the standby's backend service.
+import { defineProvider } from '../../descriptor.ts';
+import { GOOGLE_CALL_TIMEOUT_MS, googleTimeoutMs } from '../clients.ts';
 import { LB_DEFAULTS, LoadBalancerTraffic, maxCallsOf } from './adapter.ts';
-import { type GoogleLoadBalancerConfig, googleLoadBalancerSchema } from './schema.ts';
+import { globalOperationsClient, urlMapsClient } from './clients.ts';
+import { googleLoadBalancerSchema } from './schema.ts';
 
-export interface ComputeClients {
-  urlMaps: UrlMapsClient;
-  operations: GlobalOperationsClient;
-  close(): Promise<void>;
-}
-
-/** The two Compute clients the lever uses, on the REST transport like every Google client here. */
-export function computeClients(endpoint: GoogleEndpoint = {}): ComputeClients {
-  const urlMaps = new UrlMapsClient(googleClientOptions(endpoint));
-  const operations = new GlobalOperationsClient(googleClientOptions(endpoint));
-  return {
-    urlMaps,
-    operations,
-    async close() {
-      await urlMaps.close();
-      await operations.close();
-    },
-  };
-}
-
-export interface LoadBalancerBuildContext {
-  /** The process's Compute clients (made once and shared by every site). */
-  compute(): ComputeClients;
-  /** Bound on each API call (apis.google.timeout). */
-  googleTimeoutMs?: number;
-}
-
-export const googleLoadBalancerLever = {
+export const googleLoadBalancerTraffic = defineProvider({
   kind: 'traffic',
   type: 'google-load-balancer',
   schema: googleLoadBalancerSchema,
-  build: (cfg: GoogleLoadBalancerConfig, ctx: LoadBalancerBuildContext): TrafficRouter => {
-    const { urlMaps, operations } = ctx.compute();
-    return new LoadBalancerTraffic({
-      urlMaps,
-      operations,
-      project: cfg.project,
-      urlMap: cfg.urlMap,
-      pathMatcher: cfg.pathMatcher,
-      primaryBackendService: cfg.primaryBackendService,
-      standbyBackendService: cfg.standbyBackendService,
-      ...(ctx.googleTimeoutMs !== undefined && { timeoutMs: ctx.googleTimeoutMs }),
-    });
-  },
-  /**
-   * One attempt: a get and a patch per fingerprint round (4), then up to 30 operation polls
-   * 1 s apart. The attempt's deadline cuts it short; the next attempt reads the map again.
-   */
-  calls: {
-    perAttempt: maxCallsOf(LB_DEFAULTS.conflictRetries, LB_DEFAULTS.operationPolls),
-    callTimeoutMs: LB_DEFAULTS.timeoutMs,
+  build: (t, ctx) =>
+    new LoadBalancerTraffic({
+      urlMaps: urlMapsClient(ctx),
+      operations: globalOperationsClient(ctx),
+      project: t.project,
+      urlMap: t.urlMap,
+      pathMatcher: t.pathMatcher,
+      primaryBackendService: t.primaryBackendService,
+      standbyBackendService: t.standbyBackendService,
+      timeoutMs: googleTimeoutMs(ctx),
+    }),
+  // One attempt: a get and a patch per fingerprint round (the round's get is the read; 4 rounds),
+  // then up to 60 operation polls 2 s apart, i.e. it waits up to 2 minutes for the operation, as
+  // long as Compute's own operations.wait holds a call: a URL map change usually takes 10–40 s,
+  // a slow one a minute or more. The step's start-to-close must hold the worst such attempt, so
+  // every call counts at the full Google call bound (10 s) and the margin adds the pauses between
+  // polls to the usual 5 s: 68 × 10 s + 125 s = 805 s. That bound only stops an attempt that
+  // is stuck; a lost worker is seen by the 10 s heartbeat, and a normal switch takes seconds.
+  callProfile: {
+    calls: maxCallsOf(LB_DEFAULTS.conflictRetries, LB_DEFAULTS.operationPolls),
+    callTimeoutMs: GOOGLE_CALL_TIMEOUT_MS,
+    marginMs: 5_000 + LB_DEFAULTS.operationPolls * LB_DEFAULTS.pollIntervalMs,
+    firstRetryMs: 1000,
   },
   permissions: [
     'compute.urlMaps.get',
@@ -64,6 +40,4 @@ export const googleLoadBalancerLever = {
     'compute.backendServices.use',
     'compute.globalOperations.get',
   ],
-  /** A predefined role that holds them all (a custom role with just the four is the least privilege). */
-  role: 'roles/compute.loadBalancerAdmin',
-} as const;
+});

@@ -4,14 +4,16 @@
 // retry. Only allUsers on the unconditional invoker binding is touched; every other binding and
 // member stays as found.
 import type { ServicesClient, protos } from '@google-cloud/run';
-import type { Snapshot } from '../../../workflows/types.ts';
-import { ProviderError } from '../../errors.ts';
-import { googleCall, type GoogleCall } from './errors.ts';
-import { restoreField } from '../snapshot.ts';
-import type { CallBudget, Change, StandbyAccess } from '../types.ts';
+import type { Snapshot } from '../../../../workflows/types.ts';
+import { ProviderError } from '../../../errors.ts';
+import { googleCall, type GoogleCall } from '../errors.ts';
+import { restoreField } from '../../snapshot.ts';
+import type { CallBudget, Change, StandbyAccess } from '../../types.ts';
 
 export const INVOKER_ROLE = 'roles/run.invoker';
 export const PUBLIC_MEMBER = 'allUsers';
+/** Read-modify-write rounds one attempt makes on etag conflicts, by default. */
+export const CONFLICT_ROUNDS = 4;
 
 type Policy = protos.google.iam.v1.IPolicy;
 type Binding = protos.google.iam.v1.IBinding;
@@ -62,12 +64,7 @@ export class CloudRunStandbyAccess implements StandbyAccess {
     this.client = opts.client;
     this.resource = `projects/${opts.project}/locations/${opts.region}/services/${opts.service}`;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.conflictRetries = opts.conflictRetries ?? 4;
-  }
-
-  /** Calls one attempt can make at most: get service, then a read and a write per etag round. */
-  get maxCalls(): number {
-    return 1 + 2 * this.conflictRetries;
+    this.conflictRetries = opts.conflictRetries ?? CONFLICT_ROUNDS;
   }
 
   private call<T>(

@@ -2,10 +2,10 @@
 // (@google-cloud/monitoring AlertPolicyServiceClient, REST transport). Writes carry an update
 // mask of just `enabled`, so a concurrent edit of anything else in the policy is never undone.
 import type { AlertPolicyServiceClient } from '@google-cloud/monitoring';
-import type { Snapshot } from '../../../workflows/types.ts';
-import { googleCall, type GoogleCall } from './errors.ts';
-import { restoreField } from '../snapshot.ts';
-import type { CallBudget, Change, Monitor } from '../types.ts';
+import type { Snapshot } from '../../../../workflows/types.ts';
+import { googleCall, type GoogleCall } from '../errors.ts';
+import { restoreField } from '../../snapshot.ts';
+import type { CallBudget, Change, Monitor } from '../../types.ts';
 
 export interface AlertPolicyMonitorOptions {
   client: AlertPolicyServiceClient;
@@ -24,9 +24,6 @@ export class AlertPolicyMonitor implements Monitor {
     this.resource = opts.alertPolicy;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
-
-  /** Calls one attempt makes at most: a read and a write. */
-  readonly maxCalls = 2;
 
   private call<T>(
     call: Omit<GoogleCall, 'resource'> & { write?: boolean },

@@ -1,11 +1,11 @@
 // Traffic by a Cloudflare Page Rule (e.g. a forwarding URL to the standby): the rule's status,
 // active while on the standby, disabled while on the primary.
 import type Cloudflare from 'cloudflare';
-import type { Snapshot, Target } from '../../../workflows/types.ts';
-import { ProviderError } from '../../errors.ts';
-import { cfCall } from './errors.ts';
-import { restoreField } from '../snapshot.ts';
-import type { CallBudget, Change, TrafficRouter } from '../types.ts';
+import type { Snapshot, Target } from '../../../../workflows/types.ts';
+import { ProviderError } from '../../../errors.ts';
+import { cfCall } from '../errors.ts';
+import { restoreField } from '../../snapshot.ts';
+import type { CallBudget, Change, TrafficRouter } from '../../types.ts';
 
 type Status = 'active' | 'disabled';
 
@@ -30,9 +30,6 @@ export class CloudflarePageRuleTraffic implements TrafficRouter {
     this.pageRuleId = opts.pageRuleId;
     this.resource = `zones/${opts.zoneId}/pagerules/${opts.pageRuleId}`;
   }
-
-  /** Calls one attempt makes at most: a read and a write. */
-  readonly maxCalls = 2;
 
   async read(budget?: CallBudget): Promise<{ pageRuleStatus: Status }> {
     const rule = await cfCall(

@@ -3,10 +3,10 @@
 // back content and TTL exactly as found. Keep the record at that TTL all the time: resolvers hold
 // the answer they have for the TTL it had, so a long TTL before the incident delays the switch.
 import type Cloudflare from 'cloudflare';
-import type { Snapshot, Target } from '../../../workflows/types.ts';
-import { cfCall } from './errors.ts';
-import { restoreField } from '../snapshot.ts';
-import type { CallBudget, Change, TrafficRouter } from '../types.ts';
+import type { Snapshot, Target } from '../../../../workflows/types.ts';
+import { cfCall } from '../errors.ts';
+import { restoreField } from '../../snapshot.ts';
+import type { CallBudget, Change, TrafficRouter } from '../../types.ts';
 
 export interface DnsTrafficOptions {
   client: Cloudflare;
@@ -37,9 +37,6 @@ export class CloudflareDnsTraffic implements TrafficRouter {
     this.opts = opts;
     this.resource = `zones/${opts.zoneId}/dns_records/${opts.recordId}`;
   }
-
-  /** Calls one attempt makes at most: a read and a write. */
-  readonly maxCalls = 2;
 
   private async record(budget?: CallBudget): Promise<RecordShape> {
     const r = await cfCall(

@@ -2,11 +2,11 @@
 // http_request_dynamic_redirect phase, enabled while on the standby. A rule PATCH replaces the
 // rule, so every field read is sent back with only `enabled` changed.
 import type Cloudflare from 'cloudflare';
-import type { Snapshot, Target } from '../../../workflows/types.ts';
-import { ProviderError } from '../../errors.ts';
-import { cfCall } from './errors.ts';
-import { restoreField } from '../snapshot.ts';
-import type { CallBudget, Change, TrafficRouter } from '../types.ts';
+import type { Snapshot, Target } from '../../../../workflows/types.ts';
+import { ProviderError } from '../../../errors.ts';
+import { cfCall } from '../errors.ts';
+import { restoreField } from '../../snapshot.ts';
+import type { CallBudget, Change, TrafficRouter } from '../../types.ts';
 
 export const REDIRECT_PHASE = 'http_request_dynamic_redirect';
 
@@ -40,9 +40,6 @@ export class CloudflareRedirectRuleTraffic implements TrafficRouter {
     this.rulesetId = opts.rulesetId;
     this.resource = `zones/${opts.zoneId}/rulesets/${opts.rulesetId ?? `phases/${REDIRECT_PHASE}/entrypoint`}/rules/${opts.ruleId}`;
   }
-
-  /** Calls one attempt makes at most: a read of the ruleset and a write of the rule. */
-  readonly maxCalls = 2;
 
   private async rule(budget?: CallBudget): Promise<{ rulesetId: string; rule: Rule }> {
     const timeout = this.client.timeout;

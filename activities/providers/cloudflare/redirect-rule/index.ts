@@ -1,0 +1,21 @@
+// Traffic by a Cloudflare Single Redirect rule: enabled while on the standby.
+import { defineProvider } from '../../descriptor.ts';
+import { CLOUDFLARE_CALL_TIMEOUT_MS, sharedCloudflareClient } from '../client.ts';
+import { CloudflareRedirectRuleTraffic } from './adapter.ts';
+import { redirectRuleTrafficSchema } from './schema.ts';
+
+export const redirectRuleTraffic = defineProvider({
+  kind: 'traffic',
+  type: 'cloudflare-redirect-rule',
+  schema: redirectRuleTrafficSchema,
+  build: (t, ctx) =>
+    new CloudflareRedirectRuleTraffic({
+      client: sharedCloudflareClient(ctx),
+      zoneId: t.zoneId,
+      ruleId: t.ruleId,
+      ...(t.rulesetId && { rulesetId: t.rulesetId }),
+    }),
+  // A read of the ruleset and a write of the rule; 429s carry Retry-After.
+  callProfile: { calls: 2, callTimeoutMs: CLOUDFLARE_CALL_TIMEOUT_MS, firstRetryMs: 500 },
+  permissions: ['Cloudflare token: Zone → Single Redirect → Edit ("Dynamic URL Redirects Write")'],
+});
