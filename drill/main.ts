@@ -19,6 +19,7 @@ import { rehearseScenario, type ScenarioRun } from './rehearse.ts';
 import { renderReport } from './report.ts';
 import type { DrillResult } from './result.ts';
 import { PRESETS, describe, parseDuration, preset, type Scenario } from './scenario.ts';
+import { TRAFFIC_MODES } from '../sandbox/traffic/modes.ts';
 import { terminalSummary } from './summary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,7 +50,7 @@ const program = new Command('drill')
   )
   .option('--iam-delay <duration>', 'Cloud Run IAM propagation delay')
   .addOption(new Option('--standby <how>', 'standby kept open, or opened on demand').choices(['open', 'on-demand']))
-  .addOption(new Option('--traffic <how>', 'how traffic is switched').choices(['redirect-rule', 'page-rule', 'dns']))
+  .addOption(new Option('--traffic <how>', 'how traffic is switched').choices(Object.keys(TRAFFIC_MODES)))
   .option('--dns-ttl <seconds>', "DNS record TTL (honoured by the users' resolvers)", (v) => Number(v))
   .option('--provider-latency <duration>', 'added to every provider API call')
   .option('--fault-rate <p>', 'share of provider API calls that fail (0..1)', (v) => Number(v))

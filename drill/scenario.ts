@@ -1,8 +1,10 @@
 // What a drill rehearses: the knobs that answer "what would my downtime be if…", and named
 // presets of them. Durations are in ms here; the command line takes 500ms / 5s / 2m.
+import type { TrafficModeName } from '../sandbox/traffic/modes.ts';
 
 export type Detection = 'watcher' | 'monitoring';
-export type Traffic = 'redirect-rule' | 'page-rule' | 'dns';
+/** How traffic is switched: any traffic mode of the sandbox (sandbox/traffic/modes.ts). */
+export type Traffic = TrafficModeName;
 
 export interface Scenario {
   name: string;
@@ -94,6 +96,10 @@ export const PRESETS: Record<string, { about: string; set: Partial<Scenario> }> 
   'dns-60s': {
     about: 'watcher 1 s × 3, standby open, DNS record (TTL 60 s, honoured by resolvers)',
     set: { traffic: 'dns', dnsTtlSeconds: 60 },
+  },
+  gclb: {
+    about: 'watcher 1 s × 3, standby open, Google Cloud load balancer URL map',
+    set: { traffic: 'load-balancer' },
   },
   'flaky-providers': {
     about: 'watcher 1 s × 3, standby on demand, providers 200 ms/call and 20 % of calls answer 503',

@@ -262,7 +262,7 @@ test('needs attention: status says why and what to do; retry, then acknowledge',
 describe('dry run', () => {
   let sandbox: SandboxWorld;
   beforeAll(async () => {
-    sandbox = await startSandboxWorld({ sites: ['www'] });
+    sandbox = await startSandboxWorld({ sites: ['www', { name: 'lb', traffic: 'load-balancer' }] });
   });
   afterAll(async () => {
     await sandbox?.stop();
@@ -296,6 +296,20 @@ describe('dry run', () => {
           .catch(() => undefined)
       )?.status.name,
     ).not.toBe('RUNNING');
+  });
+
+  test('a load-balanced site: reads the URL map through the Compute client and says the default would change', async () => {
+    const path = join(dir, 'sandbox-lb.yaml');
+    sandbox.writeConfig(path, { temporal: { address: inject('temporalAddress') } });
+    const seq = sandbox.api.log.lastSeq;
+    const r = await cli(['-c', path, 'start', 'lb', '--dry-run'], sandbox.env);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(
+      /route_traffic_to_standby\s+projects\/sandbox-project\/global\/urlMaps\/lb-lb\s+\{"defaultService":"projects\/sandbox-project\/global\/backendServices\/lb-primary","target":"primary","fingerprint":"[^"]+"\}\s+standby\s+would change/,
+    );
+    expect(r.stdout).toMatch(/enable_standby_access\s+projects\/\S+\/services\/lb-standby\s+.*open\s+would change/);
+    expect(sandbox.api.log.calls(seq).map((c) => `${c.api} ${c.op}`)).toContain('compute urlMaps.get');
+    expect(sandbox.api.log.audit(seq)).toEqual([]);
   });
 
   test('a provider it cannot read is reported (exit 5), with the reason', async () => {
