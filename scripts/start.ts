@@ -19,13 +19,12 @@
 // FAILOVER_CONFIG naming another file than the sandbox's) runs the worker on that config instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DEV_SERVER_TUNING } from './local-temporal.ts';
+import { portOpen, waitForPort } from '../harness/ports.ts';
+import { devServerArgs } from '../harness/temporal.ts';
 import { startSandboxWorld } from '../sandbox/world.ts';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const DATA = resolve(process.env.FAILOVER_DATA_DIR ?? join(ROOT, '.data'));
@@ -199,22 +198,6 @@ function removePointer(): void {
 
 // --- start ----------------------------------------------------------------------------------------
 
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise<boolean>((done) => {
-    const s = createConnection({ host: '127.0.0.1', port }, () => (s.end(), done(true)));
-    s.on('error', () => done(false));
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await portOpen(port)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-}
-
 function configArg(): string | undefined {
   const i = process.argv.indexOf('--config');
   if (i >= 0) return process.argv[i + 1];
@@ -249,20 +232,7 @@ async function main(): Promise<void> {
     say(`Temporal server on PostgreSQL at ${pg.address}, state in ${join(DATA, 'temporal-postgres')} (no Web UI)`);
   } else {
     const db = join(DATA, 'temporal.db');
-    run('temporal', cli, [
-      'server',
-      'start-dev',
-      '--db-filename',
-      db,
-      '--port',
-      String(TEMPORAL_PORT),
-      '--ui-port',
-      String(UI_PORT),
-      '--log-level',
-      'error',
-      ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
-      ...DEV_SERVER_TUNING,
-    ]);
+    run('temporal', cli, devServerArgs({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: db }));
     await waitForPort(TEMPORAL_PORT);
     say(`Temporal dev server on 127.0.0.1:${TEMPORAL_PORT}, state in ${db}`);
   }

@@ -4,7 +4,7 @@ import { ProviderError } from '../activities/errors.ts';
 import { HttpProber } from '../activities/providers/http/prober.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { buildRegistry } from '../clients/providers.ts';
-import { inMemoryConfig, testWorld } from './support/sites.ts';
+import { inMemoryConfig, testWorld } from '../harness/sites.ts';
 
 let world: SandboxWorld;
 

@@ -5,13 +5,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DEV_SERVER_TUNING } from '../../scripts/local-temporal.ts';
+import { DEV_SERVER_TUNING } from '../../harness/temporal.ts';
 import { statusQuery } from '../../workflows/incident-messages.ts';
 import type { IncidentStatus, Phase } from '../../workflows/incident-types.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { freePort } from '../support/pubsub-emulator.ts';
-import { Rng } from '../simulation/schedule.ts';
+import { Rng } from '../../harness/random.ts';
 import { type WorkerProcess, killAllWorkerProcesses, startWorkerProcess } from '../support/worker-process.ts';
+import { freePort } from '../../harness/ports.ts';
 
 /** The suite's seed: CHAOS_SEED to replay, else random; printed either way. */
 export function chaosSeed(suite: string): { seed: number; rng: Rng } {

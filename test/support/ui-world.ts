@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../../sandbox/world.ts';
 import { incidentPolicy } from '../../config/policies.ts';
-import { entryPoint } from '../../drill/rehearse.ts';
-import { freePort, spawnProc, type Proc } from '../../drill/processes.ts';
-import { startDevServer, type DevServer } from '../../drill/temporal.ts';
+import { spawnProc, type Proc } from '../../harness/processes.ts';
+import { startDevServer, type DevServer } from '../../harness/temporal.ts';
+import { freePort } from '../../harness/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TASK_QUEUE = 'ui-test';
@@ -40,7 +40,7 @@ export async function startUiWorld(sites: string[]): Promise<UiWorld> {
     const worker = spawnProc({
       name: 'worker',
       cmd: process.execPath,
-      args: [entryPoint(['worker/main.ts']), config],
+      args: ['worker/main.ts', config],
       cwd: ROOT,
       env: { ...world.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'WARN' },
       logFile: join(dir, 'worker.log'),
