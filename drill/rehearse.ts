@@ -17,7 +17,7 @@ import { type ExtraEvent, type RunRecord, type StatusLike } from './analyze.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { startLoad, type LoadOptions, type Sample } from './load.ts';
 import { startUptimeChecker, type UptimeChecker } from './monitoring.ts';
-import { type Proc, ROOT, spawnProc } from '../harness/processes.ts';
+import { type Proc, ROOT, spawnProc, spawnWorker } from '../harness/processes.ts';
 import { waitFor } from '../harness/wait.ts';
 import type { Scenario } from './scenario.ts';
 import { startDevServer, type DevServer } from '../harness/temporal.ts';
@@ -105,16 +105,7 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
     const configPath = join(dir, 'sandbox.yaml');
     w.writeConfig(configPath, extra);
 
-    const worker = spawnProc({
-      name: 'worker',
-      cmd: process.execPath,
-      args: ['worker/main.ts', configPath],
-      cwd: ROOT,
-      env: { ...w.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'WARN' },
-      logFile: join(dir, 'worker.log'),
-      readyWhen: /"msg":"worker started"/,
-      readyTimeoutMs: 120_000,
-    });
+    const worker = spawnWorker({ config: configPath, env: w.env, logFile: join(dir, 'worker.log') });
     cleanups.push(() => worker.stop(35_000));
     let bridge: Proc | undefined;
     if (emulator) {

@@ -105,3 +105,17 @@ export function spawnProc(opts: {
   void exited.then(() => live.delete(proc));
   return proc;
 }
+
+/** The worker process (worker/main.ts) on a config file, ready once it says it started. */
+export function spawnWorker(o: { config: string; env?: NodeJS.ProcessEnv; logFile?: string }): Proc {
+  return spawnProc({
+    name: 'worker',
+    cmd: process.execPath,
+    args: ['worker/main.ts', o.config],
+    cwd: ROOT,
+    env: { ...o.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'WARN' },
+    ...(o.logFile && { logFile: o.logFile }),
+    readyWhen: /"msg":"worker started"/,
+    readyTimeoutMs: 120_000,
+  });
+}
