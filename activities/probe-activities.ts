@@ -2,9 +2,10 @@
 // public URL switched, primary healthy or stable), and confirm the primary is really down.
 import { Context } from '@temporalio/activity';
 import type { StepOutcome, Target } from '../workflows/types.ts';
-import { errorMessage, toFailure } from './errors.ts';
+import { toFailure } from './errors.ts';
 import { type ProbeProgress, probeUntilServing, pulseFor } from './probe-loop.ts';
 import type { Endpoint, ProviderRegistry } from './providers/types.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 /** Checks of the primary that must all pass before an alert is judged stale. */
 const CONFIRM_CHECKS = 3;

@@ -21,6 +21,7 @@ import { type Proc, ROOT, spawnProc, spawnWorker } from '../harness/processes.ts
 import { waitFor } from '../harness/wait.ts';
 import type { Scenario } from './scenario.ts';
 import { startDevServer, type DevServer } from '../harness/temporal.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 const SITE = 'www';
 const FINAL = new Set(['resolved', 'rolled_back', 'dismissed']);
@@ -221,8 +222,8 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
       }
     }
   } catch (err) {
-    notes.push(`The drill stopped early: ${err instanceof Error ? err.message : String(err)}`);
-    progress(`[${s.name}] failed: ${err instanceof Error ? err.message : String(err)}`);
+    notes.push(`The drill stopped early: ${errorMessage(err)}`);
+    progress(`[${s.name}] failed: ${errorMessage(err)}`);
   } finally {
     checker?.stop();
     for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -399,7 +400,7 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
     await sleep(s.traffic === 'dns' ? Math.max(s.tailMs, s.dnsTtlSeconds * 1000 + 2000) : s.tailMs);
     await query().catch(() => {});
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    error = errorMessage(err);
     await o.revive().catch(() => {});
   }
   return finish();

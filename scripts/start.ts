@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { portOpen, waitForPort } from '../harness/ports.ts';
 import { devServerArgs } from '../harness/temporal.ts';
 import { startSandboxWorld } from '../sandbox/world.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const DATA = resolve(process.env.FAILOVER_DATA_DIR ?? join(ROOT, '.data'));
@@ -295,6 +296,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  say(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  say(`failed: ${errorMessage(err)}`);
   void stop(1);
 });

@@ -1,5 +1,6 @@
 // Records each step's start, end, attempts, outcome and change for the `status` query.
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { failureMessage } from './error-text.ts';
 import type { StepName, StepRecord } from './incident-types.ts';
 import type { StepOutcome } from './types.ts';
 
@@ -46,15 +47,6 @@ export class Timeline {
       throw err;
     }
   }
-}
-
-/** The innermost cause, as "Type: message" (activity failures wrap the real one). */
-export function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  if (e instanceof ApplicationFailure) return `${e.type ?? 'Error'}: ${e.message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
 }
 
 function attemptOf(err: unknown): number | undefined {

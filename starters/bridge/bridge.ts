@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import { Duration, type Message, PubSub, type Subscription, type Topic } from '@google-cloud/pubsub';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { errorText } from '../../activities/errors.ts';
 import type { Incidents } from '../../clients/incidents.ts';
 import { logger as rootLogger } from '../../clients/logger.ts';
 import { ConfigError } from '../../config/load.ts';
@@ -18,6 +17,7 @@ import { serveHealth } from './health-server.ts';
 import { messageHandler } from './message-handler.ts';
 import { type BridgeMetrics, createMetrics } from './metrics.ts';
 import { type BridgeState, temporalRetry } from './temporal-retry.ts';
+import { errorMessage, errorText } from '../../workflows/error-text.ts';
 
 export interface BridgeOptions {
   config: Config;
@@ -175,7 +175,7 @@ async function openSubscription(
     if (!exists) throw new Error(`subscription ${subName} does not exist`);
   } catch (err) {
     if (ownPubsub) await pubsub.close().catch(() => {});
-    throw new Error(`cannot use Pub/Sub subscription ${subName}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot use Pub/Sub subscription ${subName}: ${errorMessage(err)}`, { cause: err });
   }
   return subscription;
 }

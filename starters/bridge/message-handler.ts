@@ -3,7 +3,6 @@
 // logged with its reason and message id, never its payload, and optionally dead-lettered).
 import type { Message, Topic } from '@google-cloud/pubsub';
 import type { Logger } from 'pino';
-import { errorText } from '../../activities/errors.ts';
 import { redact } from '../../activities/secrets.ts';
 import type { Incidents } from '../../clients/incidents.ts';
 import { type ParsedAlert, type RejectReason, type SiteRouting, parseAlertMessage } from './alert-message.ts';
@@ -13,6 +12,7 @@ import type { BridgeMetrics } from './metrics.ts';
 import { RecentKeys, SerialQueues } from './ordering.ts';
 import { TemporalRefused } from './temporal-refusal.ts';
 import type { BridgeState, WithTemporal } from './temporal-retry.ts';
+import { errorText } from '../../workflows/error-text.ts';
 
 const RECENTLY_CLOSED_MAX = 10_000;
 

@@ -3,11 +3,11 @@
 // and given up at once when Temporal refuses it for good (temporal-refusal.ts).
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { errorText } from '../../activities/errors.ts';
 import type { Incidents } from '../../clients/incidents.ts';
 import type { AlertsConfig } from '../../config/schema.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import { TemporalRefused, temporalRefusal } from './temporal-refusal.ts';
+import { errorText } from '../../workflows/error-text.ts';
 
 /** Why the bridge reports itself unhealthy while Temporal refuses what it asks (no retry helps). */
 export interface Degraded {

@@ -1,11 +1,11 @@
 // The `failover` command line: its commands, options, help and exit codes.
 import { Command, CommanderError, Option } from 'commander';
-import { errorMessage } from '../../activities/errors.ts';
 import { parseDuration as durationMs } from '../../config/duration.ts';
 import { ConfigError } from '../../config/load.ts';
 import { CliError, DEFAULT_CONFIG, EXIT, type GlobalOptions, err } from './context.ts';
 import { history, status, validate } from './inspect.ts';
 import { abortCmd, failback, start, steerAttention } from './steer.ts';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 function parseDuration(v: string): number {
   const ms = durationMs(v);
