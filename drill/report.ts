@@ -38,7 +38,7 @@ function outcomeOf(s: RunRecord['samples'][number]): string {
 }
 
 /** Availability (outcome shares per bin) and latency (p50, max per bin) over time, steps drawn on both. */
-export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): TopLevelSpec {
+function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): TopLevelSpec {
   const span = Math.max(1, run.loadEnd - run.loadStart);
   const binMs = Math.max(100, Math.ceil(span / 300 / 100) * 100);
   const bins = new Map<number, { outcomes: Map<string, number>; lat: number[] }>();
@@ -168,7 +168,7 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
 }
 
 /** Median downtime per scenario against the origin's 3 and 13 minutes (log scale). */
-export function comparisonSpec(result: DrillResult): TopLevelSpec {
+function comparisonSpec(result: DrillResult): TopLevelSpec {
   const values = [
     ...result.scenarios.map((s) => ({
       what: `drill: ${s.scenario.name}${realTimeDowntime(s) !== s.summary.downtimeMs ? ' (real-time equivalent)' : ''}`,

@@ -12,7 +12,7 @@ import { type Proc, spawnProc } from './processes.ts';
  * skipping a trip through matching (measured: 440 → 240 ms start-to-standby back to back).
  * One task-queue partition avoids forwarding delays on a single-node dev server.
  */
-export const DEV_SERVER_TUNING = [
+const DEV_SERVER_TUNING = [
   '--dynamic-config-value',
   'system.enableActivityEagerExecution=true',
   '--dynamic-config-value',

@@ -33,7 +33,7 @@ const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const API_PORT = Number(process.env.SANDBOX_API_PORT ?? 8480);
 const SANDBOX_CONFIG = join(DATA, 'sandbox.yaml');
-export const POINTER_FILE = join(DATA, 'sandbox.env');
+const POINTER_FILE = join(DATA, 'sandbox.env');
 /** Fixed ports, so URLs in Temporal's persisted history still mean something after a restart. */
 const SITES = [
   {

@@ -34,7 +34,7 @@ import { exec } from './exec.ts';
 import { goModuleDir, goTool } from './go-tools.ts';
 import { ensureNamespace } from './temporal-namespace.ts';
 
-export const TEMPORAL_SERVER_VERSION = '1.29.1';
+const TEMPORAL_SERVER_VERSION = '1.29.1';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const log = (msg: string) => console.error(`[temporal-postgres] ${msg}`);
 
@@ -71,7 +71,7 @@ export async function ensureTemporalBinaries(
 }
 
 /** The bin folder of a PostgreSQL server install; installs Debian's postgresql-15 when there is none. */
-export async function ensurePostgres(): Promise<string> {
+async function ensurePostgres(): Promise<string> {
   const find = () => {
     const base = '/usr/lib/postgresql';
     if (!existsSync(base)) return undefined;

@@ -19,7 +19,7 @@ import { failureMessage } from './error-text.ts';
 
 /** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
 export const MAX_TRIGGERS = 200;
-export const MAX_WARNINGS = 50;
+const MAX_WARNINGS = 50;
 
 export class IncidentState {
   readonly status: IncidentStatus;

@@ -5,8 +5,8 @@ import type { StepName, StepRecord } from './incident-types.ts';
 import type { StepOutcome } from './types.ts';
 
 /** The timeline keeps the first steps (the failover) and the latest ones; those between are counted. */
-export const KEEP_FIRST_STEPS = 20;
-export const MAX_STEPS = 100;
+const KEEP_FIRST_STEPS = 20;
+const MAX_STEPS = 100;
 
 export class Timeline {
   private readonly status: { steps: StepRecord[]; stepsDropped?: number };

@@ -6,7 +6,7 @@ import type { Operation } from '../../activities/providers/in-memory/world.ts';
 import { Rng } from '../../harness/random.ts';
 
 /** The seed of incident `index` of a run: each incident's schedule can be drawn (and replayed) alone. */
-export function incidentSeed(runSeed: number, index: number): number {
+function incidentSeed(runSeed: number, index: number): number {
   let h = (runSeed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
@@ -59,7 +59,7 @@ const RETRYABLE: ProviderErrorKind[] = ['unavailable', 'conflict', 'rate_limited
 const PERMANENT: ProviderErrorKind[] = ['permission', 'not_found'];
 
 /** Horizon of the random events, ms. */
-export const HORIZON_MS = 6000;
+const HORIZON_MS = 6000;
 
 export function drawSchedule(runSeed: number, index: number): IncidentSchedule {
   const seed = incidentSeed(runSeed, index);

@@ -146,7 +146,7 @@ class WorkerHost {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-export function replayCommand(seed: number, index: number): string {
+function replayCommand(seed: number, index: number): string {
   return `npm run simulate -- --seed ${seed} --only ${index}    (or: SIM_SEED=${seed} SIM_ONLY=${index} npx vitest run test/simulation/simulation.test.ts)`;
 }
 
