@@ -18,7 +18,7 @@ import { fmt, summarize, type Summary } from './stats.ts';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const WARMUP = 3;
-/** The origin's figures (seeds/000): 13 min at first, about 3 min after optimising. */
+/** The origin's figures (README.md): 13 min at first, about 3 min after optimising. */
 const ORIGIN_MS = { first: 13 * 60_000, optimised: 3 * 60_000 };
 
 Runtime.install({

@@ -322,7 +322,7 @@ ${result.machine ? `${result.machine.cpus} cores, load average ${result.machine.
 ${originRows}</tbody></table>
 <p class="small"><b>downtime</b>: from the first failed request to the first good response after the last failed one, as the load generator saw it.
 <b>detect</b>: failure injected → incident triggered. <b>failover</b>: triggered → public URL verified on the standby. <b>failback</b>: primary back → incident resolved (includes the hold-down).
-The origin's figures (seeds/000) were read by hand from locust charts: 13 min, then about 3 min; about 2.6 min of each was Cloud Monitoring's detection.</p>
+The origin's figures were read by hand from locust charts: 13 min, then about 3 min; about 2.6 min of each was Cloud Monitoring's detection.</p>
 <figure class="chart" id="comparison">${comparison}</figure>
 ${sections.join('\n')}
 </body></html>

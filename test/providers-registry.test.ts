@@ -1,4 +1,4 @@
-// worker/providers.ts: config types → adapters, and the token check.
+// clients/providers.ts: config types → adapters, and the token check.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
 import { HttpProber } from '../activities/providers/http/prober.ts';
