@@ -4,7 +4,8 @@ import tseslint from 'typescript-eslint';
 
 // Layers (docs/architecture.md): a folder imports only itself and the layers below it.
 //   workflows ← activities ← config ← clients ← worker, starters
-// bench/, scripts/, sandbox/ and test/ are harnesses: they may import any layer, but no process entry.
+// bench/, drill/, scripts/, sandbox/ and test/ are harnesses: they may import any layer, but no process
+// entry. What they share lives in harness/, which no production layer imports.
 const BELOW = {
   workflows: [],
   activities: ['workflows'],
@@ -22,12 +23,30 @@ const ENTRY = {
     'A process entry (main.ts, worker/location.ts, scripts/start.ts) is run, not imported; import what it uses instead.',
 };
 
+// Test data and local servers stay out of production code.
+const HARNESS = {
+  regex: '^(\\.\\./)+harness/',
+  message: 'harness/ holds what the tests, drill, benchmarks and scripts share; production code does not import it.',
+};
+
+/** A harness folder imports what it shares with the others from harness/, not from another harness folder. */
+function harnessRule(folder, forbidden) {
+  const patterns = [
+    ENTRY,
+    {
+      regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
+      message: `${folder}/ imports shared helpers from harness/, not from ${forbidden.join(', ')}/.`,
+    },
+  ];
+  return { files: [`${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}
+
 function layerRule(layer) {
   // Workflows may import activity types (from activities/index.ts only): checked below.
   const forbidden = LAYERS.filter(
     (l) => l !== layer && !BELOW[layer].includes(l) && !(layer === 'workflows' && l === 'activities'),
   );
-  const patterns = [ENTRY];
+  const patterns = [ENTRY, HARNESS];
   if (forbidden.length) {
     patterns.push({
       regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
@@ -61,5 +80,9 @@ export default tseslint.config(
     },
   },
   ...LAYERS.map(layerRule),
+  harnessRule('harness', ['test', 'drill', 'bench', 'scripts']),
+  harnessRule('drill', ['test', 'bench', 'scripts']),
+  harnessRule('bench', ['test', 'drill', 'scripts']),
+  harnessRule('scripts', ['test', 'drill', 'bench']),
   prettier,
 );

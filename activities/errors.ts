@@ -59,16 +59,6 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The message of anything thrown. */
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** "Name: message" of anything thrown, for logs. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
-
 /** Turns anything an adapter threw into the ApplicationFailure Temporal should see. */
 export function toFailure(err: unknown, attempt: number): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;

@@ -1,6 +1,7 @@
 // Repeats a check until a target has served long enough, or a deadline passes.
-import { ProviderError, errorMessage } from './errors.ts';
+import { ProviderError } from './errors.ts';
 import type { ProbeResult } from './providers/types.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 export interface ProbeLoopOptions {
   /** What is probed, for messages: "standby https://…". */

@@ -3,8 +3,9 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { ProbeOptions, ProbeVerdict } from '../workflows/watch-types.ts';
-import { errorMessage, toFailure } from './errors.ts';
+import { toFailure } from './errors.ts';
 import type { ProbeRegistry, ProbeResult, Prober } from './providers/types.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 /** Carried in heartbeats: a retry on another worker resumes the streak instead of restarting it. */
 export interface WatchProgress {

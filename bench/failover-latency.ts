@@ -5,21 +5,20 @@
 // Completion is watched by long-polling the history, not by queries: a query is answered by a
 // workflow task, so polling one every few ms would slow down the very thing being measured.
 //   npm run bench            (RUNS=30 by default; results also in bench/results/)
-import type { Client } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Runtime } from '@temporalio/worker';
 import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
-import { startLocalTemporal } from '../scripts/local-temporal.ts';
+import { startLocalTemporal } from '../harness/temporal.ts';
 import { Incidents } from '../clients/incidents.ts';
-import { inMemoryConfig } from '../test/support/sites.ts';
+import { inMemoryConfig } from '../harness/sites.ts';
 import { createMainWorker } from '../worker/workers.ts';
 import { buildRegistry } from '../clients/providers.ts';
-import type { Phase } from '../workflows/incident-types.ts';
+import { eventsUntilFinalPhase, times } from './history.ts';
 import { fmt, summarize, type Summary } from './stats.ts';
 
 const RUNS = Number(process.env.RUNS ?? 30);
 const WARMUP = 3;
-/** The origin's figures (seeds/000): 13 min at first, about 3 min after optimising. */
+/** The origin's figures (README.md): 13 min at first, about 3 min after optimising. */
 const ORIGIN_MS = { first: 13 * 60_000, optimised: 3 * 60_000 };
 
 Runtime.install({
@@ -50,47 +49,19 @@ async function measure(
       world.addSite(site, { primaryUp: false });
       const t0 = performance.now();
       const handle = await incidents.trigger(site, { alertId: 'bench', source: 'test' });
-      const { startedAt, phase, at } = await firstFinalPhase(env.client, handle.workflowId);
+      const { started, phase, onStandby } = times(await eventsUntilFinalPhase(env.client, handle.workflowId));
       const clientMs = performance.now() - t0;
       if (phase !== 'on_standby') throw new Error(`bench incident of ${site} ended ${phase}`);
       await handle.terminate('benchmark done');
       await new Promise((r) => setTimeout(r, gapMs));
       if (i < WARMUP) continue;
       client.push(clientMs);
-      server.push(at - startedAt);
+      server.push(onStandby! - started);
       process.stderr.write(`\r${label}: ${i + 1 - WARMUP}/${RUNS}`);
     }
   });
   process.stderr.write('\n');
   return { label, server: summarize(server), client: summarize(client), rssMb: process.memoryUsage().rss / 2 ** 20 };
-}
-
-/** Follows the history (long poll) until the phase search attribute says on_standby or rolled_back. */
-async function firstFinalPhase(
-  client: Client,
-  workflowId: string,
-): Promise<{ startedAt: number; phase: Phase; at: number }> {
-  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-    Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
-  let startedAt = 0;
-  let nextPageToken: Uint8Array | undefined;
-  for (;;) {
-    const page = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: 'default',
-      execution: { workflowId },
-      waitNewEvent: true,
-      nextPageToken,
-    });
-    for (const event of page.history?.events ?? []) {
-      if (event.workflowExecutionStartedEventAttributes) startedAt = ms(event.eventTime);
-      const data =
-        event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.FailoverPhase?.data;
-      const phase = data && (JSON.parse(Buffer.from(data).toString()) as Phase);
-      if (phase === 'on_standby' || phase === 'rolled_back') return { startedAt, phase, at: ms(event.eventTime) };
-    }
-    if (!page.nextPageToken?.length) throw new Error(`${workflowId} closed before reaching on_standby`);
-    nextPageToken = page.nextPageToken;
-  }
 }
 
 const results = [

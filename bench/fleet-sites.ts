@@ -1,7 +1,7 @@
 // The fleet benchmark's sites and config, built alike by the benchmark and its worker processes.
 import type { ProbePolicy } from '../activities/providers/types.ts';
 import type { Config } from '../config/schema.ts';
-import { inMemoryConfig } from '../test/support/sites.ts';
+import { inMemoryConfig } from '../harness/sites.ts';
 
 export const fleetSites = (n: number, tag: string): string[] =>
   Array.from({ length: n }, (_, i) => `fleet-${tag}-${i}`);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Runtime, type WorkerOptions, bundleWorkflowCode } from '@temporalio/worker';
 import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { Incidents } from '../clients/incidents.ts';
-import { startLocalTemporal } from '../scripts/local-temporal.ts';
+import { startLocalTemporal } from '../harness/temporal.ts';
 import { WORKFLOWS_PATH } from '../worker/workers.ts';
 import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { renderSvg } from './chart.ts';

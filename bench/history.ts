@@ -7,7 +7,7 @@ import type { CallRecord } from './latency.ts';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 
-export const eventMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+const eventMs = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
 function phaseOf(event: Event): Phase | undefined {

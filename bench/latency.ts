@@ -36,7 +36,7 @@ export interface CallRecord {
 const sleep = (ms: number) => (ms > 0 ? new Promise<void>((r) => setTimeout(r, ms)) : Promise.resolve());
 
 /** Time to pass a probe loop: `successesNeeded` checks with `intervalMs` between them (see activities/probe-loop.ts). */
-export function probeSpan(l: Latencies): number {
+function probeSpan(l: Latencies): number {
   const n = l.probePolicy.successesNeeded;
   return n * l.probe + (n - 1) * l.probePolicy.intervalMs;
 }

@@ -12,7 +12,7 @@ export interface ProcSample {
   cpuS: number;
 }
 
-export function sample(pid: number): ProcSample | undefined {
+function sample(pid: number): ProcSample | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

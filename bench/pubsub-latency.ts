@@ -10,16 +10,16 @@ import type { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
 import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
-import { startLocalTemporal } from '../scripts/local-temporal.ts';
-import { notification } from '../starters/bridge/alert-message.ts';
+import { startLocalTemporal } from '../harness/temporal.ts';
 import { startBridge } from '../starters/bridge/bridge.ts';
-import { createTopicAndSubscription, startPubSubEmulator } from '../test/support/pubsub-emulator.ts';
+import { createTopicAndSubscription, startPubSubEmulator } from '../harness/pubsub-emulator.ts';
 import { createMainWorker } from '../worker/workers.ts';
 import { Incidents } from '../clients/incidents.ts';
-import { inMemoryConfig } from '../test/support/sites.ts';
+import { inMemoryConfig } from '../harness/sites.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { fmt, summarize, type Summary } from './stats.ts';
+import { notification } from '../harness/notification.ts';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 200);
 const RATE = Number(process.env.RATE ?? 20); // messages per second in the paced run

@@ -3,7 +3,6 @@
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes, defaultPayloadConverter } from '@temporalio/common';
-import { errorMessage } from '../activities/errors.ts';
 import type { IncidentControl } from '../activities/watch-trigger.ts';
 import { siteConfig } from '../config/load.ts';
 import { incidentPolicy } from '../config/policies.ts';
@@ -19,6 +18,7 @@ import {
 import type { IncidentPolicy, IncidentStatus } from '../workflows/incident-types.ts';
 import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts';
 import type { Actor, AlertClosed, AlertOpened } from '../workflows/types.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 export type IncidentHandle = WorkflowHandle<typeof incident>;
 /** Whether the site has an incident workflow: none yet, its latest run running, or ended. */

@@ -1,8 +1,8 @@
 // The tail every process entry shares: a bad config exits 2 with its problems listed; anything
 // else is logged and exits 1.
-import { errorText } from '../activities/errors.ts';
 import { ConfigError } from '../config/load.ts';
 import { logger } from './logger.ts';
+import { errorText } from '../workflows/error-text.ts';
 
 export function runMain(name: string, main: () => Promise<unknown>): void {
   main().catch((err: unknown) => {

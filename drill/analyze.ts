@@ -121,13 +121,7 @@ const endOf = (s: Sample) => s.t + s.ms;
  * Requests answered in [from, to) and what users saw. A request belongs to the window in which it
  * completed: one started just before the failure and cut off by it failed because of it.
  */
-export function windowReport(
-  samples: Sample[],
-  from: number,
-  to: number,
-  before: Sample[],
-  settledAt?: number,
-): WindowReport {
+function windowReport(samples: Sample[], from: number, to: number, before: Sample[], settledAt?: number): WindowReport {
   const inWin = samples.filter((s) => endOf(s) >= from && endOf(s) < to);
   const bad = inWin.filter(isBad);
   const firstBad = bad[0]?.t;

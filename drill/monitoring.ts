@@ -8,6 +8,8 @@
 // `publish` sends it on: to the Pub/Sub emulator's topic (then the real bridge process signals
 // the incident), or straight to Temporal as the bridge would.
 
+import { notification } from '../harness/notification.ts';
+
 export interface UptimeCheckerOptions {
   site: string;
   url: string;
@@ -23,42 +25,6 @@ export interface UptimeCheckerOptions {
 
 export interface UptimeChecker {
   stop(): void;
-}
-
-/** The schema 1.2 notification Cloud Monitoring publishes to a Pub/Sub channel. */
-export function incidentNotification(f: {
-  incidentId: string;
-  state: 'open' | 'closed';
-  site: string;
-  startedAt: number;
-  endedAt?: number;
-  policyName: string;
-  url: string;
-}): Record<string, unknown> {
-  return {
-    version: '1.2',
-    incident: {
-      incident_id: f.incidentId,
-      scoping_project_id: 'sandbox-project',
-      scoping_project_number: 1,
-      url: `https://console.cloud.google.com/monitoring/alerting/incidents/${f.incidentId}?project=sandbox-project`,
-      severity: 'Critical',
-      started_at: Math.floor(f.startedAt / 1000),
-      ended_at: f.state === 'closed' ? Math.floor((f.endedAt ?? Date.now()) / 1000) : null,
-      state: f.state,
-      summary: `Uptime check for ${f.site} is failing.`,
-      resource: { type: 'uptime_url', labels: { host: new URL(f.url).host, project_id: 'sandbox-project' } },
-      resource_type_display_name: 'Uptime Check URL',
-      metric: { type: 'monitoring.googleapis.com/uptime_check/check_passed', displayName: 'Check passed', labels: {} },
-      metadata: { system_labels: {}, user_labels: {} },
-      policy_name: f.policyName,
-      policy_user_labels: { failover_site: f.site },
-      condition: { name: 'projects/sandbox-project/alertPolicies/1/conditions/1', displayName: 'Uptime check failed' },
-      condition_name: 'Uptime check failed',
-      threshold_value: '1',
-      observed_value: '0',
-    },
-  };
 }
 
 export function startUptimeChecker(o: UptimeCheckerOptions): UptimeChecker {
@@ -93,13 +59,13 @@ export function startUptimeChecker(o: UptimeCheckerOptions): UptimeChecker {
         open = incident;
         o.onEvent(at, 'alert condition met (Cloud Monitoring incident opened)', 'detect');
         later(o.alertDelayMs, () => {
-          const msg = incidentNotification({
+          const msg = notification({
             incidentId: incident.id,
             state: 'open',
             site: o.site,
-            startedAt: incident.startedAt,
+            startedAt: seconds(incident.startedAt),
             policyName,
-            url: o.url,
+            host: new URL(o.url).host,
           });
           o.onEvent(Date.now(), 'alert notification published', 'detect');
           void o.publish(msg).catch((err: unknown) => o.onEvent(Date.now(), `publish failed: ${String(err)}`, 'note'));
@@ -112,14 +78,14 @@ export function startUptimeChecker(o: UptimeCheckerOptions): UptimeChecker {
         open = undefined;
         o.onEvent(at, 'uptime check passed: alert condition cleared', 'note');
         later(o.alertDelayMs, () => {
-          const msg = incidentNotification({
+          const msg = notification({
             incidentId: incident.id,
             state: 'closed',
             site: o.site,
-            startedAt: incident.startedAt,
-            endedAt: at,
+            startedAt: seconds(incident.startedAt),
+            endedAt: seconds(at),
             policyName,
-            url: o.url,
+            host: new URL(o.url).host,
           });
           o.onEvent(Date.now(), 'alert closed notification published', 'note');
           void o.publish(msg).catch(() => {});
@@ -142,3 +108,5 @@ export function startUptimeChecker(o: UptimeCheckerOptions): UptimeChecker {
     },
   };
 }
+
+const seconds = (ms: number) => Math.floor(ms / 1000);

@@ -2,10 +2,9 @@
 // (and the Pub/Sub emulator + bridge for the Monitoring path) as processes, and for each repeat:
 // load on the public URL → kill the primary → wait for detection, failover and verification →
 // revive the primary → wait for the failback → stop the load, read the incident's status.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import {
@@ -13,27 +12,19 @@ import {
   emulatorClient,
   startPubSubEmulator,
   type PubSubEmulator,
-} from '../test/support/pubsub-emulator.ts';
+} from '../harness/pubsub-emulator.ts';
 import { type ExtraEvent, type RunRecord, type StatusLike } from './analyze.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { startLoad, type LoadOptions, type Sample } from './load.ts';
 import { startUptimeChecker, type UptimeChecker } from './monitoring.ts';
-import { type Proc, spawnProc } from './processes.ts';
+import { type Proc, ROOT, spawnProc, spawnWorker } from '../harness/processes.ts';
+import { waitFor } from '../harness/wait.ts';
 import type { Scenario } from './scenario.ts';
-import { startDevServer, type DevServer } from './temporal.ts';
+import { startDevServer, type DevServer } from '../harness/temporal.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SITE = 'www';
 const FINAL = new Set(['resolved', 'rolled_back', 'dismissed']);
-
-/** Entry points of the worker and the bridge: the refactored layout first, then today's. */
-export function entryPoint(candidates: string[]): string {
-  const found = candidates.find((c) => existsSync(join(ROOT, c)));
-  if (!found) throw new Error(`none of ${candidates.join(', ')} exists`);
-  return found;
-}
-const WORKER_ENTRY = ['worker/main.ts'];
-const BRIDGE_ENTRY = ['starters/bridge/main.ts'];
 
 /** A line for the terminal; transient lines are progress (overwritten on a terminal). */
 export type Progress = (line: string, transient?: boolean) => void;
@@ -48,29 +39,6 @@ export interface ScenarioRun {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  everyMs: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
-      );
-    await sleep(everyMs);
-  }
-}
 
 export async function rehearseScenario(s: Scenario, outDir: string, progress: Progress): Promise<ScenarioRun> {
   const dir = join(outDir, s.name);
@@ -138,23 +106,14 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
     const configPath = join(dir, 'sandbox.yaml');
     w.writeConfig(configPath, extra);
 
-    const worker = spawnProc({
-      name: 'worker',
-      cmd: process.execPath,
-      args: [entryPoint(WORKER_ENTRY), configPath],
-      cwd: ROOT,
-      env: { ...w.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'WARN' },
-      logFile: join(dir, 'worker.log'),
-      readyWhen: /"msg":"worker started"/,
-      readyTimeoutMs: 120_000,
-    });
+    const worker = spawnWorker({ config: configPath, env: w.env, logFile: join(dir, 'worker.log') });
     cleanups.push(() => worker.stop(35_000));
     let bridge: Proc | undefined;
     if (emulator) {
       bridge = spawnProc({
         name: 'bridge',
         cmd: process.execPath,
-        args: [entryPoint(BRIDGE_ENTRY), configPath],
+        args: ['starters/bridge/main.ts', configPath],
         cwd: ROOT,
         env: { PUBSUB_EMULATOR_HOST: emulator.host, METADATA_SERVER_DETECTION: 'none', LOG_LEVEL: 'info' },
         logFile: join(dir, 'bridge.log'),
@@ -204,10 +163,15 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
     }
 
     if (s.detect === 'watcher') {
-      await waitFor('the watcher to see the primary up', 60_000, 250, async () => {
-        const st = (await client.workflow.getHandle(`watch-${SITE}`).query('watchStatus')) as { verdict?: string };
-        return st.verdict === 'up' ? true : undefined;
-      });
+      await waitFor(
+        'the watcher to see the primary up',
+        async () => {
+          const st = (await client.workflow.getHandle(`watch-${SITE}`).query('watchStatus')) as { verdict?: string };
+          return st.verdict === 'up' ? true : undefined;
+        },
+        60_000,
+        250,
+      );
     }
 
     for (let repeat = 1; repeat <= s.repeat; repeat++) {
@@ -222,30 +186,44 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         // closed (repeat 2 would then skip the IAM wait entirely).
         if (s.standby === 'on-demand') {
           progress(`[${s.name}] waiting for the standby's closing to propagate (IAM delay ${s.iamDelayMs / 1000} s)`);
-          await waitFor('the standby to be closed again', s.iamDelayMs + 60_000, 250, async () =>
-            (await w.control.info()).sites[SITE]!.standbyPublic ? undefined : true,
+          await waitFor(
+            'the standby to be closed again',
+            async () => ((await w.control.info()).sites[SITE]!.standbyPublic ? undefined : true),
+            s.iamDelayMs + 60_000,
+            250,
           );
         }
         // Let the triggers settle before the next outage: the watcher must see the primary up again,
         // and Cloud Monitoring must have closed its incident (first passing check).
         if (s.detect === 'watcher') {
-          await waitFor('the watcher to see the primary up', 60_000, 250, async () => {
-            const st = (await client.workflow.getHandle(`watch-${SITE}`).query('watchStatus')) as { verdict?: string };
-            return st.verdict === 'up' ? true : undefined;
-          });
+          await waitFor(
+            'the watcher to see the primary up',
+            async () => {
+              const st = (await client.workflow.getHandle(`watch-${SITE}`).query('watchStatus')) as {
+                verdict?: string;
+              };
+              return st.verdict === 'up' ? true : undefined;
+            },
+            60_000,
+            250,
+          );
         } else {
-          await waitFor('the uptime check to pass again', scaled(s.uptimePeriodMs) * 2 + 10_000, 250, async () =>
-            events.some((e) => e.label.startsWith('uptime check passed')) ||
-            !events.some((e) => e.label.startsWith('alert condition met'))
-              ? true
-              : undefined,
+          await waitFor(
+            'the uptime check to pass again',
+            async () =>
+              events.some((e) => e.label.startsWith('uptime check passed')) ||
+              !events.some((e) => e.label.startsWith('alert condition met'))
+                ? true
+                : undefined,
+            scaled(s.uptimePeriodMs) * 2 + 10_000,
+            250,
           );
         }
       }
     }
   } catch (err) {
-    notes.push(`The drill stopped early: ${err instanceof Error ? err.message : String(err)}`);
-    progress(`[${s.name}] failed: ${err instanceof Error ? err.message : String(err)}`);
+    notes.push(`The drill stopped early: ${errorMessage(err)}`);
+    progress(`[${s.name}] failed: ${errorMessage(err)}`);
   } finally {
     checker?.stop();
     for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -372,18 +350,28 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
       s.detect === 'watcher'
         ? 60_000
         : Math.round((s.uptimePeriodMs + s.alertDurationMs + s.alertDelayMs) * s.timeScale) + 120_000;
-    const runId = await waitFor('the incident to start', detectBound, 100, async () => {
-      const runId = await currentRunId(client, id);
-      return runId && runId !== before ? runId : undefined;
-    });
+    const runId = await waitFor(
+      'the incident to start',
+      async () => {
+        const runId = await currentRunId(client, id);
+        return runId && runId !== before ? runId : undefined;
+      },
+      detectBound,
+      100,
+    );
     phase = 'failing_over';
     const handle = client.workflow.getHandle(id, runId);
     const query = async () => (status = (await handle.query('status')) as StatusLike);
-    await waitFor('the failover to end', s.iamDelayMs + 300_000, 500, async () => {
-      const st = await query();
-      phase = st.phase;
-      return st.phase === 'on_standby' || FINAL.has(st.phase) ? true : undefined;
-    });
+    await waitFor(
+      'the failover to end',
+      async () => {
+        const st = await query();
+        phase = st.phase;
+        return st.phase === 'on_standby' || FINAL.has(st.phase) ? true : undefined;
+      },
+      s.iamDelayMs + 300_000,
+      500,
+    );
     if (status!.phase !== 'on_standby') throw new Error(`the failover ended ${status!.phase}: ${status!.cause ?? ''}`);
     // DNS: users' resolvers hold the primary's address up to a TTL after the switch; stay on
     // standby until they all moved, so the failover's downtime is not cut short by the revive.
@@ -395,11 +383,16 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
       await sleep(s.holdDownMs);
       await handle.signal('approveFailback', { by: 'drill', reason: 'drill: primary back' });
     }
-    await waitFor('the failback to end', s.holdDownMs + 300_000, 500, async () => {
-      const st = await query();
-      phase = st.phase;
-      return FINAL.has(st.phase) ? true : undefined;
-    });
+    await waitFor(
+      'the failback to end',
+      async () => {
+        const st = await query();
+        phase = st.phase;
+        return FINAL.has(st.phase) ? true : undefined;
+      },
+      s.holdDownMs + 300_000,
+      500,
+    );
     const ended = status as StatusLike | undefined;
     if (ended?.phase !== 'resolved') throw new Error(`the failback ended ${ended?.phase}: ${ended?.cause ?? ''}`);
     phase = 'resolved';
@@ -407,7 +400,7 @@ export async function rehearseOnce(o: OnceOptions): Promise<RunRecord> {
     await sleep(s.traffic === 'dns' ? Math.max(s.tailMs, s.dnsTtlSeconds * 1000 + 2000) : s.tailMs);
     await query().catch(() => {});
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    error = errorMessage(err);
     await o.revive().catch(() => {});
   }
   return finish();

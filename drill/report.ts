@@ -38,7 +38,7 @@ function outcomeOf(s: RunRecord['samples'][number]): string {
 }
 
 /** Availability (outcome shares per bin) and latency (p50, max per bin) over time, steps drawn on both. */
-export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): TopLevelSpec {
+function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): TopLevelSpec {
   const span = Math.max(1, run.loadEnd - run.loadStart);
   const binMs = Math.max(100, Math.ceil(span / 300 / 100) * 100);
   const bins = new Map<number, { outcomes: Map<string, number>; lat: number[] }>();
@@ -168,7 +168,7 @@ export function timelineSpec(run: RunRecord, a: RunAnalysis, title: string): Top
 }
 
 /** Median downtime per scenario against the origin's 3 and 13 minutes (log scale). */
-export function comparisonSpec(result: DrillResult): TopLevelSpec {
+function comparisonSpec(result: DrillResult): TopLevelSpec {
   const values = [
     ...result.scenarios.map((s) => ({
       what: `drill: ${s.scenario.name}${realTimeDowntime(s) !== s.summary.downtimeMs ? ' (real-time equivalent)' : ''}`,
@@ -322,7 +322,7 @@ ${result.machine ? `${result.machine.cpus} cores, load average ${result.machine.
 ${originRows}</tbody></table>
 <p class="small"><b>downtime</b>: from the first failed request to the first good response after the last failed one, as the load generator saw it.
 <b>detect</b>: failure injected → incident triggered. <b>failover</b>: triggered → public URL verified on the standby. <b>failback</b>: primary back → incident resolved (includes the hold-down).
-The origin's figures (seeds/000) were read by hand from locust charts: 13 min, then about 3 min; about 2.6 min of each was Cloud Monitoring's detection.</p>
+The origin's figures were read by hand from locust charts: 13 min, then about 3 min; about 2.6 min of each was Cloud Monitoring's detection.</p>
 <figure class="chart" id="comparison">${comparison}</figure>
 ${sections.join('\n')}
 </body></html>

@@ -2,7 +2,7 @@
 import type { Percentiles, RunAnalysis, WindowReport } from './analyze.ts';
 import type { DrillResult } from './result.ts';
 
-/** The origin's hand-measured failovers (seeds/000): 13 min at first, about 3 min optimised. */
+/** The origin's hand-measured failovers (README.md): 13 min at first, about 3 min optimised. */
 export const ORIGIN = { firstMs: 13 * 60_000, optimisedMs: 3 * 60_000, detectMs: 157_000 };
 
 /**

@@ -17,10 +17,10 @@ import {
   retry,
   statusQuery,
 } from '../workflows/incident-messages.ts';
-import { startLocalTemporal } from './local-temporal.ts';
+import { startLocalTemporal } from '../harness/temporal.ts';
 import type { Client } from '@temporalio/client';
 import { type IncidentHandle, Incidents } from '../clients/incidents.ts';
-import { inMemoryConfig, trigger, waitForPhase } from '../test/support/sites.ts';
+import { inMemoryConfig, trigger, waitForPhase } from '../harness/sites.ts';
 import type { IncidentStatus } from '../workflows/incident-types.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);

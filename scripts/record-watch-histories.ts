@@ -10,13 +10,13 @@ import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { ensureWatchers } from '../clients/watchers.ts';
 import type { WatchTuning } from '../config/policies.ts';
-import { inMemoryConfig } from '../test/support/sites.ts';
+import { inMemoryConfig } from '../harness/sites.ts';
 import { createLocationWorker, createMainWorker } from '../worker/workers.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import type { watch } from '../workflows/watch.ts';
 import { stopWatch, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
 import type { WatchStatus } from '../workflows/watch-types.ts';
-import { startLocalTemporal } from './local-temporal.ts';
+import { startLocalTemporal } from '../harness/temporal.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);
 const SUFFIX = process.argv[2] ? `-${process.argv[2]}` : '';

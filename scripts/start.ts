@@ -19,13 +19,13 @@
 // FAILOVER_CONFIG naming another file than the sandbox's) runs the worker on that config instead.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { DEV_SERVER_TUNING } from './local-temporal.ts';
+import { portOpen, waitForPort } from '../harness/ports.ts';
+import { devServerArgs } from '../harness/temporal.ts';
 import { startSandboxWorld } from '../sandbox/world.ts';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const DATA = resolve(process.env.FAILOVER_DATA_DIR ?? join(ROOT, '.data'));
@@ -33,7 +33,7 @@ const TEMPORAL_PORT = Number(process.env.TEMPORAL_PORT ?? 7233);
 const UI_PORT = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 const API_PORT = Number(process.env.SANDBOX_API_PORT ?? 8480);
 const SANDBOX_CONFIG = join(DATA, 'sandbox.yaml');
-export const POINTER_FILE = join(DATA, 'sandbox.env');
+const POINTER_FILE = join(DATA, 'sandbox.env');
 /** Fixed ports, so URLs in Temporal's persisted history still mean something after a restart. */
 const SITES = [
   {
@@ -199,22 +199,6 @@ function removePointer(): void {
 
 // --- start ----------------------------------------------------------------------------------------
 
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise<boolean>((done) => {
-    const s = createConnection({ host: '127.0.0.1', port }, () => (s.end(), done(true)));
-    s.on('error', () => done(false));
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await portOpen(port)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-}
-
 function configArg(): string | undefined {
   const i = process.argv.indexOf('--config');
   if (i >= 0) return process.argv[i + 1];
@@ -249,20 +233,7 @@ async function main(): Promise<void> {
     say(`Temporal server on PostgreSQL at ${pg.address}, state in ${join(DATA, 'temporal-postgres')} (no Web UI)`);
   } else {
     const db = join(DATA, 'temporal.db');
-    run('temporal', cli, [
-      'server',
-      'start-dev',
-      '--db-filename',
-      db,
-      '--port',
-      String(TEMPORAL_PORT),
-      '--ui-port',
-      String(UI_PORT),
-      '--log-level',
-      'error',
-      ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
-      ...DEV_SERVER_TUNING,
-    ]);
+    run('temporal', cli, devServerArgs({ port: TEMPORAL_PORT, uiPort: UI_PORT, dbFile: db }));
     await waitForPort(TEMPORAL_PORT);
     say(`Temporal dev server on 127.0.0.1:${TEMPORAL_PORT}, state in ${db}`);
   }
@@ -325,6 +296,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  say(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  say(`failed: ${errorMessage(err)}`);
   void stop(1);
 });

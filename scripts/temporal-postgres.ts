@@ -26,15 +26,15 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { freeLowPort } from '../harness/ports.ts';
 import { exec } from './exec.ts';
 import { goModuleDir, goTool } from './go-tools.ts';
 import { ensureNamespace } from './temporal-namespace.ts';
 
-export const TEMPORAL_SERVER_VERSION = '1.29.1';
+const TEMPORAL_SERVER_VERSION = '1.29.1';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const log = (msg: string) => console.error(`[temporal-postgres] ${msg}`);
 
@@ -71,7 +71,7 @@ export async function ensureTemporalBinaries(
 }
 
 /** The bin folder of a PostgreSQL server install; installs Debian's postgresql-15 when there is none. */
-export async function ensurePostgres(): Promise<string> {
+async function ensurePostgres(): Promise<string> {
   const find = () => {
     const base = '/usr/lib/postgresql';
     if (!existsSync(base)) return undefined;
@@ -87,26 +87,6 @@ export async function ensurePostgres(): Promise<string> {
     if (!found) throw new Error('postgresql-15 installed but no initdb under /usr/lib/postgresql');
   }
   return found;
-}
-
-/**
- * A port free now, below 32768: Temporal stores membership ports in a PostgreSQL smallint, so the
- * kernel's ephemeral range (32768+) is refused at startup.
- */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const srv = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) {
-      srv.close();
-      await once(srv, 'close');
-      return port;
-    }
-  }
 }
 
 export interface TemporalPostgresOptions {
@@ -157,7 +137,7 @@ export async function startTemporalPostgres(options: TemporalPostgresOptions): P
   const saved = existsSync(stateFile)
     ? (JSON.parse(readFileSync(stateFile, 'utf8')) as Partial<Omit<Ports, 'password'>> & { pw?: string })
     : {};
-  const pgPort = options.pgPort ?? saved.pgPort ?? (await freePort());
+  const pgPort = options.pgPort ?? saved.pgPort ?? (await freeLowPort());
   // The database password is local to this folder; it is written only in the server config.
   const password = saved.pw ?? randomBytes(12).toString('hex');
   writeFileSync(stateFile, JSON.stringify({ ...saved, pgPort, pw: password }), { mode: 0o600 });
@@ -251,21 +231,21 @@ export async function startTemporalPostgres(options: TemporalPostgresOptions): P
       sql(db, 'update-schema', '-d', versioned);
     }
 
-    const port = options.port ?? saved.port ?? (await freePort());
+    const port = options.port ?? saved.port ?? (await freeLowPort());
     const ports =
       saved.port === port && saved.history
         ? (saved as Omit<Ports, 'password'>)
         : {
             port,
             pgPort,
-            history: await freePort(),
-            matching: await freePort(),
-            worker: await freePort(),
-            http: await freePort(),
-            m1: await freePort(),
-            m2: await freePort(),
-            m3: await freePort(),
-            m4: await freePort(),
+            history: await freeLowPort(),
+            matching: await freeLowPort(),
+            worker: await freeLowPort(),
+            http: await freeLowPort(),
+            m1: await freeLowPort(),
+            m2: await freeLowPort(),
+            m3: await freeLowPort(),
+            m4: await freeLowPort(),
           };
     writeFileSync(stateFile, JSON.stringify({ ...ports, pgPort, pw: password }), { mode: 0o600 });
     writeConfig(

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { notification, parseAlertMessage, type SiteRouting, toIso } from '../starters/bridge/alert-message.ts';
+import { parseAlertMessage, type SiteRouting, toIso } from '../starters/bridge/alert-message.ts';
+import { notification } from '../harness/notification.ts';
 
 const routing: SiteRouting = {
   siteLabel: 'failover_site',

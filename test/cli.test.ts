@@ -11,7 +11,7 @@ import { ProviderError } from '../activities/errors.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { incidentWorkflowId, statusQuery } from '../workflows/incident-messages.ts';
-import { inMemoryConfig, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
+import { inMemoryConfig, testWorld, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -12,7 +12,7 @@ import { requestFailback, statusQuery } from '../workflows/incident-messages.ts'
 import type { StepName } from '../workflows/incident-types.ts';
 import { diff, startSandboxWorld, type SandboxWorld, type TrafficMode } from '../sandbox/world.ts';
 import { effectiveMutations } from './support/sandbox.ts';
-import { trigger, uniqueSite, waitForPhase } from './support/sites.ts';
+import { trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { testClient } from './support/temporal.ts';
 import { killAllWorkerProcesses, startWorkerProcess, type WorkerProcess } from './support/worker-process.ts';
 

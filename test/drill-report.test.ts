@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../drill/browser.ts';
+import { launchChromium } from '../harness/browser.ts';
 import type { DrillResult } from '../drill/result.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.ts';
 import { type SandboxWorld, startSandboxWorld } from '../sandbox/world.ts';
 import { alertOpened, requestFailback, retry, statusQuery } from '../workflows/incident-messages.ts';
 import type { IncidentStatus, StepName } from '../workflows/incident-types.ts';
-import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from './support/sites.ts';
+import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 let client: Client;

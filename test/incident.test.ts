@@ -21,7 +21,7 @@ import {
 import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
 import { phaseAttribute } from '../workflows/search-attributes.ts';
 import type { StepName } from '../workflows/incident-types.ts';
-import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from './support/sites.ts';
+import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 const AT_START = { standbyAccess: 'closed', traffic: 'primary', monitor: 'enabled' };

@@ -14,7 +14,7 @@ import { diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts'
 import { requestFailback } from '../workflows/incident-messages.ts';
 import { effectiveMutations } from './support/sandbox.ts';
 import { findSecrets } from './support/secrets.ts';
-import { trigger, uniqueSite, waitForPhase } from './support/sites.ts';
+import { trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { killAllWorkerProcesses, startWorkerProcess, type WorkerProcess } from './support/worker-process.ts';
 
 const A = uniqueSite('pg-a'); // redirect rule

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildRegistry } from '../clients/providers.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
-import { trigger, uniqueSite, waitForPhase } from './support/sites.ts';
+import { trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 const site = uniqueSite('slow-iam');

@@ -1,10 +1,10 @@
-// worker/providers.ts: config types → adapters, and the token check.
+// clients/providers.ts: config types → adapters, and the token check.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
 import { HttpProber } from '../activities/providers/http/prober.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { buildRegistry } from '../clients/providers.ts';
-import { inMemoryConfig, testWorld } from './support/sites.ts';
+import { inMemoryConfig, testWorld } from '../harness/sites.ts';
 
 let world: SandboxWorld;
 

@@ -13,14 +13,11 @@ import { type Bridge, startBridge } from '../starters/bridge/bridge.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { incidentWorkflowId } from '../workflows/incident-messages.ts';
 import { phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts';
-import { bridgeConfig, capturedLogger, closed, count, open, publish, waitFor } from './support/bridge.ts';
-import {
-  type PubSubEmulator,
-  createTopicAndSubscription,
-  freePort,
-  startPubSubEmulator,
-} from './support/pubsub-emulator.ts';
-import { lookupIncident, uniqueSite } from './support/sites.ts';
+import { bridgeConfig, capturedLogger, closed, count, open, publish } from './support/bridge.ts';
+import { type PubSubEmulator, createTopicAndSubscription, startPubSubEmulator } from '../harness/pubsub-emulator.ts';
+import { lookupIncident, uniqueSite } from '../harness/sites.ts';
+import { waitFor } from '../harness/wait.ts';
+import { freePort } from '../harness/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'temporal-outage-'));
 let port: number;

@@ -10,9 +10,10 @@ import { Incidents } from '../clients/incidents.ts';
 import { configSchema } from '../config/schema.ts';
 import { type Bridge, startBridge } from '../starters/bridge/bridge.ts';
 import { temporalRefusal } from '../starters/bridge/temporal-refusal.ts';
-import { bridgeConfig, capturedLogger, count, open, publish, waitFor } from './support/bridge.ts';
-import { type PubSubEmulator, createTopicAndSubscription, startPubSubEmulator } from './support/pubsub-emulator.ts';
-import { inMemoryConfig, uniqueSite } from './support/sites.ts';
+import { bridgeConfig, capturedLogger, count, open, publish } from './support/bridge.ts';
+import { type PubSubEmulator, createTopicAndSubscription, startPubSubEmulator } from '../harness/pubsub-emulator.ts';
+import { inMemoryConfig, uniqueSite } from '../harness/sites.ts';
+import { waitFor } from '../harness/wait.ts';
 
 let emulator: PubSubEmulator;
 let pubsub: PubSub;

@@ -9,20 +9,17 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { stringify } from 'yaml';
 import { type Bridge, startBridge } from '../starters/bridge/bridge.ts';
-import { notification } from '../starters/bridge/alert-message.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { incidentWorkflowId, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
 import type { IncidentStatus, Phase, TriggerRecord } from '../workflows/incident-types.ts';
-import { bridgeConfig, capturedLogger, closed, count, observations, open, publish, waitFor } from './support/bridge.ts';
-import {
-  type PubSubEmulator,
-  createTopicAndSubscription,
-  freePort,
-  startPubSubEmulator,
-} from './support/pubsub-emulator.ts';
-import { lookupIncident, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
+import { bridgeConfig, capturedLogger, closed, count, observations, open, publish } from './support/bridge.ts';
+import { type PubSubEmulator, createTopicAndSubscription, startPubSubEmulator } from '../harness/pubsub-emulator.ts';
+import { lookupIncident, testWorld, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
+import { notification } from '../harness/notification.ts';
+import { waitFor } from '../harness/wait.ts';
+import { freePort } from '../harness/ports.ts';
 
 // Every site any test uses, so one worker and one config serve the whole file.
 const S = {

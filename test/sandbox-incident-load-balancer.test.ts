@@ -13,7 +13,7 @@ import { diff, startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts'
 import { acknowledge, requestFailback } from '../workflows/incident-messages.ts';
 import type { IncidentStatus } from '../workflows/incident-types.ts';
 import { effectiveMutations } from './support/sandbox.ts';
-import { trigger, uniqueSite, waitForPhase } from './support/sites.ts';
+import { trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 const name = { lb: uniqueSite('lb'), conflict: uniqueSite('lb-conflict'), failed: uniqueSite('lb-failed') };

@@ -10,7 +10,7 @@ import { MARKER } from '../sandbox/sites.ts';
 import { diff, startSandboxWorld, type SandboxWorld, type TrafficMode } from '../sandbox/world.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { effectiveMutations } from './support/sandbox.ts';
-import { trigger, uniqueSite, waitForPhase } from './support/sites.ts';
+import { trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 const SITES: Record<string, TrafficMode> = {

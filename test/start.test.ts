@@ -6,7 +6,7 @@
 // the pointer file is removed and "stopped" was printed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { portOpen } from '../harness/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,18 +61,12 @@ function descendants(root: number): number[] {
   return out;
 }
 
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port }, () => (s.end(), resolve(true)));
-    s.on('error', () => resolve(false));
-  });
-
 /** A base port whose next 7 ports, and two more for Temporal, are free. */
 async function freePorts(): Promise<{ temporal: number; ui: number; api: number; all: number[] }> {
   for (;;) {
     const base = 21_000 + Math.floor(Math.random() * 9_000);
     const all = Array.from({ length: 9 }, (_, i) => base + i);
-    if ((await Promise.all(all.map(portOpen))).some(Boolean)) continue;
+    if ((await Promise.all(all.map((p) => portOpen(p)))).some(Boolean)) continue;
     return { temporal: base + 7, ui: base + 8, api: base, all };
   }
 }

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { launchChromium } from '../drill/browser.ts';
+import { launchChromium } from '../harness/browser.ts';
 import { startUiWorld, type UiWorld } from './support/ui-world.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../.data/artifacts/ui/', import.meta.url));

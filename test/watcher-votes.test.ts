@@ -19,10 +19,10 @@ import { createMainWorker } from '../worker/workers.ts';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
 import type { WatchStatus } from '../workflows/watch-types.ts';
-import { waitFor } from './support/bridge.ts';
-import { inMemoryConfig, testWorld, uniqueSite } from './support/sites.ts';
+import { inMemoryConfig, testWorld, uniqueSite } from '../harness/sites.ts';
 import { testWorkflows } from './support/temporal.ts';
 import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from './support/watch-worker.ts';
+import { waitFor } from '../harness/wait.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const world = testWorld();

@@ -9,9 +9,9 @@ import { stopWatch, watchStatusQuery, watchWorkflowId } from '../workflows/watch
 import type { WatchStatus } from '../workflows/watch-types.ts';
 import type { IncidentStatus } from '../workflows/incident-types.ts';
 import type { watch } from '../workflows/watch.ts';
-import { waitFor } from './support/bridge.ts';
-import { inMemoryConfig, lookupIncident, testWorld, uniqueSite, waitForPhase } from './support/sites.ts';
+import { inMemoryConfig, lookupIncident, testWorld, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from './support/watch-worker.ts';
+import { waitFor } from '../harness/wait.ts';
 
 function watchConfig(sites: string[], watcher: Record<string, unknown> = {}): Config {
   return inMemoryConfig(

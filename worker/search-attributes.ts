@@ -13,7 +13,7 @@ export class SearchAttributesMissing extends Error {
 }
 
 /** What to run to register the attributes, self-hosted (temporal CLI) and on Temporal Cloud (tcld). */
-export function registerCommands(namespace: string, names: string[]): string[] {
+function registerCommands(namespace: string, names: string[]): string[] {
   const cli = names.map((n) => `--name ${n} --type Keyword`).join(' ');
   const cloud = names.map((n) => `--sa "${n}=Keyword"`).join(' ');
   return [

@@ -5,7 +5,6 @@
 import { Client } from '@temporalio/client';
 import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import type { ProviderRegistry } from '../activities/providers/types.ts';
-import { errorMessage } from '../activities/errors.ts';
 import { registerSecret } from '../activities/secrets.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { logger } from '../clients/logger.ts';
@@ -16,6 +15,7 @@ import { ConfigError, configWarnings, loadConfig } from '../config/load.ts';
 import { installRuntime } from './runtime.ts';
 import { ensureSearchAttributes, isDevServer } from './search-attributes.ts';
 import { connectWorker, createLocationWorker, createMainWorker } from './workers.ts';
+import { errorMessage } from '../workflows/error-text.ts';
 
 export async function runWorker(configPath: string): Promise<void> {
   const config = loadConfig(configPath);

@@ -20,7 +20,7 @@ export function connectWorker(t: ResolvedTemporal): Promise<NativeConnection> {
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { code: string } };
 
 /** The activities of the main worker: every step, and the watcher's triggers when it has incidents to reach. */
-export function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl) {
+function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl) {
   return {
     ...createIncidentActivities(registry),
     ...(incidents && createWatchTriggerActivities(incidents)),
@@ -46,7 +46,7 @@ export interface MainWorkerOptions {
  * activities each at most: the critical step and the monitor's pause) run without queueing;
  * what limits them then is CPU (docs/benchmarks.md, `npm run bench:fleet`).
  */
-export const ACTIVITY_SLOTS = 1000;
+const ACTIVITY_SLOTS = 1000;
 
 /** Runs the incident and watch workflows and their activities. */
 export function createMainWorker(o: MainWorkerOptions): Promise<Worker> {

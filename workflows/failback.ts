@@ -5,7 +5,7 @@ import { CancellationScope, condition, isCancellation, sleep, workflowInfo } fro
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
 import { Saga } from './saga.ts';
-import { failureMessage } from './timeline.ts';
+import { failureMessage } from './error-text.ts';
 
 /** Resolves when it is time to fail back, or to continue as new to bound the history. */
 export async function awaitFailbackGo(ctx: IncidentContext): Promise<'failback' | 'continue_as_new'> {

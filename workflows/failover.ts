@@ -5,7 +5,7 @@ import { CancellationScope, isCancellation, patched } from '@temporalio/workflow
 import { enableStandbyAccess, pauseMonitor, routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
 import { Saga } from './saga.ts';
-import { failureMessage } from './timeline.ts';
+import { failureMessage } from './error-text.ts';
 
 /** Gate for runs recorded before a rolled-back failover checked the primary (replay of older histories). */
 const PATCH_ROLLBACK_CHECKS_PRIMARY = 'rollback-checks-primary';

@@ -14,12 +14,12 @@ import {
   type TriggerRecord,
   type UndoSnapshots,
 } from './incident-types.ts';
-import { failureMessage } from './timeline.ts';
 import type { Actor, AlertClosed, AlertOpened, Snapshot } from './types.ts';
+import { failureMessage } from './error-text.ts';
 
 /** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
 export const MAX_TRIGGERS = 200;
-export const MAX_WARNINGS = 50;
+const MAX_WARNINGS = 50;
 
 export class IncidentState {
   readonly status: IncidentStatus;

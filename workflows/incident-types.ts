@@ -53,7 +53,7 @@ export const FAILBACK_STEPS = [
   'close_standby_access',
   'resume_monitor',
 ] as const;
-export const COMPENSATION_STEPS = [
+const COMPENSATION_STEPS = [
   'undo_enable_standby_access',
   'undo_route_traffic_to_standby',
   'undo_pause_monitor',

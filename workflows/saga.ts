@@ -5,7 +5,8 @@
 import { CancellationScope } from '@temporalio/workflow';
 import type { StepName } from './incident-types.ts';
 import type { Snapshot, StepOutcome } from './types.ts';
-import { type Timeline, failureMessage } from './timeline.ts';
+import { type Timeline } from './timeline.ts';
+import { failureMessage } from './error-text.ts';
 
 interface Compensation {
   name: StepName;

@@ -1,11 +1,12 @@
 // Records each step's start, end, attempts, outcome and change for the `status` query.
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { failureMessage } from './error-text.ts';
 import type { StepName, StepRecord } from './incident-types.ts';
 import type { StepOutcome } from './types.ts';
 
 /** The timeline keeps the first steps (the failover) and the latest ones; those between are counted. */
-export const KEEP_FIRST_STEPS = 20;
-export const MAX_STEPS = 100;
+const KEEP_FIRST_STEPS = 20;
+const MAX_STEPS = 100;
 
 export class Timeline {
   private readonly status: { steps: StepRecord[]; stepsDropped?: number };
@@ -46,15 +47,6 @@ export class Timeline {
       throw err;
     }
   }
-}
-
-/** The innermost cause, as "Type: message" (activity failures wrap the real one). */
-export function failureMessage(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  if (e instanceof ApplicationFailure) return `${e.type ?? 'Error'}: ${e.message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
 }
 
 function attemptOf(err: unknown): number | undefined {

@@ -10,7 +10,6 @@ import {
 } from '@temporalio/workflow';
 import type { WatchProbeActivities } from '../activities/index.ts';
 import { NON_RETRYABLE } from './failure-types.ts';
-import { failureMessage } from './timeline.ts';
 import {
   PROBE_SCHEDULE_TO_START_MS,
   type WatchState,
@@ -18,6 +17,7 @@ import {
   retriggerEveryMs,
 } from './watch-state.ts';
 import type { WatchLocation } from './watch-types.ts';
+import { failureMessage } from './error-text.ts';
 
 /** Behaviours that older histories replay without (see watch.ts). */
 export interface ProbeFeatures {

@@ -16,11 +16,11 @@ import {
 } from '@temporalio/workflow';
 import type { WatchTriggerActivities } from '../activities/index.ts';
 import { NON_RETRYABLE } from './failure-types.ts';
-import { failureMessage } from './timeline.ts';
 import { reconfigureWatch, stopWatch, watchStatusQuery } from './watch-messages.ts';
 import { Probes } from './watch-probes.ts';
 import { WatchState } from './watch-state.ts';
 import type { LocationState, WatchInput, WatchStatus } from './watch-types.ts';
+import { failureMessage } from './error-text.ts';
 
 /** Before a location whose probe failed (no worker, bad config) is tried again. */
 const RETRY_LOCATION_MS = 15_000;

@@ -1,7 +1,7 @@
 // Forwarding a message the bridge will not act on to the dead-letter topic, unchanged, with why
 // in its attributes, so a person can look at it and republish it.
 import type { Message, Topic } from '@google-cloud/pubsub';
-import { errorText } from '../../activities/errors.ts';
+import { errorText } from '../../workflows/error-text.ts';
 
 export interface Rejection {
   reason: string;

@@ -6,6 +6,7 @@ import type { Incidents } from '../../clients/incidents.ts';
 import type { ParsedAlert } from './alert-message.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import type { RecentKeys } from './ordering.ts';
+import type { WithTemporal } from './temporal-retry.ts';
 
 /** What became of an accepted message (the `ignored` metric's reasons, or what was done). */
 export type Outcome =
@@ -16,8 +17,7 @@ export interface DeliveryDeps {
   incidents: Incidents;
   /** Closed alerts seen without an incident, so that a late "open" of the same alert starts nothing. */
   recentlyClosed: RecentKeys;
-  /** One call to Temporal, retried while it fails for a while (the bridge's policy). */
-  withTemporal: <T>(what: string, messageId: string, call: () => Promise<T>) => Promise<T>;
+  withTemporal: WithTemporal;
   metrics: BridgeMetrics;
 }
 

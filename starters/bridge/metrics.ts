@@ -7,22 +7,15 @@ export type BridgeMetrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(registry: Registry) {
   const registers = [registry];
+  return { ...messageMetrics(registers), ...incidentMetrics(registers) };
+}
+
+/** What became of each message: received, rejected, ignored, handed back, dead-lettered. */
+function messageMetrics(registers: Registry[]) {
   return {
     received: new Counter({
       name: 'failover_bridge_messages_received_total',
       help: 'Messages delivered to the bridge (redeliveries included)',
-      registers,
-    }),
-    started: new Counter({
-      name: 'failover_bridge_incidents_started_total',
-      help: 'Open alerts that started an incident (signal-with-start, no incident was running)',
-      labelNames: ['site'],
-      registers,
-    }),
-    signalled: new Counter({
-      name: 'failover_bridge_signals_total',
-      help: 'Signals delivered to a running incident',
-      labelNames: ['signal'],
       registers,
     }),
     rejected: new Counter({
@@ -37,17 +30,6 @@ export function createMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers,
     }),
-    temporalErrors: new Counter({
-      name: 'failover_bridge_temporal_errors_total',
-      help: 'Failed calls to Temporal (each is retried)',
-      registers,
-    }),
-    refused: new Counter({
-      name: 'failover_bridge_temporal_refused_total',
-      help: 'Messages Temporal refused for good (unknown namespace, invalid argument, permission denied): dead-lettered, not retried',
-      labelNames: ['reason'],
-      registers,
-    }),
     nacked: new Counter({
       name: 'failover_bridge_messages_nacked_total',
       help: 'Messages handed back to Pub/Sub for redelivery',
@@ -59,13 +41,6 @@ export function createMetrics(registry: Registry) {
       labelNames: ['result'],
       registers,
     }),
-    publishToSignal: new Histogram({
-      name: 'failover_bridge_publish_to_signal_seconds',
-      help: 'From the publish time of an alert to Temporal accepting its signal',
-      labelNames: ['signal'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
     handling: new Histogram({
       name: 'failover_bridge_handling_seconds',
       help: 'Time spent handling one message',
@@ -73,5 +48,41 @@ export function createMetrics(registry: Registry) {
       registers,
     }),
     inFlight: new Gauge({ name: 'failover_bridge_messages_in_flight', help: 'Messages being handled now', registers }),
+  };
+}
+
+/** What the messages did to the incidents, and what Temporal answered. */
+function incidentMetrics(registers: Registry[]) {
+  return {
+    started: new Counter({
+      name: 'failover_bridge_incidents_started_total',
+      help: 'Open alerts that started an incident (signal-with-start, no incident was running)',
+      labelNames: ['site'],
+      registers,
+    }),
+    signalled: new Counter({
+      name: 'failover_bridge_signals_total',
+      help: 'Signals delivered to a running incident',
+      labelNames: ['signal'],
+      registers,
+    }),
+    temporalErrors: new Counter({
+      name: 'failover_bridge_temporal_errors_total',
+      help: 'Failed calls to Temporal (each is retried)',
+      registers,
+    }),
+    refused: new Counter({
+      name: 'failover_bridge_temporal_refused_total',
+      help: 'Messages Temporal refused for good (unknown namespace, invalid argument, permission denied): dead-lettered, not retried',
+      labelNames: ['reason'],
+      registers,
+    }),
+    publishToSignal: new Histogram({
+      name: 'failover_bridge_publish_to_signal_seconds',
+      help: 'From the publish time of an alert to Temporal accepting its signal',
+      labelNames: ['signal'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
   };
 }

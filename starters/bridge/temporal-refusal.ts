@@ -3,6 +3,7 @@
 // Retrying them only hands the message back for ever; the bridge dead-letters them instead.
 import { isGrpcServiceError } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 /** The `reason` a refused message is dead-lettered and counted with. */
 export type TemporalRefusal =
@@ -41,7 +42,7 @@ export class TemporalRefused extends Error {
   override readonly name = 'TemporalRefused';
   readonly reason: TemporalRefusal;
   constructor(reason: TemporalRefusal, cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    super(errorMessage(cause), { cause });
     this.reason = reason;
   }
 }

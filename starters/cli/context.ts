@@ -5,12 +5,12 @@ import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { errorMessage } from '../../activities/errors.ts';
 import { registerSecret } from '../../activities/secrets.ts';
 import { Incidents } from '../../clients/incidents.ts';
 import { type ResolvedTemporal, connectClient, resolveTemporal } from '../../clients/temporal.ts';
 import { loadConfig, siteConfig } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 export const DEFAULT_CONFIG = 'config/example.yaml';
 /** Exit codes (also in `failover --help`). */
@@ -91,7 +91,7 @@ function runningSandbox(): Record<string, string> | undefined {
   return values;
 }
 
-export function temporalOf(config: Config, opts: GlobalOptions): ResolvedTemporal {
+function temporalOf(config: Config, opts: GlobalOptions): ResolvedTemporal {
   registerSecret(process.env.TEMPORAL_API_KEY);
   return resolveTemporal(config.temporal, {
     ...process.env,

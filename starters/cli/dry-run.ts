@@ -1,10 +1,10 @@
 // `failover start <site> --dry-run`: each provider reads the world and says what a failover would
 // change. Only reads (and GET probes) are made; nothing is written.
-import { errorMessage } from '../../activities/errors.ts';
 import type { Endpoint, Lever, ProviderRegistry } from '../../activities/providers/types.ts';
 import type { SiteConfig } from '../../config/schema.ts';
 import type { FailoverChange } from '../../workflows/incident-types.ts';
 import type { Snapshot, Target } from '../../workflows/types.ts';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 export type PlanVerdict = 'would change' | 'already as wanted' | 'cannot read';
 

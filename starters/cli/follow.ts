@@ -1,10 +1,10 @@
 // Waiting with progress: polls an incident's status and prints each step as it starts and ends.
-import { errorMessage } from '../../activities/errors.ts';
 import type { Incidents } from '../../clients/incidents.ts';
 import { statusQuery } from '../../workflows/incident-messages.ts';
 import type { IncidentStatus, Phase } from '../../workflows/incident-types.ts';
 import { CliError, EXIT, err } from './context.ts';
 import { seconds, stepLine } from './format.ts';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 export interface FollowOptions {
   /** Resolves the wait; called with every status read. */

@@ -1,11 +1,11 @@
 // The `failover` command line: its commands, options, help and exit codes.
 import { Command, CommanderError, Option } from 'commander';
-import { errorMessage } from '../../activities/errors.ts';
 import { parseDuration as durationMs } from '../../activities/duration.ts';
 import { ConfigError } from '../../config/load.ts';
 import { CliError, DEFAULT_CONFIG, EXIT, type GlobalOptions, err } from './context.ts';
 import { history, status, validate } from './inspect.ts';
 import { abortCmd, failback, start, steerAttention } from './steer.ts';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 function parseDuration(v: string): number {
   const ms = durationMs(v);
@@ -41,70 +41,73 @@ Examples:
   failover failback www
   failover retry www            (an incident in needs_attention)`,
     );
-  const g = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
-  const waitOptions = (cmd: Command, defaultTimeout: string) =>
-    cmd
-      .option('--reason <text>', 'why, recorded on the incident')
-      .option('--no-wait', 'return once the workflow has accepted, without following progress')
-      .addOption(
-        new Option('--timeout <duration>', 'how long to follow progress (e.g. 90s, 5m)')
-          .argParser(parseDuration)
-          .default(parseDuration(defaultTimeout), defaultTimeout),
-      );
-
-  p.command('status')
-    .description('phase of every site, or details of one site')
-    .argument('[site]', 'a site from the config')
-    .option('--json', 'machine-readable output')
-    .action((site: string | undefined, o: { json?: boolean }, cmd: Command) => status(g(cmd), site, o.json === true));
-  p.command('history')
-    .description('step timeline and triggers of the latest incident of a site')
-    .argument('<site>', 'a site from the config')
-    .option('--json', 'machine-readable output')
-    .action((site: string, o: { json?: boolean }, cmd: Command) => history(g(cmd), site, o.json === true));
-  waitOptions(
-    p
-      .command('start')
-      .description('trigger a failover of a site (joins the running incident if there is one)')
-      .argument('<site>', 'a site from the config')
-      .option('--dry-run', 'read every provider and show what would change; change nothing'),
-    '20m',
-  ).action((site: string, o: { dryRun?: boolean; reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
-    start(g(cmd), site, o),
-  );
-  waitOptions(
-    p
-      .command('failback')
-      .description('send a site on standby back to its primary')
-      .argument('<site>', 'a site from the config'),
-    '15m',
-  ).action((site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
-    failback(g(cmd), site, o),
-  );
-  waitOptions(
-    p
-      .command('abort')
-      .description('stop a failover or failback in flight; what was done is undone')
-      .argument('<site>', 'a site from the config'),
-    '10m',
-  ).action((site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
-    abortCmd(g(cmd), site, o),
-  );
-  for (const [kind, description] of [
-    ['retry', 'from needs_attention: run the steps that did not finish (or the failover) again'],
-    ['acknowledge', 'from needs_attention: accept the world as it is and end the incident'],
-  ] as const) {
-    waitOptions(p.command(kind).description(description).argument('<site>', 'a site from the config'), '15m').action(
-      (site: string, o: { reason?: string; wait: boolean; timeout: number }, cmd: Command) =>
-        steerAttention(g(cmd), site, kind, o),
-    );
-  }
+  inspectCommands(p);
+  steerCommands(p);
   p.command('validate')
     .description('check a config file and summarise it (no connection needed)')
     .argument('<config>', 'path to the YAML config')
     .action((path: string) => validate(path));
   for (const c of p.commands) c.exitOverride().showHelpAfterError('(add --help for usage)');
   return p;
+}
+
+const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+
+/** The commands that only read: status and history. */
+function inspectCommands(p: Command): void {
+  p.command('status')
+    .description('phase of every site, or details of one site')
+    .argument('[site]', 'a site from the config')
+    .option('--json', 'machine-readable output')
+    .action((site: string | undefined, o: { json?: boolean }, cmd: Command) =>
+      status(globals(cmd), site, o.json === true),
+    );
+  p.command('history')
+    .description('step timeline and triggers of the latest incident of a site')
+    .argument('<site>', 'a site from the config')
+    .option('--json', 'machine-readable output')
+    .action((site: string, o: { json?: boolean }, cmd: Command) => history(globals(cmd), site, o.json === true));
+}
+
+type WaitOptions = { reason?: string; wait: boolean; timeout: number };
+
+/** The options of every command that steers an incident and then follows its progress. */
+function steering(
+  p: Command,
+  name: string,
+  description: string,
+  defaultTimeout: string,
+  own: (cmd: Command) => Command = (cmd) => cmd,
+): Command {
+  return own(p.command(name).description(description).argument('<site>', 'a site from the config'))
+    .option('--reason <text>', 'why, recorded on the incident')
+    .option('--no-wait', 'return once the workflow has accepted, without following progress')
+    .addOption(
+      new Option('--timeout <duration>', 'how long to follow progress (e.g. 90s, 5m)')
+        .argParser(parseDuration)
+        .default(parseDuration(defaultTimeout), defaultTimeout),
+    );
+}
+
+/** The commands that steer: start, failback, abort, retry, acknowledge. */
+function steerCommands(p: Command): void {
+  steering(p, 'start', 'trigger a failover of a site (joins the running incident if there is one)', '20m', (cmd) =>
+    cmd.option('--dry-run', 'read every provider and show what would change; change nothing'),
+  ).action((site: string, o: WaitOptions & { dryRun?: boolean }, cmd: Command) => start(globals(cmd), site, o));
+  steering(p, 'failback', 'send a site on standby back to its primary', '15m').action(
+    (site: string, o: WaitOptions, cmd: Command) => failback(globals(cmd), site, o),
+  );
+  steering(p, 'abort', 'stop a failover or failback in flight; what was done is undone', '10m').action(
+    (site: string, o: WaitOptions, cmd: Command) => abortCmd(globals(cmd), site, o),
+  );
+  for (const [kind, description] of [
+    ['retry', 'from needs_attention: run the steps that did not finish (or the failover) again'],
+    ['acknowledge', 'from needs_attention: accept the world as it is and end the incident'],
+  ] as const) {
+    steering(p, kind, description, '15m').action((site: string, o: WaitOptions, cmd: Command) =>
+      steerAttention(globals(cmd), site, kind, o),
+    );
+  }
 }
 
 /** Runs one command line; resolves to the exit code. */

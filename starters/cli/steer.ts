@@ -1,6 +1,5 @@
 // The commands that act: start (or dry-run) a failover, fail back, abort what is in flight.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { errorMessage } from '../../activities/errors.ts';
 import type { Incidents } from '../../clients/incidents.ts';
 import { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import { siteConfig } from '../../config/load.ts';
@@ -28,6 +27,7 @@ import {
 import { planFailover } from './dry-run.ts';
 import { follow } from './follow.ts';
 import { seconds, table } from './format.ts';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 export async function start(
   opts: GlobalOptions,

@@ -10,11 +10,12 @@ import { buildRegistry } from '../../clients/providers.ts';
 import { Incidents } from '../../clients/incidents.ts';
 import { type Bridge, startBridge } from '../../starters/bridge/bridge.ts';
 import { incidentWorkflowId, statusQuery } from '../../workflows/incident-messages.ts';
-import { bridgeConfig, capturedLogger, closed, count, open, publish, waitFor } from '../support/bridge.ts';
-import { createTopicAndSubscription, type PubSubEmulator, startPubSubEmulator } from '../support/pubsub-emulator.ts';
-import { testWorld, uniqueSite } from '../support/sites.ts';
+import { bridgeConfig, capturedLogger, closed, count, open, publish } from '../support/bridge.ts';
+import { createTopicAndSubscription, type PubSubEmulator, startPubSubEmulator } from '../../harness/pubsub-emulator.ts';
+import { testWorld, uniqueSite } from '../../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from '../support/temporal.ts';
 import { chaosSeed } from './support.ts';
+import { waitFor } from '../../harness/wait.ts';
 
 const { seed, rng } = chaosSeed('alert-storm');
 const MESSAGES = 1000;

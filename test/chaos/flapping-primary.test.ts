@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { ensureWatchers } from '../../clients/watchers.ts';
 import { incidentWorkflowId } from '../../workflows/incident-messages.ts';
 import { watchWorkflowId } from '../../workflows/watch-messages.ts';
-import { inMemoryConfig, testWorld, uniqueSite } from '../support/sites.ts';
+import { inMemoryConfig, testWorld, uniqueSite } from '../../harness/sites.ts';
 import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from '../support/watch-worker.ts';
 import { awaitPhase, chaosSeed } from './support.ts';
 

@@ -12,7 +12,7 @@ import { Incidents } from '../../clients/incidents.ts';
 import { incidentWorkflowId, requestFailback, statusQuery } from '../../workflows/incident-messages.ts';
 import { diff, startSandboxWorld, type SandboxWorld, type TrafficMode } from '../../sandbox/world.ts';
 import { effectiveMutations } from '../support/sandbox.ts';
-import { uniqueSite } from '../support/sites.ts';
+import { uniqueSite } from '../../harness/sites.ts';
 import {
   awaitPhase,
   chaosSeed,

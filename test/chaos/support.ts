@@ -5,13 +5,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DEV_SERVER_TUNING } from '../../scripts/local-temporal.ts';
+import { devServerArgs } from '../../harness/temporal.ts';
 import { statusQuery } from '../../workflows/incident-messages.ts';
 import type { IncidentStatus, Phase } from '../../workflows/incident-types.ts';
-import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
-import { freePort } from '../support/pubsub-emulator.ts';
-import { Rng } from '../simulation/schedule.ts';
+import { Rng } from '../../harness/random.ts';
 import { type WorkerProcess, killAllWorkerProcesses, startWorkerProcess } from '../support/worker-process.ts';
+import { freePort } from '../../harness/ports.ts';
 
 /** The suite's seed: CHAOS_SEED to replay, else random; printed either way. */
 export function chaosSeed(suite: string): { seed: number; rng: Rng } {
@@ -51,29 +50,13 @@ export class DevServer {
   private exited: Promise<void> = Promise.resolve();
   private readonly args: string[];
 
-  private constructor(port: number, uiPort: number, dbFile: string) {
+  private constructor(port: number, dbFile: string) {
     this.address = `127.0.0.1:${port}`;
-    this.args = [
-      'server',
-      'start-dev',
-      '--headless',
-      '--ip',
-      '127.0.0.1',
-      '--db-filename',
-      dbFile,
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--log-level',
-      'error',
-      ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
-      ...DEV_SERVER_TUNING,
-    ];
+    this.args = devServerArgs({ port, ip: '127.0.0.1', dbFile });
   }
 
   static async start(dbFile: string): Promise<DevServer> {
-    const server = new DevServer(await freePort(), await freePort(), dbFile);
+    const server = new DevServer(await freePort(), dbFile);
     await server.restart();
     return server;
   }

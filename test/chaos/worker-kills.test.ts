@@ -13,7 +13,7 @@ import { incidentWorkflowId, requestFailback } from '../../workflows/incident-me
 import type { Phase } from '../../workflows/incident-types.ts';
 import { diff, startSandboxWorld, type SandboxWorld, type TrafficMode } from '../../sandbox/world.ts';
 import { effectiveMutations } from '../support/sandbox.ts';
-import { uniqueSite } from '../support/sites.ts';
+import { uniqueSite } from '../../harness/sites.ts';
 import { testClient } from '../support/temporal.ts';
 import {
   awaitPhase,

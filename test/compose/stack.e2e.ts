@@ -15,14 +15,15 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type Engine, startEngine } from '../../scripts/compose-engine.ts';
 import { APP_IMAGE, buildAppImage, buildStandIns } from '../../scripts/stand-in-images.ts';
-import { freePort } from '../../scripts/temporal-postgres.ts';
 import { SandboxClient } from '../../sandbox/control.ts';
 import { diff } from '../../sandbox/world.ts';
-import { notification } from '../../starters/bridge/alert-message.ts';
 import { incidentWorkflowId, requestFailback, statusQuery } from '../../workflows/incident-messages.ts';
 import type { IncidentStatus, Phase } from '../../workflows/incident-types.ts';
 import { effectiveMutations } from '../support/sandbox.ts';
 import { findSecrets } from '../support/secrets.ts';
+import { notification } from '../../harness/notification.ts';
+import { freeLowPort } from '../../harness/ports.ts';
+import { waitFor } from '../../harness/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LOGS = join(ROOT, '.data/compose-logs');
@@ -69,27 +70,6 @@ async function compose(args: string[], timeoutMs = 600_000): Promise<string> {
   return stdout;
 }
 
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  everyMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** GET / on a published edge port, with the Host header users would send. */
 function publicGet(port: number, host: string): Promise<{ status: number; location?: string }> {
   return new Promise((resolve, reject) => {
@@ -110,6 +90,7 @@ const reach = (site: string, phase: Phase, timeoutMs: number) =>
     `${site} reaches ${phase}`,
     async () => ((await status(site))?.phase === phase ? (await status(site))! : undefined),
     timeoutMs,
+    250,
   );
 
 beforeAll(async () => {
@@ -120,12 +101,12 @@ beforeAll(async () => {
   const images = await buildStandIns(engine);
   await buildAppImage(engine, images.NODE_IMAGE);
   ports = {
-    temporal: await freePort(),
-    ui: await freePort(),
-    api: await freePort(),
-    www: await freePort(),
-    shop: await freePort(),
-    pubsub: await freePort(),
+    temporal: await freeLowPort(),
+    ui: await freeLowPort(),
+    api: await freeLowPort(),
+    www: await freeLowPort(),
+    shop: await freeLowPort(),
+    pubsub: await freeLowPort(),
   };
   env = {
     ...engine.env,
@@ -145,7 +126,7 @@ beforeAll(async () => {
   await compose(['up', '-d', '--build']);
   progress('stack up; waiting for the worker to be healthy');
   control = new SandboxClient(`http://127.0.0.1:${ports.api}`);
-  await waitFor('sandbox control API', () => control.info(), 120_000);
+  await waitFor('sandbox control API', () => control.info(), 120_000, 250);
   await waitFor(
     'worker healthy',
     async () => (await compose(['ps'], 30_000)).split('\n').some((l) => /_worker_1\s.*\(healthy\)/.test(l)),
@@ -207,6 +188,7 @@ test(
       'www awaits its standby',
       async () => (await status('www'))?.steps.some((s) => s.name === 'await_standby_ready' && s.outcome === 'running'),
       60_000,
+      250,
     );
     progress('incident in await_standby_ready: SIGKILL the Temporal server container');
     await compose(['kill', '-s', 'SIGKILL', 'temporal']);
@@ -290,6 +272,7 @@ test('the Temporal UI answers and reads the namespace through the server', { tim
       return r.ok ? r.text() : undefined;
     },
     60_000,
+    250,
   );
   expect(page).toMatch(/<html/i);
   const ns = await waitFor(
@@ -299,6 +282,7 @@ test('the Temporal UI answers and reads the namespace through the server', { tim
       return r.ok ? r.text() : undefined;
     },
     60_000,
+    250,
   );
   expect(ns).toContain('"default"');
 });

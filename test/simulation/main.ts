@@ -3,7 +3,7 @@
 // incident broke an invariant, after printing its schedule and the command that replays it.
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startLocalTemporal } from '../../scripts/local-temporal.ts';
+import { startLocalTemporal } from '../../harness/temporal.ts';
 import { WORKFLOWS_PATH } from '../../worker/workers.ts';
 import { quietRuntime, runSimulation } from './simulation.ts';
 

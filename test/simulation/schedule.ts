@@ -1,43 +1,12 @@
-// A seeded PRNG and the random schedule of one simulated incident: faults on any provider call,
+// The random schedule of one simulated incident: faults on any provider call,
 // lost replies, worker kills, duplicate / late / out-of-order alerts, a flapping primary, aborts and
 // failback requests. Pure data: the same seed and index always give the same schedule.
 import type { ProviderErrorKind } from '../../activities/errors.ts';
 import type { Operation } from '../../activities/providers/in-memory/world.ts';
-
-/** mulberry32: a tiny, fast 32-bit PRNG; good enough to draw schedules, and reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  float(): number {
-    return this.next();
-  }
-  /** An integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-}
+import { Rng } from '../../harness/random.ts';
 
 /** The seed of incident `index` of a run: each incident's schedule can be drawn (and replayed) alone. */
-export function incidentSeed(runSeed: number, index: number): number {
+function incidentSeed(runSeed: number, index: number): number {
   let h = (runSeed ^ Math.imul(index + 1, 0x9e3779b9)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
@@ -90,7 +59,7 @@ const RETRYABLE: ProviderErrorKind[] = ['unavailable', 'conflict', 'rate_limited
 const PERMANENT: ProviderErrorKind[] = ['permission', 'not_found'];
 
 /** Horizon of the random events, ms. */
-export const HORIZON_MS = 6000;
+const HORIZON_MS = 6000;
 
 export function drawSchedule(runSeed: number, index: number): IncidentSchedule {
   const seed = incidentSeed(runSeed, index);

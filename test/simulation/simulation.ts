@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { ProviderError, errorMessage } from '../../activities/errors.ts';
+import { ProviderError } from '../../activities/errors.ts';
 import { type InMemorySiteState, InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import { Incidents } from '../../clients/incidents.ts';
 import { incidentPolicy } from '../../config/policies.ts';
@@ -23,6 +23,7 @@ import type { IncidentStatus } from '../../workflows/incident-types.ts';
 import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';
 import { type Observed, checkIncident } from './invariants.ts';
 import { type IncidentSchedule, type SimEvent, drawSchedule } from './schedule.ts';
+import { errorMessage } from '../../workflows/error-text.ts';
 
 export interface SimulationOptions {
   seed: number;
@@ -145,7 +146,7 @@ class WorkerHost {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-export function replayCommand(seed: number, index: number): string {
+function replayCommand(seed: number, index: number): string {
   return `npm run simulate -- --seed ${seed} --only ${index}    (or: SIM_SEED=${seed} SIM_ONLY=${index} npx vitest run test/simulation/simulation.test.ts)`;
 }
 

@@ -3,8 +3,8 @@ import type { PubSub } from '@google-cloud/pubsub';
 import { pino, type Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
 import type { Config } from '../../config/schema.ts';
-import { inMemoryConfig } from './sites.ts';
-import { notification } from '../../starters/bridge/alert-message.ts';
+import { inMemoryConfig } from '../../harness/sites.ts';
+import { notification } from '../../harness/notification.ts';
 
 export function bridgeConfig(
   sites: string[],
@@ -37,29 +37,6 @@ export async function publish(
       ? Buffer.from(data)
       : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data));
   return pubsub.topic(topic).publishMessage({ data: buffer, attributes });
-}
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 30_000,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 export async function count(metric: Counter, labels: Record<string, string> = {}): Promise<number> {

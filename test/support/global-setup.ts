@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startLocalTemporal } from '../../scripts/local-temporal.ts';
+import { startLocalTemporal } from '../../harness/temporal.ts';
 
 export const CONTINUE_AS_NEW_AFTER_EVENTS = 300;
 

@@ -2,7 +2,7 @@
 // JSON, decoded here first, or a token inside them would go unseen).
 
 /** Shapes of credentials that never belong in a log or a history, whatever their value. */
-export const SECRET_SHAPES: Array<[string, RegExp]> = [
+const SECRET_SHAPES: Array<[string, RegExp]> = [
   ['sandbox Cloudflare token', /sandbox-(?:e2e-)?[0-9a-f]{32}/],
   ['demo Cloudflare token', /sandbox-demo-token/],
   ['bearer credential', /\bBearer\s+[A-Za-z0-9._~+/-]{16,}/],

@@ -4,7 +4,7 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** The suites that take minutes on two cores (see the slowest-files list printed by `npm test`). */
-export const SLOW_FIRST = [
+const SLOW_FIRST = [
   'test/chaos/transient-faults.test.ts',
   'test/chaos/worker-kills.test.ts',
   'test/simulation/simulation.test.ts',

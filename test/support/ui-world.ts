@@ -3,15 +3,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../../sandbox/world.ts';
 import { incidentPolicy } from '../../config/policies.ts';
-import { entryPoint } from '../../drill/rehearse.ts';
-import { freePort, spawnProc, type Proc } from '../../drill/processes.ts';
-import { startDevServer, type DevServer } from '../../drill/temporal.ts';
+import { spawnWorker, type Proc } from '../../harness/processes.ts';
+import { startDevServer, type DevServer } from '../../harness/temporal.ts';
+import { freePort } from '../../harness/ports.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TASK_QUEUE = 'ui-test';
 
 export interface UiWorld {
@@ -37,16 +35,7 @@ export async function startUiWorld(sites: string[]): Promise<UiWorld> {
     stops.push(() => world.stop());
     const config = join(dir, 'sites.yaml');
     world.writeConfig(config, { temporal: { address: dev.address, taskQueue: TASK_QUEUE } });
-    const worker = spawnProc({
-      name: 'worker',
-      cmd: process.execPath,
-      args: [entryPoint(['worker/main.ts']), config],
-      cwd: ROOT,
-      env: { ...world.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'WARN' },
-      logFile: join(dir, 'worker.log'),
-      readyWhen: /"msg":"worker started"/,
-      readyTimeoutMs: 120_000,
-    });
+    const worker = spawnWorker({ config: config, env: world.env, logFile: join(dir, 'worker.log') });
     stops.push(() => worker.stop());
     await worker.ready;
     const connection = await Connection.connect({ address: dev.address });

@@ -1,9 +1,13 @@
-// Child processes for the drill and the browser tests: each in its own process group (so a
-// process that starts children of its own, like gcloud → java, is stopped whole), its output
-// kept in a log file, "ready" when a line matches, and stopped by group (TERM, then KILL).
+// Child processes for the harnesses (drill, browser tests, Pub/Sub emulator): each in its own
+// process group (so a process that starts children of its own, like gcloud → java, is stopped
+// whole), its output kept in a log file, "ready" when a line matches, and stopped by group (TERM,
+// then KILL).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the working directory of the project's own processes. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface Proc {
   name: string;
@@ -102,31 +106,16 @@ export function spawnProc(opts: {
   return proc;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+/** The worker process (worker/main.ts) on a config file, ready once it says it started. */
+export function spawnWorker(o: { config: string; env?: NodeJS.ProcessEnv; logFile?: string }): Proc {
+  return spawnProc({
+    name: 'worker',
+    cmd: process.execPath,
+    args: ['worker/main.ts', o.config],
+    cwd: ROOT,
+    env: { ...o.env, LOG_LEVEL: 'info', TEMPORAL_LOG_LEVEL: 'WARN' },
+    ...(o.logFile && { logFile: o.logFile }),
+    readyWhen: /"msg":"worker started"/,
+    readyTimeoutMs: 120_000,
   });
-}
-
-export async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const s = createConnection({ host, port }, () => (s.end(), resolve(true)));
-    s.on('error', () => resolve(false));
-  });
-}
-
-export async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await portOpen(port)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
 }

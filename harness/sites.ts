@@ -1,11 +1,11 @@
 // Configs and helpers for suites that run incidents on the in-memory world.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
-import { type Config, configSchema } from '../../config/schema.ts';
-import { type IncidentHandle, type IncidentLookup, Incidents } from '../../clients/incidents.ts';
-import { statusQuery } from '../../workflows/incident-messages.ts';
-import type { IncidentStatus, Phase } from '../../workflows/incident-types.ts';
+import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
+import { type Config, configSchema } from '../config/schema.ts';
+import { type IncidentHandle, type IncidentLookup, Incidents } from '../clients/incidents.ts';
+import { statusQuery } from '../workflows/incident-messages.ts';
+import type { IncidentStatus, Phase } from '../workflows/incident-types.ts';
 
 export function uniqueSite(prefix = 's'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -1,10 +1,11 @@
 // The real Pub/Sub emulator (`gcloud beta emulators pubsub start`), one per suite that needs it,
-// on a free loopback port. Also used by the benchmarks.
-import { spawn, spawnSync } from 'node:child_process';
+// on a free loopback port. Used by the bridge suites, the drill and the benchmarks.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
+import { freePort } from './ports.ts';
+import { spawnProc } from './processes.ts';
 
 export interface PubSubEmulator {
   /** host:port, what PUBSUB_EMULATOR_HOST would hold. */
@@ -13,19 +14,6 @@ export interface PubSubEmulator {
   /** A client bound to this emulator (independent of PUBSUB_EMULATOR_HOST). */
   client(): PubSub;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** gcloud when it is on PATH, else the emulator's own launcher inside the Cloud SDK. */
@@ -57,28 +45,13 @@ export async function startPubSubEmulator(projectId = 'failover-test', timeoutMs
   const host = `127.0.0.1:${port}`;
   const [cmd, args] = emulatorCommand('127.0.0.1', port, projectId);
   // Its own process group: gcloud starts java as a child, and stop() must end both.
-  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (b: Buffer) => void (output = (output + b.toString()).slice(-8000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      /* already gone */
-    }
-  };
-  const onExit = () => killGroup('SIGKILL');
-  process.once('exit', onExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
+  const proc = spawnProc({ name: 'the Pub/Sub emulator', cmd, args });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(
-        `the Pub/Sub emulator exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output}`,
-      );
+    const { exitCode, signalCode } = proc.child;
+    if (exitCode !== null || signalCode !== null) {
+      await proc.stop();
+      throw new Error(`the Pub/Sub emulator exited (${exitCode ?? signalCode}) before it was ready:\n${proc.output()}`);
     }
     try {
       const res = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(1000) });
@@ -87,8 +60,8 @@ export async function startPubSubEmulator(projectId = 'failover-test', timeoutMs
       /* not listening yet */
     }
     if (Date.now() > deadline) {
-      killGroup('SIGKILL');
-      throw new Error(`the Pub/Sub emulator did not answer on ${host} within ${timeoutMs} ms:\n${output}`);
+      await proc.stop(0);
+      throw new Error(`the Pub/Sub emulator did not answer on ${host} within ${timeoutMs} ms:\n${proc.output()}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -97,14 +70,7 @@ export async function startPubSubEmulator(projectId = 'failover-test', timeoutMs
     host,
     projectId,
     client: () => emulatorClient(host, projectId),
-    async stop() {
-      process.off('exit', onExit);
-      killGroup('SIGTERM');
-      const timer = setTimeout(() => killGroup('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-      killGroup('SIGKILL'); // java may outlive gcloud
-    },
+    stop: () => proc.stop(5000), // the whole group: java may outlive gcloud
   };
 }
 
