@@ -191,4 +191,3 @@ export type SiteConfig = Config['sites'][string];
 export type TemporalConfig = Config['temporal'];
 export type ApisConfig = Config['apis'];
 export type AlertsConfig = NonNullable<Config['alerts']>;
-export type WatcherConfig = NonNullable<Config['watcher']>;

@@ -2,19 +2,8 @@
 // resets, etag conflicts and held requests. Random choices come from a seeded generator, so a
 // run with the same seed and the same requests hits the same faults.
 import { EventEmitter } from 'node:events';
+import { Rng } from '../../harness/random.ts';
 import type { Api, FaultInfo, FaultRule, HeldRequest } from './types.ts';
-
-/** mulberry32: small, fast, good enough for fault dice. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The merged effect of every rule that hit one request. */
 export interface FaultEffect extends Pick<
@@ -38,16 +27,16 @@ export type HoldOutcome = 'release' | 'drop';
 export class FaultInjector {
   private rules: FaultInfo[] = [];
   private nextId = 1;
-  private random: () => number;
+  private random: Rng;
   private readonly held = new Map<number, { info: HeldRequest; settle: (o: HoldOutcome) => void }>();
   private readonly events = new EventEmitter();
 
   constructor(seed = 1) {
-    this.random = rng(seed);
+    this.random = new Rng(seed);
   }
 
   reseed(seed: number): void {
-    this.random = rng(seed);
+    this.random = new Rng(seed);
   }
 
   add(rule: FaultRule): number {
@@ -78,7 +67,7 @@ export class FaultInjector {
       if (r.op && r.op !== op) continue;
       if (r.resource && !resource.includes(r.resource)) continue;
       if (r.times !== undefined && r.hits >= r.times) continue;
-      if (r.rate !== undefined && r.rate < 1 && this.random() >= r.rate) continue;
+      if (r.rate !== undefined && r.rate < 1 && this.random.float() >= r.rate) continue;
       r.hits++;
       effect ??= { latencyMs: 0, label: '' };
       if (r.latencyMs) {
