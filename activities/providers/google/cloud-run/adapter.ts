@@ -129,23 +129,7 @@ export class CloudRunStandbyAccess implements StandbyAccess {
 
   private async apply(open: boolean, verb: string, budget?: CallBudget): Promise<Change> {
     const want = open ? 'open' : 'closed';
-    if (await this.invokerIamDisabled(budget)) {
-      const before: AccessSnapshot = {
-        allUsersInvoker: hasPublicInvoker(await this.policy(budget)),
-        invokerIamDisabled: true,
-      };
-      if (open) {
-        return {
-          changed: false,
-          before,
-          summary: `${this.resource} has its invoker IAM check disabled: it is public already; IAM left unchanged`,
-        };
-      }
-      throw new ProviderError(
-        'unsupported',
-        `${this.resource} has its invoker IAM check disabled (invokerIamDisabled: true): anyone can invoke it, and removing allUsers from ${INVOKER_ROLE} would not close it. Re-enable the check (gcloud run services update --invoker-iam-check) or use standby.access.type "always-open".`,
-      );
-    }
+    if (await this.invokerIamDisabled(budget)) return this.withCheckDisabled(open, budget);
     let before: AccessSnapshot | undefined;
     // Each round checks the budget before each call: a cancelled or expired attempt stops here,
     // between rounds, instead of writing after Temporal gave up on it.
@@ -190,5 +174,24 @@ export class CloudRunStandbyAccess implements StandbyAccess {
         summary: `${verb}: ${open ? 'added allUsers to' : 'removed allUsers from'} ${INVOKER_ROLE} on ${this.resource}${round > 1 ? ` (after ${round - 1} etag conflict(s))` : ''}`,
       };
     }
+  }
+
+  /** A service whose invoker IAM check is off is public whatever IAM says: it can be opened, never closed. */
+  private async withCheckDisabled(open: boolean, budget?: CallBudget): Promise<Change> {
+    const before: AccessSnapshot = {
+      allUsersInvoker: hasPublicInvoker(await this.policy(budget)),
+      invokerIamDisabled: true,
+    };
+    if (open) {
+      return {
+        changed: false,
+        before,
+        summary: `${this.resource} has its invoker IAM check disabled: it is public already; IAM left unchanged`,
+      };
+    }
+    throw new ProviderError(
+      'unsupported',
+      `${this.resource} has its invoker IAM check disabled (invokerIamDisabled: true): anyone can invoke it, and removing allUsers from ${INVOKER_ROLE} would not close it. Re-enable the check (gcloud run services update --invoker-iam-check) or use standby.access.type "always-open".`,
+    );
   }
 }
