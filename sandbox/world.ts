@@ -21,6 +21,7 @@ import type { FaultRule, IamBinding, StateSnapshot } from './cloud-api/types.ts'
 import type { SandboxControl, SandboxSiteInfo, SiteServerName, WorldInfo } from './control.ts';
 import { Edge } from './edge.ts';
 import { type KillMode, MARKER, SiteServer } from './sites.ts';
+import type { TrafficIds } from './traffic/mode.ts';
 import { TRAFFIC_MODES, type TrafficModeName } from './traffic/modes.ts';
 
 export { diff };
@@ -65,7 +66,8 @@ export interface SandboxWorldOptions {
   failback?: Record<string, unknown>;
 }
 
-export interface SandboxSite {
+/** A sandbox site, with the ids of the resources its traffic mode made (TrafficIds). */
+export interface SandboxSite extends TrafficIds {
   name: string;
   spec: Required<Pick<SandboxSiteSpec, 'traffic' | 'monitor' | 'access'>> & SandboxSiteSpec;
   primary: SiteServer;
@@ -75,14 +77,6 @@ export interface SandboxSite {
   serviceName: string;
   alertPolicy?: string;
   zoneId: string;
-  pageRuleId?: string;
-  rulesetId?: string;
-  ruleId?: string;
-  recordId?: string;
-  primaryContent?: string;
-  standbyContent?: string;
-  /** projects/…/global/urlMaps/… (load-balancer mode) */
-  urlMap?: string;
 }
 
 export interface SandboxWorld {

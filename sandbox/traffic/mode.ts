@@ -27,20 +27,23 @@ export interface TrafficSeedContext {
   standbyUrl: string;
 }
 
+/** The ids of the resources a traffic mode made for a site (world.sites[...] and the world's info). */
+export interface TrafficIds {
+  pageRuleId?: string;
+  rulesetId?: string;
+  ruleId?: string;
+  recordId?: string;
+  primaryContent?: string;
+  standbyContent?: string;
+  urlMap?: string;
+}
+
 export interface TrafficSeed {
   /** The site's `traffic` config (before schema defaults). */
   traffic: Record<string, unknown>;
   route: EdgeRoute;
   /** Resource ids to report (world.sites[...] and the world's info). */
-  ids: {
-    pageRuleId?: string;
-    rulesetId?: string;
-    ruleId?: string;
-    recordId?: string;
-    primaryContent?: string;
-    standbyContent?: string;
-    urlMap?: string;
-  };
+  ids: TrafficIds;
 }
 
 export type TrafficMode = (seed: TrafficSeedContext) => TrafficSeed;
