@@ -143,3 +143,12 @@ export async function googleCall<T>(
     throw googleError(err, call);
   }
 }
+
+/** googleCall bound to one resource and its per-call timeout: the call an adapter makes. */
+export function googleCaller(resource: string, perCallMs = 10_000) {
+  return <T>(
+    call: Omit<GoogleCall, 'resource'> & { write?: boolean },
+    budget: CallBudget | undefined,
+    run: (options: { timeout: number; retry: null }) => Promise<T>,
+  ): Promise<T> => googleCall({ ...call, resource }, run, budget, perCallMs);
+}

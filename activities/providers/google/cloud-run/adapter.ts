@@ -6,7 +6,7 @@
 import type { ServicesClient, protos } from '@google-cloud/run';
 import type { Snapshot } from '../../../../workflows/types.ts';
 import { ProviderError } from '../../../errors.ts';
-import { googleCall, type GoogleCall } from '../errors.ts';
+import { googleCaller } from '../errors.ts';
 import { restoreField } from '../../snapshot.ts';
 import type { CallBudget, Change, StandbyAccess } from '../../types.ts';
 
@@ -57,22 +57,14 @@ export function withPublicInvoker(policy: Policy, open: boolean): Binding[] {
 export class CloudRunStandbyAccess implements StandbyAccess {
   readonly resource: string;
   private readonly client: ServicesClient;
-  private readonly timeoutMs: number;
+  private readonly call: ReturnType<typeof googleCaller>;
   private readonly conflictRetries: number;
 
   constructor(opts: CloudRunAccessOptions) {
     this.client = opts.client;
     this.resource = `projects/${opts.project}/locations/${opts.region}/services/${opts.service}`;
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.call = googleCaller(this.resource, opts.timeoutMs);
     this.conflictRetries = opts.conflictRetries ?? CONFLICT_ROUNDS;
-  }
-
-  private call<T>(
-    call: Omit<GoogleCall, 'resource'> & { write?: boolean },
-    budget: CallBudget | undefined,
-    run: (options: { timeout: number; retry: null }) => Promise<T>,
-  ): Promise<T> {
-    return googleCall({ ...call, resource: this.resource }, run, budget, this.timeoutMs);
   }
 
   private async invokerIamDisabled(budget?: CallBudget): Promise<boolean> {

@@ -3,7 +3,7 @@
 // mask of just `enabled`, so a concurrent edit of anything else in the policy is never undone.
 import type { AlertPolicyServiceClient } from '@google-cloud/monitoring';
 import type { Snapshot } from '../../../../workflows/types.ts';
-import { googleCall, type GoogleCall } from '../errors.ts';
+import { googleCaller } from '../errors.ts';
 import { restoreField } from '../../snapshot.ts';
 import type { CallBudget, Change, Monitor } from '../../types.ts';
 
@@ -17,20 +17,12 @@ export interface AlertPolicyMonitorOptions {
 export class AlertPolicyMonitor implements Monitor {
   readonly resource: string;
   private readonly client: AlertPolicyServiceClient;
-  private readonly timeoutMs: number;
+  private readonly call: ReturnType<typeof googleCaller>;
 
   constructor(opts: AlertPolicyMonitorOptions) {
     this.client = opts.client;
     this.resource = opts.alertPolicy;
-    this.timeoutMs = opts.timeoutMs ?? 10_000;
-  }
-
-  private call<T>(
-    call: Omit<GoogleCall, 'resource'> & { write?: boolean },
-    budget: CallBudget | undefined,
-    run: (options: { timeout: number; retry: null }) => Promise<T>,
-  ): Promise<T> {
-    return googleCall({ ...call, resource: this.resource }, run, budget, this.timeoutMs);
+    this.call = googleCaller(this.resource, opts.timeoutMs);
   }
 
   async read(budget?: CallBudget): Promise<{ enabled: boolean }> {
