@@ -126,18 +126,36 @@ beforeAll(async () => {
   await compose(['up', '-d', '--build']);
   progress('stack up; waiting for the worker to be healthy');
   control = new SandboxClient(`http://127.0.0.1:${ports.api}`);
-  await waitFor('sandbox control API', () => control.info(), 120_000, 250);
-  await waitFor(
-    'worker healthy',
-    async () => (await compose(['ps'], 30_000)).split('\n').some((l) => /_worker_1\s.*\(healthy\)/.test(l)),
-    180_000,
-    1000,
+  await withLogsOf(
+    'sandbox',
+    waitFor('sandbox control API', () => control.info(), 120_000, 250),
+  );
+  await withLogsOf(
+    'worker',
+    waitFor(
+      'worker healthy',
+      async () => (await compose(['ps'], 30_000)).split('\n').some((l) => /_worker_1\s.*\(healthy\)/.test(l)),
+      180_000,
+      1000,
+    ),
   );
   const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
   client = new Client({ connection });
   progress('ready');
   setUp = true;
 }, 1_200_000);
+
+/** A service that never came up says why: its last log lines join the time-out's error. */
+async function withLogsOf<T>(service: string, waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (err) {
+    const logs = await compose(['logs', '--no-color', '--tail', '40', service], 30_000).catch((e: unknown) =>
+      String(e),
+    );
+    throw new Error(`${(err as Error).message}\nlast log lines of ${service}:\n${logs}`, { cause: err });
+  }
+}
 
 // After a failed set-up the set-up's error is the report: tearing down is best effort then, and an
 // engine that is already gone is nothing to tear down. After a good one, leftovers are a failure.
