@@ -215,7 +215,7 @@ test('start, status, history, failback: the whole incident from the CLI', async 
   expect(r.stderr).toMatch(/no running incident/);
   r = await run('status', site);
   expect(r.stdout).toMatch(/phase\s+resolved/);
-});
+}, 180_000); // twelve CLI processes, each a cold Node start: minutes on a loaded machine
 
 test('abort a failover in flight: rolled back, world as before', async () => {
   const site = S.abort;
