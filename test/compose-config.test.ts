@@ -23,7 +23,7 @@ describe('compose on the production example config', () => {
     }
   });
 
-  test('pointed at Temporal Cloud (TEMPORAL_TLS=true, an API key): TLS again', () => {
+  test('pointed at Temporal Cloud (TEMPORAL_ADDRESS and TEMPORAL_TLS=true exported): TLS again', () => {
     const env = { TEMPORAL_ADDRESS: 'ns.a1b2c.tmprl.cloud:7233', TEMPORAL_TLS: 'true' };
     const resolved = resolveTemporal(loadConfig(EXAMPLE).temporal, serviceEnv(composeServices(env).worker!));
     expect(resolved).toMatchObject({ address: 'ns.a1b2c.tmprl.cloud:7233', tls: true });
