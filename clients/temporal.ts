@@ -2,6 +2,7 @@
 // process. The API key only ever comes from the environment (TEMPORAL_API_KEY), never the config.
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { ConfigError } from '../config/load.ts';
 import type { TemporalConfig } from '../config/schema.ts';
 
 export interface ResolvedTemporal {
@@ -14,7 +15,8 @@ export interface ResolvedTemporal {
 
 export function resolveTemporal(cfg: TemporalConfig, env: NodeJS.ProcessEnv = process.env): ResolvedTemporal {
   const apiKey = env.TEMPORAL_API_KEY || undefined;
-  const tlsCfg = cfg.tls;
+  const override = tlsOverride(env.TEMPORAL_TLS);
+  const tlsCfg = override === undefined || (override && typeof cfg.tls === 'object') ? cfg.tls : override;
   let tls: ResolvedTemporal['tls'];
   if (tlsCfg === true || (tlsCfg === false && apiKey)) tls = true;
   else if (typeof tlsCfg === 'object') {
@@ -34,6 +36,18 @@ export function resolveTemporal(cfg: TemporalConfig, env: NodeJS.ProcessEnv = pr
     ...(tls && { tls }),
     ...(apiKey && { apiKey }),
   };
+}
+
+/**
+ * TEMPORAL_TLS overrides `temporal.tls`: the compose stack's own Temporal is plaintext while the
+ * example config is written for Temporal Cloud. true keeps a certificate config as it is.
+ */
+function tlsOverride(value: string | undefined): boolean | undefined {
+  if (!value) return undefined;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new ConfigError('TEMPORAL_TLS', [`TEMPORAL_TLS: "${value}" is not one of true, false (or 1, 0, yes, no)`]);
 }
 
 /** The address, TLS and API key every connection to Temporal is made with. */

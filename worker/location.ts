@@ -22,15 +22,11 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const config = loadConfig(configPathOf(positionals[0]));
+  const configPath = configPathOf(positionals[0]);
+  const config = loadConfig(configPath);
   for (const warning of configWarnings(config)) logger.warn(warning);
-  if (!config.watcher) throw new ConfigError('watcher', ['the config has no "watcher" section']);
-  const location = values.location ?? process.env.FAILOVER_WATCH_LOCATION ?? config.watcher.locations[0]!;
-  if (!config.watcher.locations.includes(location)) {
-    throw new ConfigError('watcher.locations', [
-      `location "${location}" is not one of ${config.watcher.locations.join(', ')}`,
-    ]);
-  }
+  if (!config.watcher) throw new ConfigError(configPath, ['the config has no "watcher" section']);
+  const location = locationOf(values.location, config.watcher.locations, configPath);
   registerSecret(process.env.TEMPORAL_API_KEY);
   const temporal = resolveTemporal(config.temporal);
   const connection = await connectWorker(temporal);
@@ -47,6 +43,16 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
   }
+}
+
+/** --location, else FAILOVER_WATCH_LOCATION, else the first; one of the config's, or an error saying where it came from. */
+function locationOf(flag: string | undefined, locations: string[], configPath: string): string {
+  const env = process.env.FAILOVER_WATCH_LOCATION || undefined;
+  const [location, from] = flag ? [flag, '--location'] : env ? [env, 'FAILOVER_WATCH_LOCATION'] : [locations[0]!, ''];
+  if (locations.includes(location)) return location;
+  throw new ConfigError(configPath, [
+    `watcher.locations: location "${location}" (from ${from}) is not one of ${locations.join(', ')}`,
+  ]);
 }
 
 runMain('watcher location', main);

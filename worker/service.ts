@@ -6,6 +6,7 @@ import { Client } from '@temporalio/client';
 import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import type { ProviderRegistry } from '../activities/providers/types.ts';
 import { registerSecret } from '../activities/secrets.ts';
+import { checkCredentialsFile } from '../clients/google-credentials.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { logger } from '../clients/logger.ts';
 import { buildRegistry } from '../clients/providers.ts';
@@ -21,6 +22,7 @@ export async function runWorker(configPath: string): Promise<void> {
   const config = loadConfig(configPath);
   for (const warning of configWarnings(config)) logger.warn({ config: configPath }, warning);
   for (const name of ['CLOUDFLARE_API_TOKEN', 'TEMPORAL_API_KEY']) registerSecret(process.env[name]);
+  checkCredentialsFile();
   const temporal = resolveTemporal(config.temporal);
   installRuntime();
   const registry = buildRegistry(config, { world: new InMemoryWorld() });

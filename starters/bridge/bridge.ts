@@ -99,8 +99,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     r.inFlight.add(p);
     void p.finally(() => r.inFlight.delete(p));
   });
-  subscription.on('error', (err: Error) => {
+  subscription.on('error', (cause: Error) => {
     // The client retries transient stream errors itself; what reaches here closed the subscriber.
+    const err = pullFailure(cause, subName);
     r.failed = err;
     log.error({ err: errorText(err), subscription: subName }, 'subscription failed');
     void stop().then(() => done.reject(err));
@@ -126,7 +127,7 @@ async function open(options: BridgeOptions, alerts: AlertsConfig, log: Logger): 
   const ownPubsub = !options.pubsub;
   const pubsub = options.pubsub ?? new PubSub({ projectId: alerts.projectId });
   const subName = subscriptionName(alerts);
-  const subscription = await openSubscription(pubsub, ownPubsub, subName, alerts, options.ackDeadlineSeconds);
+  const subscription = await openSubscription(pubsub, ownPubsub, subName, alerts, options.ackDeadlineSeconds, log);
   const deadLetter = alerts.deadLetterTopic ? pubsub.topic(alerts.deadLetterTopic) : undefined;
   const state: BridgeState = { stopping: false, degraded: undefined };
   return {
@@ -153,13 +154,18 @@ function routingOf(config: Config, alerts: AlertsConfig): SiteRouting {
   };
 }
 
-/** The subscription, checked first: a wrong name or a missing permission fails fast, naming it. */
+/**
+ * The subscription, checked first when the identity may read it: a name that does not exist fails
+ * fast. roles/pubsub.subscriber, all the bridge needs, lacks pubsub.subscriptions.get: a refused
+ * metadata read is logged and the bridge starts anyway; streaming pull then tells the truth.
+ */
 async function openSubscription(
   pubsub: PubSub,
   ownPubsub: boolean,
   subName: string,
   alerts: AlertsConfig,
   ackDeadlineSeconds: number | undefined,
+  log: Logger,
 ): Promise<Subscription> {
   const subscription = pubsub.subscription(subName, {
     flowControl: { maxMessages: alerts.maxOutstanding, allowExcessMessages: false },
@@ -170,14 +176,37 @@ async function openSubscription(
       maxAckDeadline: Duration.from({ seconds: ackDeadlineSeconds }),
     }),
   });
+  let exists: boolean;
   try {
-    const [exists] = await subscription.exists();
-    if (!exists) throw new Error(`subscription ${subName} does not exist`);
+    [exists] = await subscription.exists();
   } catch (err) {
+    const permission = 'pubsub.subscriptions.get';
+    log.warn(
+      { err: errorText(err), subscription: subName, permission },
+      'cannot read the subscription (starting anyway)',
+    );
+    return subscription;
+  }
+  if (!exists) {
     if (ownPubsub) await pubsub.close().catch(() => {});
-    throw new Error(`cannot use Pub/Sub subscription ${subName}: ${errorMessage(err)}`, { cause: err });
+    throw new Error(`cannot use Pub/Sub subscription ${subName}: subscription ${subName} does not exist`);
   }
   return subscription;
+}
+
+/** What closed the stream, with what to do about a refusal or a missing subscription. */
+function pullFailure(err: Error, subName: string): Error {
+  const code = (err as { code?: number }).code;
+  const [status, hint] =
+    code === 7
+      ? [
+          'PERMISSION_DENIED',
+          `: the identity needs roles/pubsub.subscriber (pubsub.subscriptions.consume) on ${subName}`,
+        ]
+      : code === 5
+        ? ['NOT_FOUND', ': the subscription does not exist']
+        : [code === undefined ? 'no status' : `code ${code}`, ''];
+  return new Error(`streaming pull from ${subName} refused (${status}): ${errorMessage(err)}${hint}`, { cause: err });
 }
 
 /** /healthz and /metrics, unless the HTTP server is turned off. */

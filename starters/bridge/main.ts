@@ -3,6 +3,7 @@
 //   node starters/bridge/main.ts [config.yaml]      (or FAILOVER_CONFIG; PUBSUB_EMULATOR_HOST honoured)
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerSecret } from '../../activities/secrets.ts';
+import { checkCredentialsFile } from '../../clients/google-credentials.ts';
 import { Incidents } from '../../clients/incidents.ts';
 import { logger } from '../../clients/logger.ts';
 import { configPathOf, runMain } from '../../clients/process.ts';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig(configPathOf(process.argv[2]));
   for (const warning of configWarnings(config)) logger.warn(warning);
   registerSecret(process.env.TEMPORAL_API_KEY);
+  checkCredentialsFile();
   const temporal = resolveTemporal(config.temporal);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'failover_bridge_' });

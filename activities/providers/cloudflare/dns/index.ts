@@ -14,7 +14,10 @@ function warnings(t: z.output<typeof dnsTrafficSchema>): string[] {
     );
   if (/\.run\.app\.?$/i.test(t.standbyContent))
     found.push(
-      `standbyContent: ${t.standbyContent} is a Cloud Run URL, which does not serve a custom hostname: Cloud Run routes by Host and serves its own certificate. Point the record at a load balancer or a Cloud Run domain mapping in front of the standby`,
+      `standbyContent: ${t.standbyContent} is a Cloud Run URL, which cannot serve your hostname: Cloud Run routes by Host and serves its own *.run.app certificate. ` +
+        'DNS mode needs a target that serves the public hostname with its certificate: a load balancer in front of the standby ' +
+        '(a global external Application Load Balancer with a serverless NEG; with one, traffic type google-load-balancer switches its URL map instead of DNS), ' +
+        'or a Cloud Run domain mapping of the public hostname (whose managed certificate Google issues only while the record points at it: docs/providers.md)',
     );
   return found;
 }
