@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { type Config, configSchema } from '../config/schema.ts';
 import { ALL_CF_PERMISSIONS } from './cloud-api/cloudflare.ts';
 import { diff } from './cloud-api/audit.ts';
+import { iamOf } from './cloud-api/iam.ts';
 import type { ApiResponse } from './cloud-api/http.ts';
 import { CloudApi } from './cloud-api/server.ts';
 import { INVOKER_ROLE } from './cloud-api/state.ts';
@@ -317,12 +318,20 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
     calls: async (since) => api.log.calls(since),
     seq: async () => api.log.lastSeq,
     setPropagationDelay: async (ms) => void (state.propagationDelayMs = ms),
+    iam: async () => iamOf(state).info(),
+    changeIam: async (change) => {
+      iamOf(state).change(change);
+      return iamOf(state).info();
+    },
+    setCloudflareToken: async (groups) => void state.tokens.set(token, new Set(groups)),
   };
 
   // The same controls over HTTP, for the demo, drills and the CLI in other processes.
   api.controlHook = async (method, parts, body): Promise<ApiResponse | undefined> => {
     const ok = (b: unknown = {}): ApiResponse => ({ status: 200, body: b });
     if (method === 'GET' && parts.join('/') === 'world') return ok(info());
+    if (method === 'POST' && parts.join('/') === 'cloudflare-token')
+      return ok(await control.setCloudflareToken((body as { groups?: string[] } | undefined)?.groups ?? []));
     if (method === 'GET' && parts.join('/') === 'config')
       return ok({ yaml: configYaml(), env: ['CLOUDFLARE_API_TOKEN'] });
     if (parts[0] !== 'sites' || !parts[1] || !sites[parts[1]]) return undefined;

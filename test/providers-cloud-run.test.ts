@@ -213,6 +213,38 @@ describe('Cloud Run standby access', () => {
     });
   });
 
+  test('domain-restricted sharing refuses allUsers: named, not retried, pointing to always-open', async () => {
+    await world.control.changeIam({ restrictMemberDomains: true });
+    try {
+      const err = await providerError(access('run-a').set('open'));
+      expect(err.kind).toBe('invalid_config');
+      expect(retryable(err)).toBe(false);
+      expect(err.message).toContain(serviceName('run-a'));
+      expect(err.message).toMatch(/constraints\/iam\.allowedPolicyMemberDomains.*domain-restricted sharing/);
+      expect(err.message).toMatch(/--no-invoker-iam-check.*always-open/);
+      expect(err.message).toContain('do not belong to a permitted customer');
+      expect(await access('run-a').read()).toMatchObject({ allUsersInvoker: false });
+      // Closing writes no allUsers: the constraint does not stand in its way.
+      expect(await access('run-a').set('closed')).toMatchObject({ changed: false });
+    } finally {
+      await world.control.changeIam({ restrictMemberDomains: false });
+    }
+  });
+
+  test("a permission outside the identity's roles: the API's own 403, named with a role that has it", async () => {
+    await world.control.changeIam({ revokePermissions: ['run.services.setIamPolicy'] });
+    try {
+      const err = await providerError(access('run-a').set('open'));
+      expect(err.kind).toBe('permission');
+      expect(retryable(err)).toBe(false);
+      expect(err.message).toMatch(
+        /permission run\.services\.setIamPolicy denied.*roles\/run\.admin.*Permission 'run\.services\.setIamPolicy' denied on resource 'projects\/sandbox-project\/locations\/europe-west1\/services\/run-a-standby' \(or it may not exist\)/,
+      );
+    } finally {
+      await world.control.changeIam({ reset: true });
+    }
+  });
+
   test('the audit shows one effective write per change', async () => {
     const a = access('run-a');
     const seq = await world.control.seq();

@@ -341,7 +341,7 @@ describe('google-load-balancer config', () => {
     // Every call at its bound plus the pauses between polls: more than the 2 minutes an operation may take.
     const { startToCloseTimeoutMs } = leverStepPolicy(profile);
     expect(startToCloseTimeoutMs).toBeGreaterThanOrEqual(profile.calls * 10_000 + 120_000);
-    expect(d.permissions).toContain('compute.backendServices.use');
+    expect(d.permissions.google).toContain('compute.backendServices.use');
     for (const c of clients.values()) await (c as UrlMapsClient).close();
   });
   test.each([

@@ -49,6 +49,21 @@ export interface CallProfile {
   firstRetryMs: number;
 }
 
+/**
+ * The exact permissions a provider's calls need, named as each vendor names them. Empty for a
+ * lever that makes no remote call. test/least-privilege.test.ts runs every lever through the
+ * simulator and fails on a call no declared permission covers.
+ */
+export interface Permissions {
+  /** Google IAM permissions, e.g. run.services.setIamPolicy. */
+  google?: readonly string[];
+  /**
+   * Cloudflare API token permission groups as the API names them, e.g. "DNS Write" (the
+   * dashboard's Zone → DNS → Edit); a Write group includes its Read.
+   */
+  cloudflare?: readonly string[];
+}
+
 /** The schema of one provider's config: a strict object whose `type` is a literal. */
 export type ProviderSchema = z.ZodObject<{ type: z.ZodLiteral<string> } & z.ZodRawShape, z.core.$strict>;
 
@@ -65,8 +80,8 @@ export interface ProviderDescriptor<K extends LeverKind = LeverKind, S extends P
   drainAfterFailbackMs?(cfg: z.output<S>): number | undefined;
   /** What the schema accepts but is worth a look: "field: reason", relative to the lever's config. */
   warnings?(cfg: z.output<S>): string[];
-  /** IAM permissions or token scopes the worker's identity needs (shown by the docs). */
-  permissions: readonly string[];
+  /** What the worker's identity needs for every call the adapter makes (docs/production.md's role table is checked against it). */
+  permissions: Permissions;
   // The hooks below are declared for the next issues (checks before an incident, a standby kept
   // warm); nothing calls them yet.
   /** Checks that the lever can act (credentials, permissions, the resource exists): problems found. */

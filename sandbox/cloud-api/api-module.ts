@@ -1,6 +1,7 @@
 // What each simulated API module declares (its routes, and the dialect its errors and credentials
 // follow), and the dialect every Google API shares.
 import { GoogleApiError, googleError, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { iamOf, permissionDenied } from './iam.ts';
 import type { CloudState } from './state.ts';
 import type { FaultRule } from './types.ts';
 
@@ -38,13 +39,15 @@ export function googleDialect(service: string): Dialect {
   return {
     notFound: (_, path) => googleError(404, `The requested URL ${path} was not found on this server.`),
     malformedJson: () => googleError(400, 'Invalid JSON payload received.'),
-    authenticate(_, req) {
+    authenticate(state, req, route) {
       if (!req.headers['x-goog-api-key'] && !/^Bearer \S+/.test(String(req.headers.authorization ?? ''))) {
         throw new GoogleApiError(
           401,
           'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
         );
       }
+      // Checked before the resource is looked up, as IAM does: a 403 does not tell whether it exists.
+      iamOf(state).require(route.permission, route.resource);
     },
     injectedError: (route, status, retryAfterSeconds) => ({
       ...googleError(status, googleMessage(route, status, service), googleDetails(route, status, retryAfterSeconds)),
@@ -54,8 +57,7 @@ export function googleDialect(service: string): Dialect {
 }
 
 function googleMessage(route: Route, status: number, service: string): string {
-  if (status === 403)
-    return `Permission '${route.permission}' denied on resource '${route.resource}' (or it may not exist).`;
+  if (status === 403) return permissionDenied(route.permission, route.resource).message;
   if (status === 401)
     return 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.';
   if (status === 404) return `Resource '${route.resource}' was not found`;
@@ -67,15 +69,7 @@ function googleMessage(route: Route, status: number, service: string): string {
 }
 
 function googleDetails(route: Route, status: number, retryAfterSeconds?: number): unknown[] {
-  const details: unknown[] = [];
-  if (status === 403) {
-    details.push({
-      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-      reason: 'IAM_PERMISSION_DENIED',
-      domain: 'iam.googleapis.com',
-      metadata: { permission: route.permission, resource: route.resource },
-    });
-  }
+  const details: unknown[] = status === 403 ? [...permissionDenied(route.permission, route.resource).details] : [];
   if (retryAfterSeconds !== undefined) {
     details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${retryAfterSeconds}s` });
   }

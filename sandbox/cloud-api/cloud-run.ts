@@ -3,6 +3,7 @@
 // @google-cloud/run sends and expects.
 import { googleDialect, type SimulatedApi } from './api-module.ts';
 import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
+import { iamOf, memberDomainRefusal } from './iam.ts';
 import { sortedBindings, type CloudState, type RunService } from './state.ts';
 import type { FaultRule, IamBinding } from './types.ts';
 
@@ -137,6 +138,11 @@ export function cloudRunRoute(state: CloudState, method: string, path: string): 
           );
         }
         const bindings = parseBindings(policy.bindings).filter((b) => b.members.length > 0);
+        // Domain-restricted sharing checks every member of the policy written, not only new ones.
+        const outside = bindings
+          .flatMap((b) => b.members)
+          .find((m) => m === 'allUsers' || m === 'allAuthenticatedUsers');
+        if (outside && iamOf(state).restrictMemberDomains) throw memberDomainRefusal(outside);
         const version = typeof policy.version === 'number' ? policy.version : 1;
         if (bindings.some((b) => b.condition) && version < 3) {
           throw new GoogleApiError(400, 'Policy version must be 3 for a policy with conditional role bindings.');

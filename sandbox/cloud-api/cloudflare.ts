@@ -10,6 +10,7 @@ import {
   type ApiResponse,
   type Route,
 } from './http.ts';
+import { iamOf } from './iam.ts';
 import type { CloudState, Json, Zone } from './state.ts';
 
 export const PREFIX = '/client/v4';
@@ -44,8 +45,8 @@ function pick(obj: Json, keys: string[]): Json {
   return Object.fromEntries(keys.filter((k) => obj[k] !== undefined).map((k) => [k, structuredClone(obj[k])]));
 }
 
-/** Checks the bearer token: 401 when unknown, 403 when it lacks the permission group. */
-export function checkToken(state: CloudState, req: ApiRequest, permission: string): void {
+/** Checks the bearer token: 401 when unknown, 403 when it lacks the permission group (recorded, as iam.ts records Google's). */
+export function checkToken(state: CloudState, req: ApiRequest, permission: string, resource = ''): void {
   const auth = String(req.headers.authorization ?? '');
   if (!auth) throw new CloudflareApiError(400, 9106, 'Missing X-Auth-Key, X-Auth-Email or Authorization headers');
   const m = /^Bearer (\S+)$/.exec(auth);
@@ -53,7 +54,9 @@ export function checkToken(state: CloudState, req: ApiRequest, permission: strin
   const perms = state.tokens.get(m[1]!);
   if (!perms) throw new CloudflareApiError(401, 10000, 'Authentication error');
   const write = permission.replace(/ Read$/, ' Write');
-  if (!perms.has(permission) && !perms.has(write)) throw new CloudflareApiError(403, 10000, 'Authentication error');
+  const granted = perms.has(permission) || perms.has(write);
+  iamOf(state).checks.push({ system: 'cloudflare', permission, resource, granted });
+  if (!granted) throw new CloudflareApiError(403, 10000, 'Authentication error');
 }
 
 export function cloudflareRoute(state: CloudState, method: string, rawPath: string): Route | undefined {
@@ -286,7 +289,7 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
 const CLOUDFLARE: Dialect = {
   notFound: (method, path) => cloudflareError(404, 7000, `No route for that URI: ${method} ${path}`),
   malformedJson: () => cloudflareError(400, 6007, 'Malformed JSON in request body'),
-  authenticate: (state, req, route) => checkToken(state, req, route.permission),
+  authenticate: (state, req, route) => checkToken(state, req, route.permission, route.resource),
   injectedError(route, status, retryAfterSeconds) {
     const [code, message] =
       status === 401 || status === 403

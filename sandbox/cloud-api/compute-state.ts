@@ -4,6 +4,7 @@
 // balancer's front ends serve (a URL map change reaches them only after its operation is DONE
 // and the propagation delay).
 import { createHash } from 'node:crypto';
+import { iamOf, type Iam } from './iam.ts';
 import type { CloudState, Json } from './state.ts';
 
 export const COMPUTE_BASE = 'https://www.googleapis.com/compute/v1/';
@@ -140,9 +141,16 @@ export class ComputeState {
     return op;
   }
 
-  /** Whether the caller lacks `permission` on `resource`. */
+  private readonly iam: Iam | undefined;
+
+  constructor(iam?: Iam) {
+    this.iam = iam;
+  }
+
+  /** Whether the caller lacks `permission` on `resource`: denied here, or outside its roles (iam.ts). */
   lacks(permission: string, resource: string): boolean {
-    return this.denied.has(permission) || this.denied.has(`${permission} on ${resource}`);
+    if (this.denied.has(permission) || this.denied.has(`${permission} on ${resource}`)) return true;
+    return this.iam ? !this.iam.allows(permission, resource) : false;
   }
 
   /** The state that matters (no fingerprints, ids or times): what tests compare. */
@@ -158,7 +166,7 @@ const COMPUTE = new WeakMap<CloudState, ComputeState>();
 /** The Compute part of a simulated cloud, made on first use: CloudState knows nothing of it. */
 export function computeOf(state: CloudState): ComputeState {
   let compute = COMPUTE.get(state);
-  if (!compute) COMPUTE.set(state, (compute = new ComputeState()));
+  if (!compute) COMPUTE.set(state, (compute = new ComputeState(iamOf(state))));
   return compute;
 }
 

@@ -50,10 +50,13 @@ const GOOGLE_STATUS: Record<number, string> = {
 export class GoogleApiError extends Error {
   readonly status: number;
   readonly details: unknown[];
-  constructor(status: number, message: string, details: unknown[] = []) {
+  /** The google.rpc status when it is not the HTTP status's usual one (e.g. FAILED_PRECONDITION with 400). */
+  readonly statusName: string | undefined;
+  constructor(status: number, message: string, details: unknown[] = [], statusName?: string) {
     super(message);
     this.status = status;
     this.details = details;
+    this.statusName = statusName;
   }
 }
 
@@ -68,14 +71,19 @@ export class CloudflareApiError extends Error {
   }
 }
 
-export function googleError(status: number, message: string, details: unknown[] = []): ApiResponse {
+export function googleError(
+  status: number,
+  message: string,
+  details: unknown[] = [],
+  statusName?: string,
+): ApiResponse {
   return {
     status,
     body: {
       error: {
         code: status,
         message,
-        status: GOOGLE_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'UNKNOWN'),
+        status: statusName ?? GOOGLE_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'UNKNOWN'),
         details,
       },
     },

@@ -18,6 +18,7 @@ import {
   type ApiResponse,
   type Route,
 } from './http.ts';
+import { iamOf, type IamChange } from './iam.ts';
 import { CloudState } from './state.ts';
 import type { FaultRule } from './types.ts';
 
@@ -192,7 +193,8 @@ export class CloudApi {
     } catch (err) {
       const own = api.dialect.answerError?.(err);
       if (own) answer = own;
-      else if (err instanceof GoogleApiError) answer = googleError(err.status, err.message, err.details);
+      else if (err instanceof GoogleApiError)
+        answer = googleError(err.status, err.message, err.details, err.statusName);
       else if (err instanceof CloudflareApiError) answer = cloudflareError(err.status, err.code, err.message);
       else throw err;
     }
@@ -255,6 +257,15 @@ export class CloudApi {
       case 'POST propagation':
         this.state.propagationDelayMs = Number((body as { delayMs?: number } | undefined)?.delayMs ?? 0);
         return json(200, { delayMs: this.state.propagationDelayMs });
+      case 'GET iam':
+        return json(200, iamOf(this.state).info());
+      case 'POST iam':
+        try {
+          iamOf(this.state).change((body ?? {}) as IamChange);
+        } catch (err) {
+          return json(400, { error: (err as Error).message });
+        }
+        return json(200, iamOf(this.state).info());
       case 'POST seed':
         this.faults.reseed(Number((body as { seed?: number } | undefined)?.seed ?? 1));
         return json(200, {});

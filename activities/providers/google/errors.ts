@@ -23,7 +23,7 @@ const Code = {
   UNAUTHENTICATED: 16,
 } as const;
 
-interface GaxErrorShape {
+export interface GaxErrorShape {
   message: string;
   code?: number;
   httpStatusCode?: number;
@@ -80,11 +80,15 @@ export interface GoogleCall {
   permission: string;
   /** A predefined role that holds it, e.g. roles/run.admin. */
   role: string;
+  /** A refusal this call knows better than the generic mapping (e.g. an organization policy); undefined: not one. */
+  refine?: (err: GaxErrorShape & Error) => ProviderError | undefined;
 }
 
 /** Turns a google-gax error into a ProviderError naming the resource and the permission or field. */
 export function googleError(err: unknown, call: GoogleCall): ProviderError | unknown {
   if (err instanceof ProviderError || !isGaxError(err)) return err;
+  const refined = call.refine?.(err);
+  if (refined) return refined;
   const code = err.code!;
   const kind = kindOf(code, err.httpStatusCode);
   const said = err.message.replace(/\s+/g, ' ').trim();

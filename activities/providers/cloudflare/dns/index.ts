@@ -39,5 +39,5 @@ export const dnsTraffic = defineProvider({
   callProfile: { calls: 2, callTimeoutMs: CLOUDFLARE_CALL_TIMEOUT_MS, firstRetryMs: 500 },
   drainAfterFailbackMs: (t) => t.drainAfterFailback ?? dnsDrainMs(t.ttl),
   warnings,
-  permissions: ['Cloudflare token: Zone → DNS → Edit ("DNS Write")'],
+  permissions: { cloudflare: ['DNS Write'] },
 });

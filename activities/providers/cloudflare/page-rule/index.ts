@@ -12,5 +12,5 @@ export const pageRuleTraffic = defineProvider({
     new CloudflarePageRuleTraffic({ client: sharedCloudflareClient(ctx), zoneId: t.zoneId, pageRuleId: t.pageRuleId }),
   // A read and a write; a fast API whose 429s carry Retry-After (honoured through nextRetryDelay).
   callProfile: { calls: 2, callTimeoutMs: CLOUDFLARE_CALL_TIMEOUT_MS, firstRetryMs: 500 },
-  permissions: ['Cloudflare token: Zone → Page Rules → Edit ("Page Rules Write")'],
+  permissions: { cloudflare: ['Page Rules Write'] },
 });

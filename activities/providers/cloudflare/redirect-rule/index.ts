@@ -17,5 +17,5 @@ export const redirectRuleTraffic = defineProvider({
     }),
   // A read of the ruleset and a write of the rule; 429s carry Retry-After.
   callProfile: { calls: 2, callTimeoutMs: CLOUDFLARE_CALL_TIMEOUT_MS, firstRetryMs: 500 },
-  permissions: ['Cloudflare token: Zone → Single Redirect → Edit ("Dynamic URL Redirects Write")'],
+  permissions: { cloudflare: ['Dynamic URL Redirects Write'] },
 });

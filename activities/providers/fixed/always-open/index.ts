@@ -9,5 +9,5 @@ export const alwaysOpenAccess = defineProvider({
   schema: alwaysOpenSchema,
   build: (_, { site }) => alwaysOpen(`standby of ${site}`),
   callProfile: null,
-  permissions: [],
+  permissions: {},
 });

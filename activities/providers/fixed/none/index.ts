@@ -9,5 +9,5 @@ export const noMonitorProvider = defineProvider({
   schema: noMonitorSchema,
   build: (_, { site }) => noMonitor(site),
   callProfile: null,
-  permissions: [],
+  permissions: {},
 });

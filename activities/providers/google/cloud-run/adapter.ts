@@ -8,6 +8,7 @@ import type { Snapshot } from '../../../../workflows/types.ts';
 import { ProviderError } from '../../../errors.ts';
 import { googleCaller } from '../errors.ts';
 import { restoreField } from '../../snapshot.ts';
+import { memberDomainsRefusal } from './org-policy.ts';
 import type { CallBudget, Change, StandbyAccess } from '../../types.ts';
 
 export const INVOKER_ROLE = 'roles/run.invoker';
@@ -145,6 +146,7 @@ export class CloudRunStandbyAccess implements StandbyAccess {
             permission: 'run.services.setIamPolicy',
             role: 'roles/run.admin',
             write: true,
+            ...(open && { refine: memberDomainsRefusal(this.resource) }),
           },
           budget,
           (options) =>

@@ -19,5 +19,5 @@ export const cloudRunAccess = defineProvider({
   // Etag conflicts and 5xx are common under concurrent edits: get the service, then a read and a
   // write per etag round.
   callProfile: { calls: 1 + 2 * CONFLICT_ROUNDS, callTimeoutMs: GOOGLE_CALL_TIMEOUT_MS, firstRetryMs: 1000 },
-  permissions: ['run.services.get', 'run.services.getIamPolicy', 'run.services.setIamPolicy'],
+  permissions: { google: ['run.services.get', 'run.services.getIamPolicy', 'run.services.setIamPolicy'] },
 });

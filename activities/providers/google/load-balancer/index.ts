@@ -34,10 +34,12 @@ export const googleLoadBalancerTraffic = defineProvider({
     marginMs: 5_000 + LB_DEFAULTS.operationPolls * LB_DEFAULTS.pollIntervalMs,
     firstRetryMs: 1000,
   },
-  permissions: [
-    'compute.urlMaps.get',
-    'compute.urlMaps.update',
-    'compute.backendServices.use',
-    'compute.globalOperations.get',
-  ],
+  permissions: {
+    google: [
+      'compute.urlMaps.get',
+      'compute.urlMaps.update',
+      'compute.backendServices.use',
+      'compute.globalOperations.get',
+    ],
+  },
 });

@@ -16,5 +16,5 @@ export const alertPolicyMonitor = defineProvider({
     }),
   // A read and a write; off the critical path, so a wider margin than the others (30 s in all).
   callProfile: { calls: 2, callTimeoutMs: GOOGLE_CALL_TIMEOUT_MS, marginMs: 10_000, firstRetryMs: 1000 },
-  permissions: ['monitoring.alertPolicies.get', 'monitoring.alertPolicies.update'],
+  permissions: { google: ['monitoring.alertPolicies.get', 'monitoring.alertPolicies.update'] },
 });

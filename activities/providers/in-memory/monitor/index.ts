@@ -8,5 +8,5 @@ export const inMemoryMonitor = defineProvider({
   schema: inMemorySchema,
   build: (_, ctx) => ctx.inMemory().monitor,
   callProfile: null,
-  permissions: [],
+  permissions: {},
 });

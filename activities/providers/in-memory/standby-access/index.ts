@@ -8,5 +8,5 @@ export const inMemoryStandbyAccess = defineProvider({
   schema: inMemorySchema,
   build: (_, ctx) => ctx.inMemory().standbyAccess,
   callProfile: null,
-  permissions: [],
+  permissions: {},
 });

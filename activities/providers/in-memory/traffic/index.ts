@@ -8,5 +8,5 @@ export const inMemoryTraffic = defineProvider({
   schema: inMemorySchema,
   build: (_, ctx) => ctx.inMemory().traffic,
   callProfile: null,
-  permissions: [],
+  permissions: {},
 });
