@@ -68,6 +68,72 @@ describe('wire formats and errors, as each API writes them', () => {
     expect(await missing.json()).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
   });
 
+  test("IAM: a call outside the identity's roles is Google's 403 PERMISSION_DENIED; domain-restricted sharing refuses allUsers; over HTTP", async () => {
+    const name = world.sites['sb-redirect']!.serviceName;
+    const alert = world.sites['sb-redirect']!.alertPolicy!;
+    try {
+      // Only the Cloud Run viewer role on the service: reads pass, a write and another API do not.
+      await remote.changeIam({ grants: [{ role: 'roles/run.viewer', on: name }], clearChecks: true });
+      const policy = (await (
+        await google(`/v2/${name}:getIamPolicy?options.requestedPolicyVersion=3`)
+      ).json()) as object;
+      const set = await google(`/v2/${name}:setIamPolicy`, { method: 'POST', body: JSON.stringify({ policy }) });
+      expect(set.status).toBe(403);
+      expect(await set.json()).toEqual({
+        error: {
+          code: 403,
+          message: `Permission 'run.services.setIamPolicy' denied on resource '${name}' (or it may not exist).`,
+          status: 'PERMISSION_DENIED',
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+              reason: 'IAM_PERMISSION_DENIED',
+              domain: 'iam.googleapis.com',
+              metadata: { permission: 'run.services.setIamPolicy', resource: name },
+            },
+          ],
+        },
+      });
+      expect((await google(`/v3/${alert}`)).status).toBe(403);
+      // Denied before the lookup: a service that does not exist is 403 too, as IAM answers.
+      expect((await google('/v2/projects/p/locations/r/services/nope')).status).toBe(403);
+      const { checks } = await remote.iam();
+      expect(checks.slice(0, 3)).toEqual([
+        { system: 'google', permission: 'run.services.getIamPolicy', resource: name, granted: true },
+        { system: 'google', permission: 'run.services.setIamPolicy', resource: name, granted: false },
+        { system: 'google', permission: 'monitoring.alertPolicies.get', resource: alert, granted: false },
+      ]);
+
+      await remote.changeIam({ reset: true, restrictMemberDomains: true });
+      const open = { policy: { ...policy, bindings: [{ role: 'roles/run.invoker', members: ['allUsers'] }] } };
+      const refused = await google(`/v2/${name}:setIamPolicy`, { method: 'POST', body: JSON.stringify(open) });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        error: {
+          code: 400,
+          status: 'FAILED_PRECONDITION',
+          message: expect.stringContaining(
+            'One or more users named in the policy do not belong to a permitted customer',
+          ),
+          details: [
+            {
+              '@type': 'type.googleapis.com/google.rpc.PreconditionFailure',
+              violations: [{ type: 'constraints/iam.allowedPolicyMemberDomains', subject: 'allUsers' }],
+            },
+          ],
+        },
+      });
+      await expect(remote.changeIam({ grants: [{ role: 'roles/no.such' }] })).rejects.toThrow(/does not know the role/);
+      await remote.setCloudflareToken(['DNS Write']);
+      const s = world.sites['sb-page']!;
+      expect((await cf(`/zones/${s.zoneId}/pagerules/${s.pageRuleId}`)).status).toBe(403);
+    } finally {
+      await remote.changeIam({ reset: true });
+      await remote.setCloudflareToken(['Page Rules Write', 'Dynamic URL Redirects Write', 'DNS Write']);
+    }
+    expect((await google(`/v2/${name}`)).status).toBe(200);
+  });
+
   test('Cloud Monitoring: PATCH with updateMask changes that field only; without a mask it replaces the policy', async () => {
     const name = world.sites['sb-redirect']!.alertPolicy!;
     const before = world.snapshot();
