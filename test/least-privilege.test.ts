@@ -20,9 +20,9 @@ import {
   type IamGrant,
   type PermissionCheck,
 } from '../sandbox/cloud-api/iam.ts';
-import { startSandboxWorld, type SandboxSite, type SandboxWorld, type TrafficMode } from '../sandbox/world.ts';
-import { requestFailback } from '../workflows/incident-messages.ts';
-import { FINAL_PHASES, WAITING_PHASES } from '../workflows/incident-types.ts';
+import { diff, startSandboxWorld, type SandboxSite, type SandboxWorld, type TrafficMode } from '../sandbox/world.ts';
+import { acknowledge, requestFailback } from '../workflows/incident-messages.ts';
+import { FINAL_PHASES, WAITING_PHASES, type IncidentStatus } from '../workflows/incident-types.ts';
 import { trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
@@ -198,6 +198,55 @@ describe('with exactly the documented grants', () => {
     },
     120_000,
   );
+});
+
+let alerts = 0;
+
+/** A failover on site `k` with the identity narrowed by `narrow`: undone, and why (the world ends as it began). */
+async function undoneFailover(k: string, narrow: () => Promise<void>): Promise<IncidentStatus> {
+  await exactlyDocumented(k);
+  await narrow();
+  const start = world.snapshot();
+  await world.control.killPrimary(name[k]!);
+  try {
+    const h = await trigger(client, world.config, worker.taskQueue, name[k]!, `alert-undone-${++alerts}`);
+    const waiting = await waitForPhase(h, [...WAITING_PHASES, ...FINAL_PHASES], 60_000);
+    expect(waiting.phase).toBe('needs_attention');
+    await h.signal(acknowledge, { by: 'test' });
+    const end = await waitForPhase(h, 'rolled_back');
+    expect(diff(start, world.snapshot())).toEqual([]);
+    return end;
+  } finally {
+    await world.control.revivePrimary(name[k]!);
+    await world.control.changeIam({ reset: true });
+  }
+}
+
+describe('an incident outside the documented grants', () => {
+  test('without the standby-access role the failover is undone, naming the permission; not retried', async () => {
+    const end = await undoneFailover('redirect', async () => {
+      await world.control.changeIam({
+        grants: grantsFor('redirect', (r) => (r.type === 'cloud-run' ? undefined : r.grant)),
+      });
+    });
+    expect(end.cause).toMatch(/PermissionDenied: .*permission run\.services\.get denied/);
+    expect(end.steps.find((st) => st.name === 'enable_standby_access')).toMatchObject({
+      outcome: 'failed',
+      attempts: 1,
+    });
+  });
+
+  test('domain-restricted sharing: the failover is undone, naming the org policy and always-open', async () => {
+    const end = await undoneFailover('dns', async () => {
+      await world.control.changeIam({ restrictMemberDomains: true });
+    });
+    expect(end.cause).toMatch(/enable_standby_access: .*constraints\/iam\.allowedPolicyMemberDomains/);
+    expect(end.cause).toMatch(/always-open/);
+    expect(end.steps.find((st) => st.name === 'enable_standby_access')).toMatchObject({
+      outcome: 'failed',
+      attempts: 1,
+    });
+  });
 });
 
 // ---- and each one removed -------------------------------------------------------------------
