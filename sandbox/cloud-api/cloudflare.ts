@@ -55,7 +55,7 @@ export function checkToken(state: CloudState, req: ApiRequest, permission: strin
   if (!perms) throw new CloudflareApiError(401, 10000, 'Authentication error');
   const write = permission.replace(/ Read$/, ' Write');
   const granted = perms.has(permission) || perms.has(write);
-  iamOf(state).checks.push({ system: 'cloudflare', permission, resource, granted });
+  iamOf(state).record({ system: 'cloudflare', permission, resource, granted });
   if (!granted) throw new CloudflareApiError(403, 10000, 'Authentication error');
 }
 

@@ -121,6 +121,8 @@ export function permissionsOfRole(role: string): readonly string[] | undefined {
   return custom ? CUSTOM_ROLES[custom[1]!] : PREDEFINED_ROLES[role];
 }
 
+const MAX_CHECKS = 20_000;
+
 const covers = (on: string | undefined, resource: string) =>
   on === undefined || resource === on || resource.startsWith(`${on}/`);
 
@@ -135,8 +137,14 @@ export class Iam {
     const granted =
       !this.revoked.has(permission) &&
       this.grants.some((g) => covers(g.on, resource) && (permissionsOfRole(g.role) ?? []).includes(permission));
-    this.checks.push({ system: 'google', permission, resource, granted });
+    this.record({ system: 'google', permission, resource, granted });
     return granted;
+  }
+
+  /** Keeps a check (the latest MAX_CHECKS: a demo or drill runs for hours). */
+  record(check: PermissionCheck): void {
+    if (this.checks.length >= MAX_CHECKS) this.checks.splice(0, MAX_CHECKS / 2);
+    this.checks.push(check);
   }
 
   /** Throws the Google APIs' 403 when the identity lacks `permission` on `resource`. */
