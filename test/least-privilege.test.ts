@@ -4,7 +4,7 @@
 // check the simulated services made covered by a declaration (and every declaration used); and
 // the other direction: each documented grant, and each declared permission, removed, the lever
 // fails with a permission error.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildRegistry } from '../clients/providers.ts';
@@ -58,10 +58,9 @@ function roleTable(): RoleRow[] {
   });
 }
 
-/** `gcloud iam roles create <id> … --permissions=a,b` in the guide (or a script it moved to). */
+/** `gcloud iam roles create <id> … --permissions=a,b` in the guide and its set-up script. */
 function customRoleCommands(): Map<string, string[]> {
-  const scripts = readdirSync('scripts').filter((f) => f.endsWith('.sh'));
-  const text = [DOC, ...scripts.map((f) => readFileSync(`scripts/${f}`, 'utf8'))].join('\n');
+  const text = [DOC, readFileSync('docs/production-setup.sh', 'utf8')].join('\n');
   const out = new Map<string, string[]>();
   for (const m of text.matchAll(/gcloud iam roles create (\w+)[^]*?--permissions=([\w.,]+)/g))
     out.set(m[1]!, m[2]!.split(','));
