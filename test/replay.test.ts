@@ -27,6 +27,13 @@ test('the required scenarios are recorded', () => {
       'outage-during-failback.json',
       'auto-failback-bounded.json',
       'unconfirmed-alert.json',
+      // Pub/Sub incidents from before confirm_primary_down, and from the release that added it
+      // without a marker (unconfirmed-alert.json too): both must replay (docs/workflow.md, Upgrades).
+      'pubsub-before-confirm-failback.json',
+      'pubsub-before-confirm-rollback.json',
+      'pubsub-confirm-ungated-failback.json',
+      // Automatic failbacks retried before the backoff and the attempt cap existed.
+      'auto-failback-retries-before-backoff.json',
     ]),
   );
 });
