@@ -34,6 +34,15 @@ test('the required scenarios are recorded', () => {
       'pubsub-confirm-ungated-failback.json',
       // Automatic failbacks retried before the backoff and the attempt cap existed.
       'auto-failback-retries-before-backoff.json',
+      // Every trigger source, and the paths not covered above, recorded with the markers (issue 16).
+      'source-pubsub.json',
+      'source-watcher.json',
+      'source-cli.json',
+      'source-ui.json',
+      'rollback-primary-serves.json',
+      'pubsub-auto-failback-retried.json',
+      'continue-as-new-run1.json',
+      'continue-as-new-run2.json',
     ]),
   );
 });
