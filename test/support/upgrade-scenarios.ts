@@ -9,6 +9,7 @@ import { inMemoryConfig, uniqueSite, waitForPhase } from '../../harness/sites.ts
 import {
   abort,
   acknowledge,
+  incidentWorkflowId,
   primaryRecovered,
   requestFailback,
   statusQuery,
@@ -20,6 +21,8 @@ export const SOURCES = ['pubsub', 'watcher', 'cli', 'ui', 'test'] as const satis
 // Compile-time: a new trigger source must be added above (and so gets a recorded incident).
 const everySource: [Exclude<TriggerSource, (typeof SOURCES)[number]>] extends [never] ? true : never = true;
 void everySource;
+
+const PHASE_WAIT_MS = 10_000;
 
 interface Ctx {
   client: Client;
@@ -35,7 +38,7 @@ const failoverThenFailback =
   async ({ world, incidents, site }) => {
     world.addSite(site, { primaryUp: false });
     const h = await incidents.trigger(site, { alertId: `${source}-1`, source });
-    await waitForPhase(h, 'on_standby');
+    await waitForPhase(h, 'on_standby', PHASE_WAIT_MS);
     world.state(site).primaryUp = true;
     await h.executeUpdate(requestFailback, { args: [{ by: 'upgrade-test' }] });
     await h.result();
@@ -53,14 +56,14 @@ const scenarios: Record<string, Scenario> = {
     world.addSite(site, { primaryUp: false });
     world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'no edit') });
     const h = await incidents.trigger(site, { alertId: 'a', source: 'test' });
-    await waitForPhase(h, 'needs_attention');
+    await waitForPhase(h, 'needs_attention', PHASE_WAIT_MS);
     await h.signal(acknowledge, { by: 'upgrade-test' });
     return [{ workflowId: (await endOf(h)).workflowId }];
   },
   abort: async ({ world, incidents, site }) => {
     world.addSite(site, { primaryUp: false, standbyUp: false });
     const h = await incidents.trigger(site, { alertId: 'a', source: 'cli' });
-    await waitForPhase(h, 'failing_over');
+    await waitForPhase(h, 'failing_over', PHASE_WAIT_MS);
     await new Promise((r) => setTimeout(r, 200));
     await h.signal(abort, { by: 'upgrade-test' });
     return [{ workflowId: (await endOf(h)).workflowId }];
@@ -68,7 +71,7 @@ const scenarios: Record<string, Scenario> = {
   'auto-failback-retried': async ({ world, incidents, site }) => {
     world.addSite(site, { primaryUp: false });
     const h = await incidents.trigger(site, { alertId: 'a', source: 'pubsub' });
-    await waitForPhase(h, 'on_standby');
+    await waitForPhase(h, 'on_standby', PHASE_WAIT_MS);
     world.inject(site, 'probe:public', { times: 20 });
     world.state(site).primaryUp = true;
     return [{ workflowId: (await endOf(h)).workflowId }];
@@ -76,7 +79,7 @@ const scenarios: Record<string, Scenario> = {
   'continue-as-new': async ({ client, world, incidents, site }) => {
     world.addSite(site, { primaryUp: false });
     const h = await incidents.trigger(site, { alertId: 'a', source: 'watcher' });
-    await waitForPhase(h, 'on_standby');
+    await waitForPhase(h, 'on_standby', PHASE_WAIT_MS);
     const firstRunId = (await h.describe()).runId;
     // Each signal is at least one event: the dev server suggests continue-as-new past the limit.
     for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) await h.signal(primaryRecovered, { by: `w-${i}` });
@@ -85,7 +88,7 @@ const scenarios: Record<string, Scenario> = {
       if (Date.now() - t > 20_000) throw new Error(`${site}: no continue-as-new`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await waitForPhase(latest, 'on_standby');
+    await waitForPhase(latest, 'on_standby', PHASE_WAIT_MS);
     world.state(site).primaryUp = true;
     await latest.executeUpdate(requestFailback, { args: [{ by: 'upgrade-test' }] });
     await latest.result();
@@ -114,17 +117,34 @@ export function scenarioConfig(): { config: Config; sites: Record<string, string
   return { config, sites };
 }
 
-/** Runs every scenario at once; the histories of their runs, named `<scenario>` (`#<n>` for later runs). */
+/** A scenario's runs and their histories; `unfinished` says why a scenario stopped early. */
+export interface ScenarioHistories {
+  histories: Array<{ workflowId: string; history: Awaited<ReturnType<IncidentHandle['fetchHistory']>> }>;
+  unfinished: string[];
+}
+
+/**
+ * Runs every scenario at once; the histories of their runs, named `<scenario>` (`#<n>` for later
+ * runs). A scenario an older version cannot play out (a phase it does not have) still yields the
+ * history it made, terminated: it must replay all the same.
+ */
 export async function runScenarios(
   client: Client,
   world: InMemoryWorld,
   taskQueue: string,
   { config, sites }: ReturnType<typeof scenarioConfig>,
-): Promise<Array<{ workflowId: string; history: Awaited<ReturnType<IncidentHandle['fetchHistory']>> }>> {
+): Promise<ScenarioHistories> {
   const incidents = Incidents.of(client, config, taskQueue);
+  const unfinished: string[] = [];
   const named = await Promise.all(
     Object.entries(scenarios).map(async ([name, run]) => {
-      const runs = await run({ client, world, incidents, site: sites[name]! });
+      const site = sites[name]!;
+      const runs = await run({ client, world, incidents, site }).catch(async (err: unknown) => {
+        unfinished.push(`${name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        const h = client.workflow.getHandle(incidentWorkflowId(site));
+        await h.terminate('upgrade test: scenario not played out').catch(() => {});
+        return [{ workflowId: h.workflowId, runId: undefined }];
+      });
       return Promise.all(
         runs.map(async (r, i) => ({
           workflowId: i === 0 ? name : `${name}#${i + 1}`,
@@ -133,5 +153,5 @@ export async function runScenarios(
       );
     }),
   );
-  return named.flat();
+  return { histories: named.flat(), unfinished };
 }

@@ -25,6 +25,8 @@ export interface WorkflowsTree {
  * line, so a merge counts as one) that changed it. A reason instead when git history is unavailable.
  */
 export function previousWorkflowsCommit(): { commit: string } | { unavailable: string } {
+  // Any older release on purpose: UPGRADE_FROM=<commit> sh scripts/run.sh vitest run test/upgrade-replay.test.ts
+  if (process.env.UPGRADE_FROM) return { commit: git('rev-parse', process.env.UPGRADE_FROM) };
   try {
     if (git('rev-parse', '--is-shallow-repository') === 'true') {
       return { unavailable: 'a shallow clone (git fetch --unshallow to run it)' };
