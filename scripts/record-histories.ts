@@ -13,6 +13,7 @@ import {
   abort,
   acknowledge,
   alertOpened,
+  primaryRecovered,
   requestFailback,
   retry,
   statusQuery,
@@ -22,13 +23,32 @@ import type { Client } from '@temporalio/client';
 import { type IncidentHandle, Incidents } from '../clients/incidents.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../harness/sites.ts';
 import type { IncidentStatus } from '../workflows/incident-types.ts';
+import type { TriggerSource } from '../workflows/types.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);
 const TASK_QUEUE = 'record-histories';
 
-type Scenario = (ctx: { client: Client; world: InMemoryWorld; site: string }) => Promise<IncidentHandle>;
+/** A scenario's recorded run: its handle, or the runs of one workflow (continue-as-new: `<name>-run<n>`). */
+type Recorded = IncidentHandle | { workflowId: string; runIds: string[] };
+type Scenario = (ctx: { client: Client; world: InMemoryWorld; site: string }) => Promise<Recorded>;
 
-const autoSites = new Set(['auto-failback', 'auto-failback-bounded']);
+/** The dev server suggests continue-as-new this early, so a short scenario reaches it. */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 300;
+
+const autoSites = new Set(['auto-failback', 'auto-failback-bounded', 'pubsub-auto-failback-retried']);
+
+/** Failover then failback to resolved, triggered from `source` (since issue 16: one per trigger source). */
+const fromSource =
+  (source: TriggerSource): Scenario =>
+  async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: `${source}-1`, source });
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await h.result();
+    return h;
+  };
 const scenarios: Record<string, Scenario> = {
   failover: async ({ client, world, site }) => {
     world.addSite(site, { primaryUp: false });
@@ -152,6 +172,45 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
+// Since issue 16: every trigger source, Pub/Sub with the confirm-outage and bounded-failback
+// markers, a rollback with the primary serving, and continue-as-new with its carried run.
+Object.assign(scenarios, {
+  'source-pubsub': fromSource('pubsub'),
+  'source-watcher': fromSource('watcher'),
+  'source-cli': fromSource('cli'),
+  'source-ui': fromSource('ui'),
+  'rollback-primary-serves': async ({ client, world, site }) => {
+    world.addSite(site);
+    world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'no edit') });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await h.result();
+    return h;
+  },
+  'pubsub-auto-failback-retried': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'p-1', source: 'pubsub' });
+    await waitForPhase(h, 'on_standby');
+    world.inject(site, 'probe:public', { times: 30 });
+    world.state(site).primaryUp = true;
+    await h.result();
+    return h;
+  },
+  'continue-as-new': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'w-1', source: 'watcher' });
+    await waitForPhase(h, 'on_standby');
+    const first = (await h.describe()).runId;
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) await h.signal(primaryRecovered, { by: `w-${i}` });
+    const latest = client.workflow.getHandle(h.workflowId);
+    while ((await latest.describe()).runId === first) await new Promise((r) => setTimeout(r, 50));
+    await waitForPhase(latest, 'on_standby');
+    world.state(site).primaryUp = true;
+    await latest.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await latest.result();
+    return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
+  },
+} satisfies Record<string, Scenario>);
+
 async function until(h: IncidentHandle, done: (s: IncidentStatus) => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done(await h.query(statusQuery))) {
@@ -167,7 +226,7 @@ if (unknown.length) {
 }
 const names = requested.length
   ? requested
-  : Object.keys(scenarios).filter((n) => !existsSync(new URL(`${n}.json`, OUT)));
+  : Object.keys(scenarios).filter((n) => ![`${n}.json`, `${n}-run1.json`].some((f) => existsSync(new URL(f, OUT))));
 const config = inMemoryConfig(
   Object.keys(scenarios).filter((n) => !autoSites.has(n)),
   {
@@ -196,7 +255,10 @@ async function main(): Promise<void> {
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
     shutdownSignals: [],
   });
-  const env = await startLocalTemporal();
+  const env = await startLocalTemporal([
+    '--dynamic-config-value',
+    `limit.historyCount.suggestContinueAsNew=${CONTINUE_AS_NEW_AFTER_EVENTS}`,
+  ]);
   const world = new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
   const worker = await createMainWorker({
     connection: env.nativeConnection,
@@ -206,17 +268,29 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   await worker.runUntil(async () => {
     for (const name of names) {
-      const handle = await scenarios[name]!({ client: env.client, world, site: name });
-      // The CLI's JSON is the format the Temporal UI downloads and the replayer reads.
-      const json = execFileSync(
-        cli,
-        ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', env.address, '--output', 'json'],
-        {
-          encoding: 'utf8',
-        },
-      );
-      writeFileSync(new URL(`${name}.json`, OUT), json);
-      console.log(`recorded ${name} (${JSON.parse(json).events.length} events)`);
+      const recorded = await scenarios[name]!({ client: env.client, world, site: name });
+      const runs = 'runIds' in recorded ? recorded.runIds : [undefined];
+      for (const [i, runId] of runs.entries()) {
+        const file = runs.length > 1 ? `${name}-run${i + 1}` : name;
+        // The CLI's JSON is the format the Temporal UI downloads and the replayer reads.
+        const json = execFileSync(
+          cli,
+          [
+            'workflow',
+            'show',
+            '--workflow-id',
+            recorded.workflowId,
+            ...(runId ? ['--run-id', runId] : []),
+            '--address',
+            env.address,
+            '--output',
+            'json',
+          ],
+          { encoding: 'utf8' },
+        );
+        writeFileSync(new URL(`${file}.json`, OUT), json);
+        console.log(`recorded ${file} (${JSON.parse(json).events.length} events)`);
+      }
     }
   });
   await env.teardown();

@@ -27,6 +27,22 @@ test('the required scenarios are recorded', () => {
       'outage-during-failback.json',
       'auto-failback-bounded.json',
       'unconfirmed-alert.json',
+      // Pub/Sub incidents from before confirm_primary_down, and from the release that added it
+      // without a marker (unconfirmed-alert.json too): both must replay (docs/workflow.md, Upgrades).
+      'pubsub-before-confirm-failback.json',
+      'pubsub-before-confirm-rollback.json',
+      'pubsub-confirm-ungated-failback.json',
+      // Automatic failbacks retried before the backoff and the attempt cap existed.
+      'auto-failback-retries-before-backoff.json',
+      // Every trigger source, and the paths not covered above, recorded with the markers (issue 16).
+      'source-pubsub.json',
+      'source-watcher.json',
+      'source-cli.json',
+      'source-ui.json',
+      'rollback-primary-serves.json',
+      'pubsub-auto-failback-retried.json',
+      'continue-as-new-run1.json',
+      'continue-as-new-run2.json',
     ]),
   );
 });

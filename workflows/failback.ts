@@ -1,18 +1,28 @@
 // On standby until it is time to fail back, then the failback saga: route users to the primary,
 // verify, and only then clean up (resume the monitor, close the standby). A failback that fails, or
 // meets a new outage, sends users back to the standby (docs/workflow.md invariants 2, 4, 8).
-import { CancellationScope, condition, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
+
+/**
+ * Gate for runs started before automatic failback backed off and stopped after a bound. Those
+ * shipped without a marker; the same release added maxAutoAttempts to the policy, so a history
+ * without the marker is bounded when its input has it (docs/workflow.md, Upgrades).
+ */
+const PATCH_AUTO_FAILBACK_BOUNDED = 'auto-failback-bounded';
 
 /** Resolves when it is time to fail back, or to continue as new to bound the history. */
 export async function awaitFailbackGo(ctx: IncidentContext): Promise<'failback' | 'continue_as_new'> {
   const { state, site, policy, act, timeline } = ctx;
   let primaryStable = false;
   const holdDown = new CancellationScope();
-  const auto = state.nextAutoFailback();
+  const bounded =
+    policy.failback.mode === 'auto' &&
+    (patched(PATCH_AUTO_FAILBACK_BOUNDED) || policy.failback.maxAutoAttempts !== undefined);
+  const auto = state.nextAutoFailback(bounded);
   if (auto) {
     holdDown
       .run(async () => {

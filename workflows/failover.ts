@@ -9,6 +9,12 @@ import { failureMessage } from './error-text.ts';
 
 /** Gate for runs recorded before a rolled-back failover checked the primary (replay of older histories). */
 const PATCH_ROLLBACK_CHECKS_PRIMARY = 'rollback-checks-primary';
+/**
+ * Gate for runs started before confirm_primary_down existed. It shipped without a marker, so a
+ * history without one is either older (no check) or from that ungated release (check): their
+ * inputs tell them apart, as the same release added policy.confirmOutage (docs/workflow.md, Upgrades).
+ */
+const PATCH_CONFIRM_OUTAGE = 'confirm-outage';
 
 /** How an incident ends when its failover does not leave users on the standby. */
 export type FailoverEnding = 'rolled_back' | 'dismissed' | 'acknowledged';
@@ -66,7 +72,8 @@ async function failover(
 async function failoverSteps(ctx: IncidentContext, saga: Saga, confirm: boolean): Promise<boolean> {
   const { state, policy, site, act, timeline } = ctx;
   // A Cloud Monitoring alert may be late or re-evaluated: see the outage from here first.
-  if (confirm && state.triggerSource === 'pubsub' && policy.confirmOutage !== false) {
+  const confirms = confirm && state.triggerSource === 'pubsub' && policy.confirmOutage !== false;
+  if (confirms && (patched(PATCH_CONFIRM_OUTAGE) || policy.confirmOutage !== undefined)) {
     const check = await timeline.run('confirm_primary_down', (step) => act.primaryCheck(step).confirmPrimaryDown(site));
     if (!check.down) return false;
   }

@@ -248,8 +248,9 @@ export class IncidentState {
   }
 
   /** The next automatic failback, if any (none after too many failures: a warning says so), and its backoff. */
-  nextAutoFailback(): { backoffMs?: number } | undefined {
+  nextAutoFailback(bounded = true): { backoffMs?: number } | undefined {
     if (this.failback.mode !== 'auto') return undefined;
+    if (!bounded) return {}; // a run started before the bound: retried after each hold-down, as then
     const failures = this.status.autoFailbackFailures ?? 0;
     if (failures >= (this.failback.maxAutoAttempts ?? 3)) {
       this.warn(`automatic failback stopped after ${failures} failed attempts; fail back by hand`);

@@ -108,6 +108,18 @@ describe('passes what keeps the invariants', () => {
         }),
       ),
     ).toEqual([]));
+  test('acknowledged by a human', () =>
+    expect(
+      checkIncident(
+        observed({ status: status('acknowledged', FAILOVER), atEnd: ON_STANDBY, acknowledgedByHuman: true }),
+      ),
+    ).toEqual([]));
+  test('cancelled, compensated', () =>
+    expect(
+      checkIncident(
+        observed({ ending: 'failed', error: 'Workflow execution cancelled', cancelRequested: true, atEnd: HEALTHY }),
+      ),
+    ).toEqual([]));
   test('a failback after a failover, a new failover after it', () =>
     expect(
       rerunSteps([...FAILOVER, ...FAILBACK.slice(0, 2), step('undo_route_traffic_to_primary'), ...FAILOVER]),
@@ -199,6 +211,21 @@ describe('fails what breaks one', () => {
         mutations: [{ ...mutation('traffic', 'primary', 'standby', { ...ON_STANDBY, primaryUp: true }), at: 5 }],
       },
       /a stale trigger acted/,
+    ],
+    [
+      'acknowledged with no human acknowledging',
+      { status: status('acknowledged', FAILOVER), atEnd: ON_STANDBY },
+      /completed in phase acknowledged, not a final phase/,
+    ],
+    [
+      'cancelled, not compensated',
+      { ending: 'failed', error: 'Workflow execution cancelled', cancelRequested: true, atEnd: ON_STANDBY },
+      /cancelled, but the world is .*not as before/,
+    ],
+    [
+      'failed (not cancelled) though a cancel was sent',
+      { ending: 'failed', error: 'Workflow execution terminated', cancelRequested: true },
+      /the workflow did not complete/,
     ],
     [
       'a finished step re-run',

@@ -31,6 +31,10 @@ export interface Observed {
   endedAt?: number;
   /** When the primary last went down, if it is down at the end (a new outage may follow a good failback). */
   primaryDownSince?: number | undefined;
+  /** A human acknowledged (the simulation's acknowledge event): `acknowledged` is then an end. */
+  acknowledgedByHuman?: boolean;
+  /** The workflow was cancelled: it must end cancelled, with its changes compensated. */
+  cancelRequested?: boolean;
 }
 
 const FAILOVER = new Set<string>(FAILOVER_STEPS);
@@ -61,19 +65,26 @@ export function checkIncident(o: Observed): string[] {
   const phase = status?.phase as string | undefined;
 
   // --- How it ended ---
-  if (o.ending === 'failed') problems.push(`the workflow did not complete: ${o.error ?? 'unknown'}`);
+  const cancelled = o.ending === 'failed' && o.cancelRequested === true && /cancel/i.test(o.error ?? '');
+  if (cancelled) {
+    // Cancelling compensates (docs/workflow.md): the world as before the incident.
+    if (!sameProviders(atEnd, before))
+      problems.push(`cancelled, but the world is ${show(atEnd)}, not as before (${show(before)})`);
+  } else if (o.ending === 'failed') problems.push(`the workflow did not complete: ${o.error ?? 'unknown'}`);
   else if (o.ending === 'unsettled')
     problems.push(
       `never settled: still ${phase ?? 'unknown'} with ${runningSteps(status).join(', ') || 'nothing'} running`,
     );
   else if (!status || !phase) problems.push('no status');
-  else if (o.ending === 'completed' && !FINAL.includes(phase))
+  else if (o.ending === 'completed' && !FINAL.includes(phase) && !(phase === 'acknowledged' && o.acknowledgedByHuman))
     problems.push(`completed in phase ${phase}, not a final phase`);
   else if (o.ending === 'settled' && !OPEN_ENDINGS.includes(phase))
     problems.push(`settled in phase ${phase}: only on_standby or needs_attention may wait`);
 
-  // --- The world it left, by phase ---
-  if (phase === 'resolved') {
+  // --- The world it left, by phase (a cancelled run's was judged above) ---
+  if (cancelled) {
+    // judged above
+  } else if (phase === 'resolved') {
     const want: ProviderState = { ...before, traffic: 'primary' };
     if (!sameProviders(atEnd, want)) problems.push(`resolved, but the world is ${show(atEnd)}; want ${show(want)}`);
     // A primary that went down after traffic moved back to it (and the verification that followed

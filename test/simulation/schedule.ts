@@ -4,6 +4,7 @@
 import type { ProviderErrorKind } from '../../activities/errors.ts';
 import type { Operation } from '../../activities/providers/in-memory/world.ts';
 import { Rng } from '../../harness/random.ts';
+import { type Cell, type CellEvent, type CellPhase, generatedCells } from './cells.ts';
 
 /** The seed of incident `index` of a run: each incident's schedule can be drawn (and replayed) alone. */
 function incidentSeed(runSeed: number, index: number): number {
@@ -51,6 +52,58 @@ export interface IncidentSchedule {
   primaryEndsDown: boolean;
   /** After the incident ended: the same outage's alert once more (stale: it must change nothing). */
   staleAlertAfterEnd: boolean;
+  /** Events put into a phase, in order: each waits (bounded) until the incident is in its phase. */
+  cells: Array<{ phase: CellPhase; event: CellEvent }>;
+  /** How long the failback keeps the standby open after verifying the primary (the drain), ms. */
+  drainMs: number;
+  /** Before the cells: once on standby, the primary comes back and a human asks to fail back. */
+  failbackOnStandby?: boolean;
+}
+
+/**
+ * Three incidents in four aim at one cell of the table (in turn, so 300 incidents aim at each about
+ * four times): a schedule quiet enough to reach the cell's phase, then its event, then another
+ * cell at random. The fourth keeps the random schedule, with one cell at random.
+ */
+export function drawSchedule(runSeed: number, index: number, cells = generatedCells()): IncidentSchedule {
+  const base = drawRandomSchedule(runSeed, index);
+  const r = new Rng(base.seed ^ 0x5bd1e995);
+  const pickCell = () => split(r.pick(cells));
+  if (index % 4 === 3) return { ...base, cells: [pickCell()] };
+  const target = split(cells[(index - Math.floor(index / 4)) % cells.length]!);
+  return { ...aimAt(base, target.phase, r), cells: [target, pickCell()] };
+}
+
+function split(c: Cell): { phase: CellPhase; event: CellEvent } {
+  const [phase, event] = c.split(' × ') as [CellPhase, CellEvent];
+  return { phase, event };
+}
+
+/** The schedule that reaches `phase`: transient faults only, and what the phase needs. */
+function aimAt(base: IncidentSchedule, phase: CellPhase, r: Rng): IncidentSchedule {
+  const quiet = base.events.filter(
+    (e) => (e.do === 'alert' && e.id === 'a1') || (e.do === 'fault' && e.fault.kind === 'transient'),
+  );
+  const s: IncidentSchedule = {
+    ...base,
+    events: quiet,
+    standbyDownAtStart: false,
+    failback: { mode: 'manual', holdDownMs: base.failback.holdDownMs },
+    primaryEndsDown: false,
+    staleAlertAfterEnd: false,
+    // Slow calls keep the incident in a passing phase long enough to meet its event.
+    latencyMs: phase === 'failing_over' || phase === 'failing_back' ? r.int(60, 120) : base.latencyMs,
+    drainMs: phase === 'draining' ? r.int(1500, 2500) : 0,
+  };
+  if (phase === 'failing_back' || phase === 'draining') s.failbackOnStandby = true;
+  if (phase === 'needs_attention') {
+    // A failover that fails for good with the primary down waits for a human.
+    const fault: SimFault = { op: 'traffic', kind: 'permanent', times: 1, error: 'permission' };
+    s.events.unshift({ at: 0, do: 'fault', fault });
+  }
+  s.events.sort((a, b) => a.at - b.at);
+  s.closeAt = Math.max(0, ...s.events.map((e) => e.at)) + r.int(100, 1000);
+  return s;
 }
 
 const LEVERS: Operation[] = ['standbyAccess', 'traffic', 'monitor'];
@@ -61,7 +114,7 @@ const PERMANENT: ProviderErrorKind[] = ['permission', 'not_found'];
 /** Horizon of the random events, ms. */
 const HORIZON_MS = 6000;
 
-export function drawSchedule(runSeed: number, index: number): IncidentSchedule {
+function drawRandomSchedule(runSeed: number, index: number): IncidentSchedule {
   const seed = incidentSeed(runSeed, index);
   const r = new Rng(seed);
   const t = () => r.int(0, HORIZON_MS);
@@ -126,5 +179,7 @@ export function drawSchedule(runSeed: number, index: number): IncidentSchedule {
     closeAt: Math.max(...events.map((e) => e.at)) + r.int(100, 1000),
     primaryEndsDown: r.chance(0.1),
     staleAlertAfterEnd: r.chance(0.25),
+    cells: [],
+    drainMs: 0,
   };
 }

@@ -3,6 +3,7 @@
 // each. Replay a failure: SIM_SEED=<seed> SIM_ONLY=<index> npx vitest run test/simulation/simulation.test.ts
 // (or npm run simulate -- --seed <seed> --only <index>). More incidents: SIM_INCIDENTS=2000.
 import { expect, inject, test } from 'vitest';
+import { KNOWN_OPEN, coverageTable, generatedCells, openCellsEnabled, unhitCells } from './cells.ts';
 import { describeFailure, runSimulation } from './simulation.ts';
 
 const seed = process.env.SIM_SEED ? Number(process.env.SIM_SEED) : Math.floor(Math.random() * 2 ** 31);
@@ -23,6 +24,12 @@ test(
       workflows: { workflowBundle: { code: inject('workflowBundle') } },
     });
     expect(report.incidents).toBe(only?.length ?? incidents);
+    // Every event in every phase (docs/workflow.md): the cells hit, and those generated but unhit.
+    const generated = generatedCells();
+    console.log(`[sim] cells hit (seed ${seed}):\n${coverageTable(report.coverage, generated)}`);
+    if (!openCellsEnabled() && KNOWN_OPEN.size > 0)
+      console.log(`[sim] ${KNOWN_OPEN.size} known-open cells not generated (SIM_OPEN_CELLS=1 generates them)`);
     expect(report.failures.map(describeFailure)).toEqual([]);
+    if (!only) expect(unhitCells(report.coverage, generated), `cells left unhit by seed ${seed}`).toEqual([]);
   },
 );

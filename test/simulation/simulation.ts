@@ -13,16 +13,21 @@ import { configSchema } from '../../config/schema.ts';
 import type { incident } from '../../workflows/incident.ts';
 import {
   abort,
+  acknowledge,
   alertClosed,
+  alertOpened,
   approveFailback,
   incidentWorkflowId,
+  primaryRecovered,
   requestFailback,
+  retry,
   statusQuery,
 } from '../../workflows/incident-messages.ts';
 import type { IncidentStatus } from '../../workflows/incident-types.ts';
 import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';
 import { type Observed, checkIncident } from './invariants.ts';
 import { type IncidentSchedule, type SimEvent, drawSchedule } from './schedule.ts';
+import { type Cell, type CellEvent, type CellPhase, cell, cellPhase } from './cells.ts';
 import { errorMessage } from '../../workflows/error-text.ts';
 
 export interface SimulationOptions {
@@ -52,6 +57,8 @@ export interface IncidentResult {
   /** What the harness did and saw, ms from the incident's start. */
   journal: string[];
   ms: number;
+  /** The cells of the table this incident put an event into. */
+  hits: Cell[];
 }
 
 export interface SimulationReport {
@@ -65,6 +72,9 @@ export interface SimulationReport {
   lostReplies: number;
   mutations: number;
   failures: IncidentResult[];
+  /** Cell → incidents that put an event into it. */
+  coverage: Map<Cell, number>;
+  meanIncidentMs: number;
 }
 
 /** Probe bounds short enough that a schedule plays out in seconds. */
@@ -144,6 +154,10 @@ class WorkerHost {
   }
 }
 
+/** Messages that make Temporal suggest continue-as-new (the suite's dev server: 300 events). */
+const CONTINUE_AS_NEW_FLOOD = 300;
+const LEVERS = ['standbyAccess', 'traffic', 'monitor'] as const;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 function replayCommand(seed: number, index: number): string {
@@ -194,6 +208,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       },
     });
     const policy = incidentPolicy(config.sites[site]!);
+    if (schedule.drainMs > 0) policy.drainBeforeCloseMs = schedule.drainMs;
     const incidents = new Incidents(client, taskQueue, () => policy);
     const workflowId = incidentWorkflowId(site);
     const latest = () => client.workflow.getHandle<typeof incident>(workflowId);
@@ -208,6 +223,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     const outageStartedAt = new Date(t0).toISOString();
     let firstRunId: string | undefined;
     let chainEnded = false;
+    const hits: Cell[] = [];
+    let acknowledged = false;
+    let cancelled = false;
+    let outages = 0;
     /** When the schedule last took the primary down, while it is down (a new outage after a failback is no failback's fault). */
     let primaryDownSince: number | undefined = t0;
 
@@ -298,11 +317,91 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       }
     }
 
-    // --- the schedule ---
+    /** An event of the table, put into the phase the incident is in. */
+    async function applyCell(phase: CellPhase, event: CellEvent): Promise<void> {
+      hits.push(cell(phase, event));
+      const by = { by: 'sim' };
+      switch (event) {
+        case 'outage':
+          await apply({ at: 0, do: 'primary', up: false });
+          return attempt(`outage: alert o${++outages} opened`, async () => {
+            const h = await incidents.trigger(site, {
+              alertId: `o${outages}`,
+              source: 'test',
+              startedAt: new Date().toISOString(),
+            });
+            return h.signaledRunId === firstRunId ? undefined : `run ${h.signaledRunId}`;
+          });
+        case 'alertClosed':
+          return apply({ at: 0, do: 'alertClosed', id: 'a1' });
+        case 'primaryRecovered':
+          await apply({ at: 0, do: 'primary', up: true });
+          return attempt('primary recovered (signal)', () => latest().signal(primaryRecovered, by));
+        case 'failbackApproved':
+          return apply({ at: 0, do: 'failback', via: 'signal' });
+        case 'failbackRequested':
+          return apply({ at: 0, do: 'failback', via: 'update' });
+        case 'abort':
+          return apply({ at: 0, do: 'abort' });
+        case 'retry':
+          return attempt('retry', () => latest().signal(retry, by));
+        case 'acknowledge':
+          acknowledged = true;
+          return attempt('acknowledge', () => latest().signal(acknowledge, by));
+        case 'cancel':
+          cancelled = true;
+          return attempt('cancel', () => latest().cancel());
+        case 'permanentFailure':
+        case 'lostReply':
+          for (const op of LEVERS) {
+            const kind = event === 'lostReply' ? 'lostReply' : 'permanent';
+            const error = kind === 'lostReply' ? 'unavailable' : 'permission';
+            await apply({ at: 0, do: 'fault', fault: { op, kind, times: 1, error } });
+          }
+          return;
+        case 'workerCrash':
+          return apply({ at: 0, do: 'killWorker' });
+        case 'continueAsNew':
+          return attempt(`${CONTINUE_AS_NEW_FLOOD} duplicate alerts (continue-as-new)`, async () => {
+            for (let i = 0; i < CONTINUE_AS_NEW_FLOOD; i += 20)
+              await Promise.all(
+                Array.from({ length: 20 }, () => latest().signal(alertOpened, { alertId: 'a1', source: 'test' })),
+              );
+          });
+      }
+    }
+
+    /** Each cell event waits (bounded) until the incident is in its phase; the chain's end stops them. */
+    async function putCells(): Promise<void> {
+      if (schedule.failbackOnStandby) {
+        for (const deadline = Date.now() + 8000; cellPhase(await look()) !== 'on_standby'; await sleep(40))
+          if (end || Date.now() > deadline) return;
+        await apply({ at: 0, do: 'primary', up: true });
+        void apply({ at: 0, do: 'failback', via: 'update' });
+      }
+      for (const [i, c] of schedule.cells.entries()) {
+        const deadline = Date.now() + (i === 0 ? 10_000 : 1500);
+        for (;;) {
+          const phase = cellPhase(await look());
+          if (end || Date.now() > deadline) break;
+          if (phase === c.phase) {
+            note(`in ${phase}: ${c.event}`);
+            await applyCell(phase, c.event);
+            break;
+          }
+          await sleep(40);
+        }
+        if (end) return;
+      }
+    }
+
+    // --- the schedule, and the events put into phases beside it ---
+    const cellsDone = putCells();
     for (const e of schedule.events) {
       await sleep(t0 + e.at - Date.now());
       await apply(e);
     }
+    await cellsDone;
     await sleep(t0 + schedule.closeAt - Date.now());
     if (!schedule.primaryEndsDown) {
       world.state(site).primaryUp = true;
@@ -381,8 +480,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       mutations: world.mutations.filter((m) => m.site === site),
       ...(end && { endedAt: end.at }),
       primaryDownSince: end ? end.downSince : primaryDownSince,
+      ...((acknowledged as boolean) ? { acknowledgedByHuman: true } : {}),
+      ...((cancelled as boolean) ? { cancelRequested: true } : {}),
     };
-    return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0 };
+    return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0, hits };
   }
 
   const queue = [...indices];
@@ -415,6 +516,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
   const mutations = world.mutations.length;
+  const coverage = new Map<Cell, number>();
+  for (const r of results) for (const c of new Set(r.hits)) coverage.set(c, (coverage.get(c) ?? 0) + 1);
   const report: SimulationReport = {
     seed: o.seed,
     incidents: results.length,
@@ -425,6 +528,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     lostReplies: world.mutations.filter((m) => m.replyLost).length,
     mutations,
     failures: results.filter((r) => r.problems.length > 0).sort((a, b) => a.schedule.index - b.schedule.index),
+    coverage,
+    meanIncidentMs: results.reduce((n, r) => n + r.ms, 0) / Math.max(1, results.length),
   };
   log(summary(report));
   return report;
@@ -437,6 +542,7 @@ export function describeFailure(r: IncidentResult): string {
       ? `✗ incident #${r.schedule.index} of seed ${r.schedule.runSeed} (site ${r.site}) broke ${r.problems.length} invariant(s):`
       : `✓ incident #${r.schedule.index} of seed ${r.schedule.runSeed} (site ${r.site}) kept every invariant`,
     ...r.problems.map((p) => `    - ${p}`),
+    `  cells: ${r.hits.join(', ') || 'none'}`,
     `  ended: ${r.observed.ending}, phase ${s?.phase ?? '?'}${s?.cause ? `, cause: ${s.cause}` : ''}`,
     ...(s?.warnings.length ? [`  warnings: ${s.warnings.join(' | ')}`] : []),
     `  steps: ${(s?.steps ?? []).map((x) => `${x.name}:${x.outcome}${x.attempts && x.attempts > 1 ? `×${x.attempts}` : ''}${x.changed ? '*' : ''}`).join(' ')}`,
@@ -455,7 +561,7 @@ export function summary(r: SimulationReport): string {
   return (
     `[sim] seed ${r.seed}: ${r.incidents} incidents in ${(r.ms / 1000).toFixed(1)} s (${outcomes}); ` +
     `${r.faultsInjected} faults injected, ${r.lostReplies} replies lost, ${r.mutations} mutations, ` +
-    `${r.workerRestarts} worker restarts; ${r.failures.length} broke an invariant` +
+    `${r.workerRestarts} worker restarts, ${(r.meanIncidentMs / 1000).toFixed(1)} s per incident; ${r.failures.length} broke an invariant` +
     (r.failures.length ? ` (incidents ${r.failures.map((f) => f.schedule.index).join(', ')})` : '')
   );
 }
