@@ -88,7 +88,7 @@ describe('outcomes of the sagas', () => {
     expect(s.status.cause).toBe('aborted by a cancellation of the workflow');
   });
 
-  test('only a failed automatic failback counts; a new outage or an abort says so instead', () => {
+  test('a failed or relapsed automatic failback counts; a manual one or an abort does not', () => {
     const s = fresh();
     s.failbackFailed(new Error('no'), true);
     expect(s.status.autoFailbackFailures).toBeUndefined();
@@ -98,10 +98,22 @@ describe('outcomes of the sagas', () => {
     s.outageAgain = true;
     s.failbackFailed(new Error('cancelled'), false);
     expect([s.status.cause, s.outageAgain]).toEqual(['failback stopped: a new outage was reported', false]);
+    expect(s.status.autoFailbackFailures).toBe(2); // the primary died again under the failback (issue 16, path 3)
     s.abortRequestedBy = 'cli';
     s.failbackFailed(new Error('cancelled'), false);
     expect(s.status.cause).toBe('failback aborted by cli');
-    expect(s.status.autoFailbackFailures).toBe(1);
+    s.relapsedAfterFailback(true);
+    expect(s.status.autoFailbackFailures).toBe(2);
+    s.relapsedAfterFailback(false);
+    expect(s.status.autoFailbackFailures).toBe(3);
+  });
+
+  test('an older run (patch not applied) does not count a new outage', () => {
+    const s = new IncidentState('www', policy, undefined, undefined, () => false);
+    s.outageAgain = true;
+    s.failbackFailed(new Error('cancelled'), false);
+    s.relapsedAfterFailback(false);
+    expect(s.status.autoFailbackFailures).toBeUndefined();
   });
 
   test('a new outage is answered once', () => {

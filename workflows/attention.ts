@@ -1,7 +1,7 @@
 // needs_attention: where the orchestrator cannot restore a serving, consistent world on its own,
 // the incident waits for a human (retry or acknowledge), says why, and is counted in the metrics.
 import { condition, metricMeter } from '@temporalio/workflow';
-import type { IncidentState } from './incident-state.ts';
+import type { AttentionAnswer, IncidentState } from './incident-state.ts';
 import type { Attention, Phase } from './incident-types.ts';
 import type { Saga } from './saga.ts';
 import type { Timeline } from './timeline.ts';
@@ -24,8 +24,8 @@ export class HumanGate {
     this.setPhase = setPhase;
   }
 
-  /** Waits for a human (or, for a failed failover, the primary's recovery); the phase says why. */
-  async awaitHuman(attention: Omit<Attention, 'since'>): Promise<'retry' | 'acknowledge' | 'recovered'> {
+  /** Waits for a human (or, for a failed failover, the primary's recovery; after a cleanup, a new outage). */
+  async awaitHuman(attention: Omit<Attention, 'since'>): Promise<AttentionAnswer> {
     const { state } = this;
     state.needAttention(attention);
     this.setPhase('needs_attention');
@@ -34,18 +34,36 @@ export class HumanGate {
     return state.endAttention();
   }
 
-  /** Runs a saga's compensations until none is left, or a human accepts the world as it is. */
-  async settle(saga: Saga, what: string, phase: 'failing_over' | 'failing_back'): Promise<boolean> {
+  /**
+   * Runs a saga's compensations until none is left ('done'), or a human accepts the world as it is
+   * ('acknowledged'). With `cleanup` (users on the primary after a verified failback), a new outage
+   * in the wait, or a retry that `cleanup` finds the primary down for, ends it 'outage'.
+   */
+  async settle(
+    saga: Saga,
+    what: string,
+    phase: 'failing_over' | 'failing_back',
+    cleanup?: { primaryServes: () => Promise<boolean> },
+  ): Promise<'done' | 'acknowledged' | 'outage'> {
     let { problems } = await saga.compensate(this.timeline);
     while (problems.length > 0) {
       for (const p of problems) this.state.warn(`not undone: ${p}`);
       const reason = `${what}; not done: ${problems.join('; ')}`;
-      if ((await this.awaitHuman({ reason, retry: 'compensations', pending: saga.pendingNames })) === 'acknowledge') {
-        return false;
-      }
+      const pending = saga.pendingNames;
+      const answer = await this.awaitHuman({
+        reason,
+        retry: 'compensations',
+        pending,
+        ...(cleanup && { onOutage: 'fail_over' }),
+      });
+      if (answer === 'acknowledge' || answer === 'outage') return answer === 'outage' ? 'outage' : 'acknowledged';
       this.setPhase(phase);
+      if (cleanup && !(await cleanup.primaryServes())) {
+        this.state.primaryDownOnRetry();
+        return 'outage';
+      }
       ({ problems } = await saga.compensate(this.timeline));
     }
-    return true;
+    return 'done';
   }
 }

@@ -1,9 +1,11 @@
 // On standby until it is time to fail back, then the failback saga: route users to the primary,
 // verify, and only then clean up (resume the monitor, close the standby). A failback that fails, or
 // meets a new outage, sends users back to the standby (docs/workflow.md invariants 2, 4, 8).
-import { CancellationScope, condition, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
+import { RETRY_CHECKS_PRIMARY } from './incident-patches.ts';
+import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
 
@@ -52,7 +54,7 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   } catch (err) {
     state.failbackFailed(err, manual);
     const what = 'the failback could not be undone: traffic may be on the primary';
-    return (await ctx.gate.settle(saga, what, 'failing_back')) ? 'on_standby' : 'acknowledged';
+    return (await ctx.gate.settle(saga, what, 'failing_back')) === 'done' ? 'on_standby' : 'acknowledged';
   } finally {
     ctx.inFlight = undefined;
     state.failbackOver();
@@ -68,13 +70,17 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
       return { summary: `kept the standby open ${drainMs / 1000} s for resolvers' cached answers` };
     });
   }
-  if (
-    !state.outageAgain &&
-    !(await ctx.gate.settle(cleanup(ctx), 'the failback succeeded, but cleanup did not', 'failing_back'))
-  ) {
-    return 'acknowledged';
+  if (!state.outageAgain) {
+    // A human's retry of a failed cleanup must not close the standby behind users on a dead primary.
+    const primary = { primaryServes: async () => !patched(RETRY_CHECKS_PRIMARY) || (await primaryServes(ctx)) };
+    const what = 'the failback succeeded, but cleanup did not';
+    if ((await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_back', primary)) === 'acknowledged') {
+      return 'acknowledged';
+    }
   }
-  return state.takeOutageAgain() ? 'again' : 'resolved';
+  if (!state.takeOutageAgain()) return 'resolved';
+  state.relapsedAfterFailback(manual);
+  return 'again';
 }
 
 /** Routes users to the primary and verifies it; if it fails verification, the route's undo sends them back to the standby. */
@@ -86,18 +92,9 @@ async function failbackSteps(ctx: IncidentContext, saga: Saga, manual: boolean):
     );
   }
   await ctx.change(saga, routeTraffic(ctx, 'primary'));
+  const since = Date.now();
   await timeline.run('verify_public_url_on_primary', (step) =>
     act.verifyProbe(step).verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
   );
-}
-
-/** Resumes the monitor and closes the standby, each restored to what the incident first read. */
-function cleanup({ site, act, state }: IncidentContext): Saga {
-  const saga = new Saga();
-  const { monitor, standbyAccess } = state.undo;
-  if (monitor) saga.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
-  if (standbyAccess) {
-    saga.add('close_standby_access', (step) => act.standbyAccess(step).restoreStandbyAccess(site, standbyAccess));
-  }
-  return saga;
+  ctx.state.verifiedPrimary(since);
 }

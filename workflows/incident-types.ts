@@ -132,6 +132,8 @@ export interface IncidentInput {
   previousEndedAt?: number;
   /** Alerts the site's previous incident acted on: a redelivery of one starts nothing. */
   previousAlertIds?: string[];
+  /** When the site's previous incident last saw the primary serve: an outage that started before it is stale. */
+  previousServingAt?: number;
   /** Set only by continue-as-new: the state carried into the new run. */
   carried?: CarriedState;
 }
@@ -140,6 +142,8 @@ export interface IncidentInput {
 export interface PreviousIncident {
   endedAt?: number;
   alertIds?: string[];
+  /** When it last saw the primary serve (verified on the public URL, or checked after a rollback). */
+  servingAt?: number;
 }
 
 export interface CarriedState {
@@ -162,6 +166,8 @@ export interface Attention {
   retry: 'compensations' | 'failover';
   /** The steps a retry would run. */
   pending: StepName[];
+  /** What a new outage does here: `fail_over` when users are on the primary (a cleanup after a verified failback). */
+  onOutage?: 'fail_over';
 }
 
 export interface IncidentStatus {
@@ -178,7 +184,9 @@ export interface IncidentStatus {
   warnings: string[];
   /** Warnings not kept in `warnings` (list capped to bound the status). */
   warningsDropped?: number;
-  /** Automatic failbacks that failed in this incident. */
+  /** When the primary was last seen serving: the start of the check that verified it (staleness of later alerts). */
+  primaryServingAt?: number;
+  /** Automatic failbacks that failed in this incident (a new outage after one counts too). */
   autoFailbackFailures?: number;
   triggers: TriggerRecord[];
   /** Triggers not kept in `triggers` (list capped to bound history size). */

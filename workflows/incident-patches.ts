@@ -1,0 +1,15 @@
+// The patch IDs of the incident workflow's changes of issue 16. Each behaviour below alters the
+// command sequence of a running incident, so it runs only where patched() says the run started on
+// (or reached the point in) code that has it; recorded histories replay on their old path.
+// docs/workflow.md "Changing workflow code" says when each may be deprecated.
+
+/** A new outage in needs_attention after a failed cleanup (users on the primary) fails over again. */
+export const OUTAGE_IN_ATTENTION = 'outage-in-attention-fails-over';
+/** A human's retry of a failed cleanup first checks the primary; a dead one fails over again. */
+export const RETRY_CHECKS_PRIMARY = 'cleanup-retry-checks-primary';
+/** A re-failover that ends rolled back restores the pre-incident snapshots (standby, monitor). */
+export const REFAILOVER_RESTORES = 'refailover-restores-before';
+/** A new outage that meets an automatic failback counts as a failed one (backoff, cap). */
+export const RELAPSE_COUNTS = 'auto-failback-relapse-counts';
+/** An abort once the failback verified the primary is refused: nothing is in flight to undo. */
+export const ABORT_AFTER_VERIFIED = 'abort-refused-after-verified';
