@@ -31,6 +31,7 @@ const S = {
   quorum: uniqueSite('w-quorum'),
   reconf: uniqueSite('w-reconf'),
   again: uniqueSite('w-again'),
+  reconfDown: uniqueSite('w-reconf-down'),
 };
 const ALL = Object.values(S);
 /** What the default location ("local") sees. */
@@ -142,6 +143,32 @@ test('while the primary stays down, an incident that ended is started again; one
   await new Promise((r) => setTimeout(r, 11_000));
   const later = await incident(site).query(statusQuery);
   expect(later.triggers.filter((t) => t.kind === 'alert_opened')).toHaveLength(1);
+}, 90_000);
+
+test('a config change during an outage keeps the re-trigger: an incident ended by hand is started again', async () => {
+  const site = S.reconfDown;
+  const primary = local.get(site)!;
+  await watchOnly(site);
+  await verdict(site, 'up');
+  primary.up = false;
+  await incidentStatus(site);
+  await waitForPhase(incident(site), 'on_standby');
+  await verdict(site, 'down');
+  // The config changes while the primary is down (issue 16, path 6): the watcher restarts its probes.
+  await watchOnly(site, watchConfig(ALL, { interval: '60ms' }));
+  await until(site, (x) => x.events.some((e) => e.what === 'reconfigured'));
+  const first = await incident(site).describe();
+  await incident(site).terminate('ended by hand in the test');
+  const again = await waitFor(
+    'a new incident from the watcher after the reconfiguration',
+    async () => {
+      const d = await incident(site).describe();
+      return d.runId !== first.runId && d.status.name === 'RUNNING' ? d : undefined;
+    },
+    40_000,
+  );
+  expect(again.runId).not.toBe(first.runId);
+  expect((await watchStatus(site)).verdict).toBe('down');
 }, 90_000);
 
 test('fewer than K consecutive failures (flapping) trigger nothing', async () => {
