@@ -2,7 +2,7 @@
 // code, on the real dev server: an outage in needs_attention after a failed cleanup, a failed
 // re-failover, automatic failback meeting a primary that dies again and again, and a new outage
 // right after a verified failback taken for a stale one (docs/workflow.md, "Every event in every phase").
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
@@ -252,5 +252,62 @@ describe('an abort after the failback verified the primary', () => {
     expect(s.phase).toBe('resolved');
     expect(s.triggers.find((t) => t.kind === 'abort')?.ignored).toMatch(/the primary is already verified/);
     expect(h.world.snapshot(site)).toEqual(AT_START);
+  });
+});
+
+describe('cancelling the workflow (Temporal UI or CLI)', () => {
+  const h = harness((s) => inMemoryConfig(s), 4);
+  const cancelled = async (handle: IncidentHandle) => {
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/cancel/i);
+  };
+  async function onStandby(site: string, policy = incidentPolicy(h.config.sites[site]!)) {
+    h.world.addSite(site, { primaryUp: false });
+    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
+      alertId: 'first',
+      source: 'test',
+    });
+    await waitForPhase(handle, 'on_standby');
+    return handle;
+  }
+
+  test('on standby: the run ends cancelled, users left on the serving standby', async () => {
+    const site = h.sites[0]!;
+    const handle = await onStandby(site);
+    await handle.cancel();
+    await cancelled(handle);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+  });
+
+  test('while failing back: undone, then the run ends cancelled on the standby', async () => {
+    const site = h.sites[1]!;
+    const handle = await onStandby(site);
+    h.world.state(site).primaryUp = true;
+    h.world.inject(site, 'probe:public', { times: 30 });
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    await waitUntil(handle, 'verification on the primary', running('verify_public_url_on_primary'));
+    await handle.cancel();
+    await cancelled(handle);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+  });
+
+  test('during the drain: the cleanup finishes, the world as before the incident', async () => {
+    const site = h.sites[2]!;
+    const handle = await onStandby(site, drainingPolicy(h, site));
+    h.world.state(site).primaryUp = true;
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    await waitUntil(handle, 'the drain', running('drain_standby'));
+    await handle.cancel();
+    expect((await handle.result()).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  });
+
+  test('in needs_attention: the run ends cancelled, the world as it is', async () => {
+    const site = h.sites[3]!;
+    const handle = await cleanupFailed(h, site);
+    await handle.cancel();
+    await cancelled(handle);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'primary' });
   });
 });

@@ -4,7 +4,7 @@
 import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
-import { RETRY_CHECKS_PRIMARY } from './incident-patches.ts';
+import { DRAIN_SURVIVES_CANCEL, RETRY_CHECKS_PRIMARY } from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
@@ -65,8 +65,11 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   // Resolvers keep a DNS answer for its TTL: users still reach the standby that long.
   const drainMs = ctx.policy.drainBeforeCloseMs ?? 0;
   if (drainMs > 0 && !state.outageAgain) {
+    // A cancelled workflow still drains and cleans up: users are on the verified primary, and
+    // cutting the drain short would leave the standby open (and the monitor paused) for good.
+    const drain = () => condition(() => state.outageAgain, drainMs);
     await ctx.timeline.run('drain_standby', async () => {
-      await condition(() => state.outageAgain, drainMs);
+      await (patched(DRAIN_SURVIVES_CANCEL) ? CancellationScope.nonCancellable(drain) : drain());
       return { summary: `kept the standby open ${drainMs / 1000} s for resolvers' cached answers` };
     });
   }
