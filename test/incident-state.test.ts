@@ -41,6 +41,28 @@ describe('alerts', () => {
     expect(s.status.triggersDropped).toBe(11);
   });
 
+  test('a continued run keeps a failback request accepted while it was continuing as new', () => {
+    const s = fresh();
+    s.alertOpened({ alertId: 'a', source: 'pubsub' });
+    s.status.phase = 'on_standby';
+    s.acceptFailback({ by: 'frank' });
+    const next = new IncidentState('www', policy, s.carry());
+    expect(next.failbackRequestedBy).toBe('frank');
+  });
+
+  test('a continued run remembers alerts beyond the capped trigger list', () => {
+    const s = fresh();
+    s.alertOpened({ alertId: 'first', source: 'pubsub' });
+    s.status.phase = 'failing_back';
+    for (let i = 0; i < MAX_TRIGGERS + 10; i++) s.alertClosed({ alertId: `c${i}`, source: 'pubsub' });
+    s.status.triggers.splice(0, 1); // as if the list had rolled past the first alert
+    const next = new IncidentState('www', policy, s.carry());
+    next.status.phase = 'failing_back';
+    // A redelivery of the first alert is a duplicate, not a new outage that would send users back.
+    expect(next.alertOpened({ alertId: 'first', source: 'pubsub' })).toBeUndefined();
+    expect(next.status.triggers.at(-1)?.ignored).toBe('duplicate');
+  });
+
   test('a continued run remembers which alerts it saw and that it was triggered', () => {
     const first = fresh();
     first.alertOpened({ alertId: 'a', source: 'pubsub' });

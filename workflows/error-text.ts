@@ -21,3 +21,9 @@ export function failureMessage(err: unknown): string {
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return errorText(e);
 }
+
+/** "<step>: <Type>: <message>" for the last step that failed or was cancelled. */
+export function failedStepMessage(steps: readonly { name: string; outcome: string }[], err: unknown): string {
+  const step = steps.findLast((s) => s.outcome === 'failed' || s.outcome === 'cancelled');
+  return `${step ? `${step.name}: ` : ''}${failureMessage(err)}`;
+}

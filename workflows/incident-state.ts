@@ -17,10 +17,9 @@ import { ABORT_AFTER_VERIFIED, OUTAGE_IN_ATTENTION, RELAPSE_COUNTS } from './inc
 import { nextAutoFailback } from './auto-failback.ts';
 import { TriggerLog } from './trigger-log.ts';
 import type { Actor, AlertClosed, AlertOpened, Snapshot } from './types.ts';
-import { failureMessage } from './error-text.ts';
+import { failedStepMessage } from './error-text.ts';
 
 export { MAX_TRIGGERS } from './trigger-log.ts';
-const MAX_WARNINGS = 50;
 
 /** How a human's wait in needs_attention ended. */
 export type AttentionAnswer = 'retry' | 'acknowledge' | 'recovered' | 'outage';
@@ -68,14 +67,12 @@ export class IncidentState {
       failbackMode: policy.failback.mode,
     };
     this.undo = carried?.undo ?? {};
-    this.log = new TriggerLog(this.status, previous);
+    this.log = new TriggerLog(this.status, previous, carried?.alerts);
     this.triggered = carried !== undefined;
+    this.failbackRequestedBy = carried?.failbackRequestedBy;
   }
 
-  /**
-   * 'again' when the alert is a new outage while users are on (or going to) the primary: failing
-   * back, or in needs_attention after a failed cleanup. Alerts that change nothing are recorded with why.
-   */
+  /** 'again': a new outage while users are on the primary (failing back, or after a failed cleanup). */
   alertOpened(alert: AlertOpened): 'again' | undefined {
     const base = { kind: 'alert_opened', id: alert.alertId, source: alert.source } as const;
     const noNews = this.log.noNews(alert);
@@ -177,6 +174,12 @@ export class IncidentState {
     this.status.phaseSince = Date.now();
   }
 
+  /** What a continued run needs: the status, the snapshots, the alerts seen and an accepted failback request. */
+  carry(): CarriedState {
+    const { failbackRequestedBy: by } = this;
+    return { status: this.status, undo: this.undo, alerts: this.log.seen(), ...(by && { failbackRequestedBy: by }) };
+  }
+
   /** Keeps a lever's "before" for the failback, from its first read in the incident only. */
   keepBefore(lever: keyof UndoSnapshots, before: Snapshot): void {
     this.undo[lever] ??= before;
@@ -192,7 +195,7 @@ export class IncidentState {
     this.status.cause = `not confirmed: ${this.status.steps.at(-1)?.summary ?? 'the primary serves'}`;
   }
 
-  /** The public URL served from the primary (the check began at `since`): users are on it. */
+  /** The public URL served from the primary (the check began at `since`): users are on it, only cleanup is left. */
   verifiedPrimary(since: number): void {
     this.primaryVerified = true;
     this.servedAt(since);
@@ -210,7 +213,9 @@ export class IncidentState {
   /** A failover step failed for good, or was cancelled: cancelling the workflow is an abort too. */
   failoverFailed(err: unknown, cancelled: boolean): void {
     if (cancelled) this.abortRequestedBy ??= 'a cancellation of the workflow';
-    this.status.cause = this.abortRequestedBy ? `aborted by ${this.abortRequestedBy}` : this.failedStepMessage(err);
+    this.status.cause = this.abortRequestedBy
+      ? `aborted by ${this.abortRequestedBy}`
+      : failedStepMessage(this.status.steps, err);
   }
 
   /** Why the failback stopped; only a failed automatic one counts towards `maxAutoAttempts`. */
@@ -222,7 +227,7 @@ export class IncidentState {
       if (!manual && this.allows(RELAPSE_COUNTS)) this.countAutoFailure();
     } else if (this.abortRequestedBy) status.cause = `failback aborted by ${this.abortRequestedBy}`;
     else {
-      status.cause = `failback failed: ${this.failedStepMessage(err)}`;
+      status.cause = `failback failed: ${failedStepMessage(this.status.steps, err)}`;
       if (!manual) this.countAutoFailure();
     }
   }
@@ -288,15 +293,6 @@ export class IncidentState {
   }
 
   warn(warning: string): void {
-    const { status } = this;
-    if (status.warnings.at(-1) === warning) return;
-    if (status.warnings.length >= MAX_WARNINGS) status.warningsDropped = (status.warningsDropped ?? 0) + 1;
-    else status.warnings.push(warning);
-  }
-
-  /** "<step>: <Type>: <message>" for the last step that failed or was cancelled. */
-  failedStepMessage(err: unknown): string {
-    const step = this.status.steps.findLast((s) => s.outcome === 'failed' || s.outcome === 'cancelled');
-    return `${step ? `${step.name}: ` : ''}${failureMessage(err)}`;
+    this.log.warn(warning);
   }
 }

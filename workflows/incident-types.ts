@@ -149,6 +149,16 @@ export interface PreviousIncident {
 export interface CarriedState {
   status: IncidentStatus;
   undo: UndoSnapshots;
+  /** A failback request accepted while the run was continuing as new (absent in older runs). */
+  failbackRequestedBy?: string;
+  /** Alert IDs seen, beyond the capped trigger list (absent in older runs: rebuilt from the list). */
+  alerts?: SeenAlerts;
+}
+
+/** The alert IDs an incident has seen opened and closed, the most recent kept (bounded). */
+export interface SeenAlerts {
+  opened: string[];
+  closed: string[];
 }
 
 /** The "before" snapshots the failback and the compensations restore. */

@@ -1,11 +1,15 @@
-// The incident's trigger list: every message recorded (repeats counted, the list bounded), and the
-// checks that tell an opened alert that is no news (a duplicate, one the previous incident acted
-// on, one already closed, a stale one) from a new outage (docs/workflow.md invariants 7 and 11).
-import type { IncidentStatus, PreviousIncident, TriggerRecord } from './incident-types.ts';
+// The incident's trigger list: every message recorded (repeats counted, the list bounded; the
+// warnings bounded alike), and the checks that tell an opened alert that is no news (a duplicate,
+// one the previous incident acted on, one already closed, a stale one) from a new outage
+// (docs/workflow.md invariants 7 and 11).
+import type { IncidentStatus, PreviousIncident, SeenAlerts, TriggerRecord } from './incident-types.ts';
 import type { AlertClosed, AlertOpened } from './types.ts';
 
 /** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
 export const MAX_TRIGGERS = 200;
+/** Alert IDs carried into a continued run: far more than the trigger list keeps, still bounded. */
+export const MAX_SEEN_ALERTS = 2000;
+const MAX_WARNINGS = 50;
 
 export class TriggerLog {
   private readonly status: IncidentStatus;
@@ -15,12 +19,20 @@ export class TriggerLog {
   /** Alerts the site's previous incident already acted on (a redelivery must not start another). */
   private readonly previousAlerts: Set<string>;
 
-  constructor(status: IncidentStatus, previous: PreviousIncident = {}) {
+  constructor(status: IncidentStatus, previous: PreviousIncident = {}, seen?: SeenAlerts) {
     this.status = status;
     this.previous = previous;
     this.previousAlerts = new Set(previous.alertIds ?? []);
-    this.opened = new Set(status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => t.id));
-    this.closed = new Set(status.triggers.filter((t) => t.kind === 'alert_closed').map((t) => t.id));
+    const listed = (kind: string) => status.triggers.filter((t) => t.kind === kind).map((t) => t.id);
+    this.opened = new Set([...(seen?.opened ?? []), ...listed('alert_opened')]);
+    this.closed = new Set([...(seen?.closed ?? []), ...listed('alert_closed')]);
+  }
+
+  /** The alert IDs seen, for a continued run (the trigger list alone is capped at MAX_TRIGGERS). */
+  seen(): SeenAlerts {
+    const ids = (set: Set<string | undefined>) =>
+      [...set].filter((id): id is string => id !== undefined).slice(-MAX_SEEN_ALERTS);
+    return { opened: ids(this.opened), closed: ids(this.closed) };
   }
 
   record(trigger: Omit<TriggerRecord, 'at'>): void {
@@ -38,6 +50,14 @@ export class TriggerLog {
       last.lastAt = Date.now();
     } else if (status.triggers.length >= MAX_TRIGGERS) status.triggersDropped++;
     else status.triggers.push({ ...trigger, at: Date.now() });
+  }
+
+  /** Adds a warning, unless it repeats the last one; beyond the cap they are counted. */
+  warn(warning: string): void {
+    const { status } = this;
+    if (status.warnings.at(-1) === warning) return;
+    if (status.warnings.length >= MAX_WARNINGS) status.warningsDropped = (status.warningsDropped ?? 0) + 1;
+    else status.warnings.push(warning);
   }
 
   /** Why an opened alert is no news, or undefined for a new outage; the alert is remembered either way. */
