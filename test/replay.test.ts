@@ -27,6 +27,13 @@ test('the required scenarios are recorded', () => {
       'outage-during-failback.json',
       'auto-failback-bounded.json',
       'unconfirmed-alert.json',
+      // Issue 16's compositions, each behind its patch.
+      'i16-outage-in-attention.json',
+      'i16-retry-primary-down.json',
+      'i16-refailover-rolled-back.json',
+      'i16-cancel-during-drain.json',
+      'i16-abort-after-verified.json',
+      'i16-auto-failback-relapse.json',
     ]),
   );
 });
