@@ -311,3 +311,33 @@ describe('cancelling the workflow (Temporal UI or CLI)', () => {
     expect(h.world.snapshot(site)).toMatchObject({ traffic: 'primary' });
   });
 });
+
+describe('a new outage after the failback verified the primary, with the monitor pause still retrying', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('fails over again at once, not after the pause gives up', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false });
+    h.world.inject(site, 'monitor', { times: Infinity }); // the monitor API answers 503 for now
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitForPhase(handle, 'on_standby');
+    h.world.state(site).primaryUp = true;
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    await waitUntil(handle, 'the primary verified', (x) => count(x, 'verify_public_url_on_primary', 'ok') === 1);
+    expect(count(await handle.query(statusQuery), 'pause_monitor', 'running')).toBe(1);
+    h.world.state(site).primaryUp = false;
+    await handle.signal(alertOpened, { alertId: 'second-outage', source: 'watcher' });
+    await waitUntil(
+      handle,
+      'on standby again',
+      (x) => x.phase === 'on_standby' && count(x, 'verify_public_url_on_standby', 'ok') === 2,
+      15_000,
+    );
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+    h.world.clearFaults();
+    h.world.state(site).primaryUp = true;
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    expect((await handle.result()).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
+});

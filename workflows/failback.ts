@@ -4,7 +4,7 @@
 import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
-import { DRAIN_SURVIVES_CANCEL, RETRY_CHECKS_PRIMARY } from './incident-patches.ts';
+import { DRAIN_SURVIVES_CANCEL, OUTAGE_SKIPS_PAUSE_WAIT, RETRY_CHECKS_PRIMARY } from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
@@ -61,7 +61,7 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   }
   // Users are on the verified primary: the rest is cleanup, never undone, and skipped when the
   // primary failed again meanwhile (the standby must stay open for the next failover).
-  await CancellationScope.nonCancellable(() => ctx.monitorPaused);
+  await monitorPausedOrOutage(ctx);
   // Resolvers keep a DNS answer for its TTL: users still reach the standby that long.
   const drainMs = ctx.policy.drainBeforeCloseMs ?? 0;
   if (drainMs > 0 && !state.outageAgain) {
@@ -84,6 +84,20 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   if (!state.takeOutageAgain()) return 'resolved';
   state.relapsedAfterFailback(manual);
   return 'again';
+}
+
+/**
+ * Waits for the failover's monitor pause (it may still be retrying, for up to 10 min), but not
+ * when a new outage comes meanwhile: the site fails over again at once (older runs waited).
+ */
+async function monitorPausedOrOutage({ state, monitorPaused }: IncidentContext): Promise<void> {
+  let done = false;
+  const paused = CancellationScope.nonCancellable(() => monitorPaused).then(() => void (done = true));
+  // Settles once either comes, so no wait is left behind; the gate is asked only if the outage came first.
+  const outage = condition(() => state.outageAgain || done).then(() =>
+    done || patched(OUTAGE_SKIPS_PAUSE_WAIT) ? undefined : paused,
+  );
+  await Promise.race([paused, outage]);
 }
 
 /** Routes users to the primary and verifies it; if it fails verification, the route's undo sends them back to the standby. */

@@ -87,9 +87,12 @@ async function failoverSteps(ctx: IncidentContext, saga: Saga, confirm: boolean)
     if (!check.down) return false;
   }
   // Off the critical path: a monitor that cannot be paused must not keep users on a dead primary.
-  ctx.monitorPaused = ctx
+  // An earlier pause may still be retrying (a failover again did not wait for it): wait for both.
+  const earlier = ctx.monitorPaused;
+  const paused = ctx
     .change(saga, pauseMonitor(ctx), 'monitor')
     .catch((err) => void state.warn(`monitor not paused: ${failureMessage(err)}`));
+  ctx.monitorPaused = Promise.all([earlier, paused]).then(() => undefined);
   await ctx.change(saga, enableStandbyAccess(ctx), 'standbyAccess');
   // Never route users to something that has not served: probe the standby directly first.
   await timeline.run('await_standby_ready', (step) =>

@@ -13,5 +13,7 @@ export const REFAILOVER_RESTORES = 'refailover-restores-before';
 export const RELAPSE_COUNTS = 'auto-failback-relapse-counts';
 /** An abort once the failback verified the primary is refused: nothing is in flight to undo. */
 export const ABORT_AFTER_VERIFIED = 'abort-refused-after-verified';
+/** A new outage after the failback's verification no longer waits for a monitor pause still retrying. */
+export const OUTAGE_SKIPS_PAUSE_WAIT = 'outage-skips-pause-wait';
 /** A cancel during the drain no longer cuts it short: the drain and the cleanup finish. */
 export const DRAIN_SURVIVES_CANCEL = 'drain-survives-cancel';
