@@ -341,3 +341,60 @@ describe('a new outage after the failback verified the primary, with the monitor
     expect(h.world.snapshot(site)).toEqual(AT_START);
   }, 60_000);
 });
+
+describe('needs_attention after a failed failover with the primary down', () => {
+  const h = harness(
+    (s) =>
+      inMemoryConfig(s, {
+        probe: {
+          interval: '20ms',
+          successesNeeded: 1,
+          standbyReadyTimeout: '500ms',
+          verifyTimeout: '2s',
+          primaryCheckTimeout: '500ms',
+        },
+      }),
+    2,
+  );
+  const withRetry = (site: string) => ({
+    ...incidentPolicy(h.config.sites[site]!),
+    failoverRetry: { maxAttempts: 2, backoffMs: 500 },
+  });
+
+  test('fails over again on its own after a backoff, a bounded number of times', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false, standbyUp: false }); // the standby is slow to come up
+    const policy = withRetry(site);
+    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
+      alertId: 'first',
+      source: 'test',
+    });
+    const waiting = await waitForPhase(handle, 'needs_attention');
+    expect(waiting.attention).toMatchObject({ retry: 'failover', autoRetryAt: expect.any(Number) as number });
+    h.world.state(site).standbyUp = true;
+    const s = await waitForPhase(handle, 'on_standby', 15_000);
+    expect(s.autoFailoverRetries).toBe(1);
+    expect(s.triggers.some((t) => t.kind === 'retry' && t.source === 'automatic retry')).toBe(true);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+  }, 30_000);
+
+  test('stops after maxAttempts and waits for a human', async () => {
+    const site = h.sites[1]!;
+    h.world.addSite(site, { primaryUp: false, standbyUp: false });
+    const policy = withRetry(site);
+    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
+      alertId: 'first',
+      source: 'test',
+    });
+    await waitUntil(
+      handle,
+      'two automatic retries',
+      (x) => (x.autoFailoverRetries ?? 0) === 2 && x.phase === 'needs_attention',
+      20_000,
+    );
+    const s = await handle.query(statusQuery);
+    expect(s.attention?.autoRetryAt).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(count(await handle.query(statusQuery), 'enable_standby_access')).toBe(3);
+  }, 40_000);
+});

@@ -1,6 +1,8 @@
 // The incident's bookkeeping on its own: which triggers start, join or are ignored (and why),
 // repeats counted, the list bounded, failback and abort accepted or refused with a reason.
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, test } from 'vitest';
+import { autoFailoverRetryMs } from '../workflows/auto-retry.ts';
 import { IncidentState, MAX_TRIGGERS } from '../workflows/incident-state.ts';
 import type { IncidentPolicy } from '../workflows/incident-types.ts';
 
@@ -186,5 +188,30 @@ describe('needs_attention', () => {
     s.steer('retry', { by: 'a' });
     s.steer('acknowledge', { by: 'b' });
     expect(s.endAttention()).toBe('acknowledge');
+  });
+});
+
+describe('automatic retry of a failover undone with the primary down', () => {
+  const retrying: IncidentPolicy = { ...policy, failoverRetry: { maxAttempts: 2, backoffMs: 1000 } };
+  const status = () => new IncidentState('www', retrying).status;
+
+  test('backs off, doubling, up to maxAttempts; off when the policy says nothing', () => {
+    const s = status();
+    const busy = ApplicationFailure.create({ type: 'Unavailable', message: '503' });
+    expect(autoFailoverRetryMs(retrying, s, busy)).toBe(1000);
+    s.autoFailoverRetries = 1;
+    expect(autoFailoverRetryMs(retrying, s, busy)).toBe(2000);
+    s.autoFailoverRetries = 2;
+    expect(autoFailoverRetryMs(retrying, s, busy)).toBeUndefined();
+    expect(autoFailoverRetryMs(policy, status(), busy)).toBeUndefined();
+  });
+
+  test('never for a cause a retry would meet again (permission, config)', () => {
+    const denied = new Error('activity failed', {
+      cause: ApplicationFailure.create({ type: 'PermissionDenied', message: 'no edit' }),
+    });
+    expect(autoFailoverRetryMs(retrying, status(), denied)).toBeUndefined();
+    const slow = ApplicationFailure.create({ type: 'ProbeFailed', message: 'standby not ready' });
+    expect(autoFailoverRetryMs(retrying, status(), slow)).toBe(1000);
   });
 });

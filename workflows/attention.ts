@@ -25,12 +25,20 @@ export class HumanGate {
   }
 
   /** Waits for a human (or, for a failed failover, the primary's recovery; after a cleanup, a new outage). */
-  async awaitHuman(attention: Omit<Attention, 'since'>): Promise<AttentionAnswer> {
+  async awaitHuman(
+    attention: Omit<Attention, 'since' | 'autoRetryAt'>,
+    autoRetryMs?: number,
+  ): Promise<AttentionAnswer> {
     const { state } = this;
-    state.needAttention(attention);
+    state.needAttention({ ...attention, ...(autoRetryMs !== undefined && { autoRetryAt: Date.now() + autoRetryMs }) });
     this.setPhase('needs_attention');
     this.counter.add(1, { site: this.site });
-    await condition(() => state.attentionAnswered);
+    if (autoRetryMs === undefined) await condition(() => state.attentionAnswered);
+    else if (!(await condition(() => state.attentionAnswered, autoRetryMs))) {
+      // Nobody answered in time: retry on our own, recorded as a retry like a human's.
+      state.status.autoFailoverRetries = (state.status.autoFailoverRetries ?? 0) + 1;
+      state.steer('retry', { by: 'automatic retry' });
+    }
     return state.endAttention();
   }
 

@@ -15,6 +15,13 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
+/** The innermost cause's failure type (an ApplicationFailure's), if it has one. */
+export function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof ApplicationFailure ? (e.type ?? undefined) : undefined;
+}
+
 /** The innermost cause, as "Type: message" (activity failures wrap the real one). */
 export function failureMessage(err: unknown): string {
   let e: unknown = err;

@@ -4,7 +4,8 @@
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { enableStandbyAccess, pauseMonitor, routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
-import { REFAILOVER_RESTORES } from './incident-patches.ts';
+import { autoFailoverRetryMs } from './auto-retry.ts';
+import { FAILOVER_AUTO_RETRY, REFAILOVER_RESTORES } from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
@@ -32,9 +33,15 @@ export async function failoverUntilSettled(
       return rolledBack(ctx, first);
     }
     const reason = `the failover failed (${status.cause}) and was undone, and the primary does not serve: users get errors`;
-    const answer = await gate.awaitHuman({ reason, retry: 'failover', pending: [] });
+    const answer = await gate.awaitHuman({ reason, retry: 'failover', pending: [] }, autoRetryMs(ctx));
     if (answer !== 'retry') return rolledBack(ctx, first, answer === 'acknowledge');
   }
+}
+
+/** When to retry the failover on our own (the policy says whether and how often), if at all. */
+function autoRetryMs({ policy, status, state }: IncidentContext): number | undefined {
+  const ms = autoFailoverRetryMs(policy, status, state.lastFailoverError);
+  return ms !== undefined && patched(FAILOVER_AUTO_RETRY) ? ms : undefined;
 }
 
 /**

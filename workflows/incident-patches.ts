@@ -15,5 +15,7 @@ export const RELAPSE_COUNTS = 'auto-failback-relapse-counts';
 export const ABORT_AFTER_VERIFIED = 'abort-refused-after-verified';
 /** A new outage after the failback's verification no longer waits for a monitor pause still retrying. */
 export const OUTAGE_SKIPS_PAUSE_WAIT = 'outage-skips-pause-wait';
+/** A failover undone with the primary down is retried on its own after a backoff (policy.failoverRetry). */
+export const FAILOVER_AUTO_RETRY = 'failover-auto-retry';
 /** A cancel during the drain no longer cuts it short: the drain and the cleanup finish. */
 export const DRAIN_SURVIVES_CANCEL = 'drain-survives-cancel';

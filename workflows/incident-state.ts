@@ -40,6 +40,8 @@ export class IncidentState {
   abortRequestedBy: string | undefined;
   retryRequestedBy: string | undefined;
   acknowledgedBy: string | undefined;
+  /** Why the last failover failed (an automatic retry is not made for a permanent cause). */
+  lastFailoverError: unknown;
   /** The failback verified the primary: what is left (drain, cleanup) is never undone. */
   private primaryVerified = false;
   private readonly failback: FailbackPolicy;
@@ -212,6 +214,7 @@ export class IncidentState {
 
   /** A failover step failed for good, or was cancelled: cancelling the workflow is an abort too. */
   failoverFailed(err: unknown, cancelled: boolean): void {
+    this.lastFailoverError = err;
     if (cancelled) this.abortRequestedBy ??= 'a cancellation of the workflow';
     this.status.cause = this.abortRequestedBy
       ? `aborted by ${this.abortRequestedBy}`

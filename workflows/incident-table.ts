@@ -108,7 +108,7 @@ export const INCIDENT_TABLE: Record<TableEvent, Record<TablePhase, string>> = {
     '–',
   ),
   'permanent failure': row(
-    'undone newest first; the primary serves: rolled_back, else needs_attention',
+    'undone newest first; the primary serves: rolled_back, else needs_attention, retried on its own (bounded) unless the cause is permanent',
     'a failed hold-down: automatic failback off, with a warning',
     'undone: back on the standby (an automatic one counts, backs off, stops after maxAutoAttempts)',
     'needs_attention (users are on the verified primary)',

@@ -110,6 +110,11 @@ export interface IncidentPolicy {
   probeCheckTimeoutMs?: number;
   /** Before failing over on a Pub/Sub alert, check from here that the primary fails (absent: true). */
   confirmOutage?: boolean;
+  /**
+   * After a failover undone while the primary does not serve either: fail over again on its own,
+   * up to `maxAttempts` times, `backoffMs` after the first wait began, doubled each time (absent: never).
+   */
+  failoverRetry?: { maxAttempts: number; backoffMs: number };
   /** After failing back, how long the standby stays open for cached DNS answers (absent: 0). */
   drainBeforeCloseMs?: number;
   /**
@@ -178,6 +183,8 @@ export interface Attention {
   pending: StepName[];
   /** What a new outage does here: `fail_over` when users are on the primary (a cleanup after a verified failback). */
   onOutage?: 'fail_over';
+  /** When the failover will be retried on its own, unless a human answers first. */
+  autoRetryAt?: number;
 }
 
 export interface IncidentStatus {
@@ -196,6 +203,8 @@ export interface IncidentStatus {
   warningsDropped?: number;
   /** When the primary was last seen serving: the start of the check that verified it (staleness of later alerts). */
   primaryServingAt?: number;
+  /** Failovers retried on their own from needs_attention (`failoverRetry`). */
+  autoFailoverRetries?: number;
   /** Automatic failbacks that failed in this incident (a new outage after one counts too). */
   autoFailbackFailures?: number;
   triggers: TriggerRecord[];
