@@ -211,6 +211,38 @@ const scenarios: Record<string, Scenario> = {
     await h.terminate('recorded after automatic failback stopped');
     return h;
   },
+  'i16-failover-auto-retry': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false, standbyUp: false });
+    const policy = {
+      ...incidentPolicy(config.sites[site]!),
+      standbyReadyTimeoutMs: 500,
+      failoverRetry: { maxAttempts: 1, backoffMs: 300 },
+    };
+    const h = await new Incidents(client, TASK_QUEUE, () => policy).trigger(site, { alertId: 'first', source: 'test' });
+    await waitForPhase(h, 'needs_attention');
+    world.state(site).standbyUp = true;
+    await waitForPhase(h, 'on_standby');
+    await h.terminate('recorded on standby after the automatic retry');
+    return h;
+  },
+  'i16-outage-skips-pause-wait': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    world.inject(site, 'monitor', { times: Infinity });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_primary' && x.outcome === 'ok'));
+    world.state(site).primaryUp = false;
+    await h.signal(alertOpened, { alertId: 'second-outage', source: 'test' });
+    await until(
+      h,
+      (s) => s.phase === 'on_standby' && s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2,
+    );
+    await h.terminate('recorded on standby again');
+    world.clearFaults();
+    return h;
+  },
   'unconfirmed-alert': async ({ client, world, site }) => {
     world.addSite(site);
     const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'late', source: 'pubsub' });

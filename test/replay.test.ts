@@ -34,6 +34,8 @@ test('the required scenarios are recorded', () => {
       'i16-cancel-during-drain.json',
       'i16-abort-after-verified.json',
       'i16-auto-failback-relapse.json',
+      'i16-failover-auto-retry.json',
+      'i16-outage-skips-pause-wait.json',
     ]),
   );
 });
