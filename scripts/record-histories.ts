@@ -243,6 +243,24 @@ const scenarios: Record<string, Scenario> = {
     world.clearFaults();
     return h;
   },
+  'i16-outage-cancels-cleanup': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    world.inject(site, 'standbyAccess', { times: Infinity });
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'close_standby_access' && x.outcome === 'running'));
+    world.state(site).primaryUp = false;
+    await h.signal(alertOpened, { alertId: 'second-outage', source: 'test' });
+    world.clearFaults();
+    await until(
+      h,
+      (s) => s.phase === 'on_standby' && s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2,
+    );
+    await h.terminate('recorded on standby again');
+    return h;
+  },
   'unconfirmed-alert': async ({ client, world, site }) => {
     world.addSite(site);
     const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'late', source: 'pubsub' });

@@ -398,3 +398,33 @@ describe('needs_attention after a failed failover with the primary down', () => 
     expect(count(await handle.query(statusQuery), 'enable_standby_access')).toBe(3);
   }, 40_000);
 });
+
+describe('a new outage while the cleanup is being retried', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('stops the cleanup: the standby is not closed only to be opened again', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false });
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitForPhase(handle, 'on_standby');
+    h.world.state(site).primaryUp = true;
+    h.world.inject(site, 'standbyAccess', { times: Infinity }); // closing the standby keeps failing (503)
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    await waitUntil(handle, 'cleanup', running('close_standby_access'));
+    const closes = () =>
+      h.world.mutations.filter((m) => m.site === site && m.op === 'standbyAccess' && m.to === 'closed').length;
+    const before = closes();
+    h.world.state(site).primaryUp = false;
+    await handle.signal(alertOpened, { alertId: 'second-outage', source: 'watcher' });
+    h.world.clearFaults();
+    const s = await waitUntil(
+      handle,
+      'on standby again',
+      (x) => x.phase === 'on_standby' && count(x, 'verify_public_url_on_standby', 'ok') === 2,
+      15_000,
+    );
+    expect(s.steps.find((x) => x.name === 'close_standby_access')?.outcome).toBe('cancelled');
+    expect(closes()).toBe(before);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+  });
+});

@@ -36,6 +36,7 @@ test('the required scenarios are recorded', () => {
       'i16-auto-failback-relapse.json',
       'i16-failover-auto-retry.json',
       'i16-outage-skips-pause-wait.json',
+      'i16-outage-cancels-cleanup.json',
     ]),
   );
 });

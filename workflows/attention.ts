@@ -1,6 +1,6 @@
 // needs_attention: where the orchestrator cannot restore a serving, consistent world on its own,
 // the incident waits for a human (retry or acknowledge), says why, and is counted in the metrics.
-import { condition, metricMeter } from '@temporalio/workflow';
+import { type CancellationScope, condition, metricMeter } from '@temporalio/workflow';
 import type { AttentionAnswer, IncidentState } from './incident-state.ts';
 import type { Attention, Phase } from './incident-types.ts';
 import type { Saga } from './saga.ts';
@@ -51,10 +51,11 @@ export class HumanGate {
     saga: Saga,
     what: string,
     phase: 'failing_over' | 'failing_back',
-    cleanup?: { primaryServes: () => Promise<boolean> },
+    cleanup?: { primaryServes: () => Promise<boolean>; scope?: CancellationScope },
   ): Promise<'done' | 'acknowledged' | 'outage'> {
-    let { problems } = await saga.compensate(this.timeline);
+    let { problems } = await saga.compensate(this.timeline, cleanup?.scope);
     while (problems.length > 0) {
+      if (cleanup?.scope && this.state.outageAgain) return 'outage'; // cancelled by a new outage
       for (const p of problems) this.state.warn(`not undone: ${p}`);
       const reason = `${what}; not done: ${problems.join('; ')}`;
       const pending = saga.pendingNames;
@@ -70,7 +71,7 @@ export class HumanGate {
         this.state.primaryDownOnRetry();
         return 'outage';
       }
-      ({ problems } = await saga.compensate(this.timeline));
+      ({ problems } = await saga.compensate(this.timeline, cleanup?.scope));
     }
     return 'done';
   }

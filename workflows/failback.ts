@@ -4,7 +4,12 @@
 import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
-import { DRAIN_SURVIVES_CANCEL, OUTAGE_SKIPS_PAUSE_WAIT, RETRY_CHECKS_PRIMARY } from './incident-patches.ts';
+import {
+  DRAIN_SURVIVES_CANCEL,
+  OUTAGE_CANCELS_CLEANUP,
+  OUTAGE_SKIPS_PAUSE_WAIT,
+  RETRY_CHECKS_PRIMARY,
+} from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
@@ -73,17 +78,35 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
       return { summary: `kept the standby open ${drainMs / 1000} s for resolvers' cached answers` };
     });
   }
-  if (!state.outageAgain) {
-    // A human's retry of a failed cleanup must not close the standby behind users on a dead primary.
-    const primary = { primaryServes: async () => !patched(RETRY_CHECKS_PRIMARY) || (await primaryServes(ctx)) };
-    const what = 'the failback succeeded, but cleanup did not';
-    if ((await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_back', primary)) === 'acknowledged') {
-      return 'acknowledged';
-    }
-  }
+  if (!state.outageAgain && (await cleanUp(ctx)) === 'acknowledged') return 'acknowledged';
   if (!state.takeOutageAgain()) return 'resolved';
   state.relapsedAfterFailback(manual);
   return 'again';
+}
+
+/**
+ * Resumes the monitor and closes the standby, restored to what the incident first read. A new
+ * outage cancels it: closing the standby only to open it again would cost users the IAM
+ * propagation (2-7 min) on the way back. A workflow cancel does not: the cleanup finishes.
+ */
+async function cleanUp(ctx: IncidentContext): Promise<'done' | 'acknowledged' | 'outage'> {
+  // A human's retry of a failed cleanup must not close the standby behind users on a dead primary.
+  const primary = async () => !patched(RETRY_CHECKS_PRIMARY) || (await primaryServes(ctx));
+  let scope: CancellationScope | undefined;
+  if (patched(OUTAGE_CANCELS_CLEANUP)) {
+    // Its parent is non-cancellable: only a new outage (through ctx.inFlight) cancels it.
+    await CancellationScope.nonCancellable(async () => void (scope = new CancellationScope()));
+  }
+  ctx.inFlight = scope;
+  try {
+    const what = 'the failback succeeded, but cleanup did not';
+    return await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_back', {
+      primaryServes: primary,
+      ...(scope && { scope }),
+    });
+  } finally {
+    ctx.inFlight = undefined;
+  }
 }
 
 /**

@@ -17,5 +17,7 @@ export const ABORT_AFTER_VERIFIED = 'abort-refused-after-verified';
 export const OUTAGE_SKIPS_PAUSE_WAIT = 'outage-skips-pause-wait';
 /** A failover undone with the primary down is retried on its own after a backoff (policy.failoverRetry). */
 export const FAILOVER_AUTO_RETRY = 'failover-auto-retry';
+/** A new outage during the failback's cleanup cancels it (the standby stays open for the failover again). */
+export const OUTAGE_CANCELS_CLEANUP = 'outage-cancels-cleanup';
 /** A cancel during the drain no longer cuts it short: the drain and the cleanup finish. */
 export const DRAIN_SURVIVES_CANCEL = 'drain-survives-cancel';

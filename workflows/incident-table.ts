@@ -39,7 +39,7 @@ export const INCIDENT_TABLE: Record<TableEvent, Record<TablePhase, string>> = {
     'recorded, ignored: already failing over',
     'recorded, ignored: users are on the standby',
     'failback cancelled and undone: back on the standby',
-    'drain cut short, cleanup skipped: fail over again; an automatic failback counts it as failed',
+    'drain cut short, cleanup skipped or cancelled: fail over again; an automatic failback counts it as failed',
     'after a failed cleanup (users on the primary): fail over again; else recorded, ignored',
     'a new run; stale (ignored) if it started before the primary was last verified serving',
   ),
