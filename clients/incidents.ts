@@ -84,7 +84,12 @@ export class Incidents implements IncidentControl {
 
   private async start(site: string, alert: AlertOpened, latest: IncidentLookup) {
     const previousEndedAt = latest.state === 'ended' ? latest.description?.closeTime?.getTime() : undefined;
-    const previousAlertIds = await this.alertsOfEnded(site, latest);
+    const ended = await this.resultOfEnded(latest);
+    const previousAlertIds = [
+      ...new Set(ended?.triggers.flatMap((t) => (t.kind === 'alert_opened' && t.id ? [t.id] : [])) ?? []),
+    ];
+    // An outage is stale only if it started before the primary was last seen serving (not before the end).
+    const previousServingAt = ended?.primaryServingAt;
     return this.client.workflow.signalWithStart<typeof incident, [AlertOpened]>('incident', {
       workflowId: incidentWorkflowId(site),
       taskQueue: this.taskQueue,
@@ -94,6 +99,7 @@ export class Incidents implements IncidentControl {
           policy: this.policyOf(site),
           ...(previousEndedAt !== undefined && { previousEndedAt }),
           ...(previousAlertIds.length > 0 && { previousAlertIds }),
+          ...(previousServingAt !== undefined && { previousServingAt }),
         },
       ],
       signal: alertOpened,
@@ -102,11 +108,15 @@ export class Incidents implements IncidentControl {
     });
   }
 
-  /** Every alert a completed incident received (its status keeps them, up to its cap): an ignored one was handled before it. */
-  private async alertsOfEnded(site: string, lookup: IncidentLookup): Promise<string[]> {
-    if (lookup.state !== 'ended' || lookup.description?.status.name !== 'COMPLETED') return [];
-    const result = await this.handle(site, lookup.description.runId).result();
-    return [...new Set(result.triggers.flatMap((t) => (t.kind === 'alert_opened' && t.id ? [t.id] : [])))];
+  /**
+   * The status a completed incident ended with: every alert it received (up to its cap; an ignored
+   * one was handled before) and when it last saw the primary serve.
+   */
+  private async resultOfEnded(lookup: IncidentLookup): Promise<IncidentStatus | undefined> {
+    if (lookup.state !== 'ended' || lookup.description?.status.name !== 'COMPLETED') return undefined;
+    return this.client.workflow
+      .getHandle<typeof incident>(lookup.description.workflowId, lookup.description.runId)
+      .result();
   }
 
   async primaryRecovered(site: string, actor: Actor): Promise<void> {

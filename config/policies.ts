@@ -18,6 +18,9 @@ export function incidentPolicy(site: SiteConfig): IncidentPolicy {
       maxAutoAttempts: site.failback.maxAutoAttempts,
       retryBackoffMs: site.failback.retryBackoff,
     },
+    ...(site.failover.autoRetries > 0 && {
+      failoverRetry: { maxAttempts: site.failover.autoRetries, backoffMs: site.failover.retryBackoff },
+    }),
     standbyReadyTimeoutMs: site.probe.standbyReadyTimeout,
     verifyTimeoutMs: site.probe.verifyTimeout,
     primaryCheckTimeoutMs: site.probe.primaryCheckTimeout,

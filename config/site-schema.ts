@@ -68,6 +68,20 @@ const failback = z
   })
   .prefault({});
 
+/**
+ * A failover undone while the primary does not serve either leaves users with errors whatever the
+ * orchestrator does: it retries on its own (a slow standby, a provider's bad minutes), a bounded
+ * number of times, unless the cause is one a retry would meet again (permission, config).
+ */
+const failover = z
+  .strictObject({
+    /** Automatic retries from needs_attention after such a failover (0: wait for a human). */
+    autoRetries: z.number().int().min(0).max(10).default(2),
+    /** Wait before the first automatic retry (a human may answer first); doubled each time. */
+    retryBackoff: duration.default(2 * 60_000),
+  })
+  .prefault({});
+
 export const site = z
   .strictObject({
     publicUrl: httpUrl,
@@ -76,6 +90,7 @@ export const site = z
     traffic,
     monitor: monitor.default({ type: 'none' }),
     probe,
+    failover,
     failback,
   })
   .check(z.superRefine(checkSiteUrls));

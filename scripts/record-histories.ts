@@ -8,6 +8,7 @@ import { Runtime } from '@temporalio/worker';
 import { ProviderError } from '../activities/errors.ts';
 import { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { buildRegistry } from '../clients/providers.ts';
+import { incidentPolicy } from '../config/policies.ts';
 import { createMainWorker } from '../worker/workers.ts';
 import {
   abort,
@@ -35,7 +36,12 @@ type Scenario = (ctx: { client: Client; world: InMemoryWorld; site: string }) =>
 /** The dev server suggests continue-as-new this early, so a short scenario reaches it. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 300;
 
-const autoSites = new Set(['auto-failback', 'auto-failback-bounded', 'pubsub-auto-failback-retried']);
+const autoSites = new Set([
+  'auto-failback',
+  'auto-failback-bounded',
+  'pubsub-auto-failback-retried',
+  'i16-auto-failback-relapse',
+]);
 
 /** Failover then failback to resolved, triggered from `source` (since issue 16: one per trigger source). */
 const fromSource =
@@ -164,6 +170,122 @@ const scenarios: Record<string, Scenario> = {
     await h.terminate('recorded after automatic failback stopped');
     return h;
   },
+  // The compositions of issue 16 (workflows/incident-patches.ts gates each).
+  'i16-outage-in-attention': async ({ client, world, site }) => {
+    const h = await cleanupFailed(client, world, site);
+    world.state(site).primaryUp = false;
+    await h.signal(alertOpened, { alertId: 'dies-in-attention', source: 'test' });
+    await until(
+      h,
+      (s) => s.phase === 'on_standby' && s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2,
+    );
+    await h.terminate('recorded on standby again');
+    return h;
+  },
+  'i16-retry-primary-down': async ({ client, world, site }) => {
+    const h = await cleanupFailed(client, world, site);
+    world.state(site).primaryUp = false;
+    await h.signal(retry, { by: 'recorder' });
+    await until(
+      h,
+      (s) => s.phase === 'on_standby' && s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2,
+    );
+    await h.terminate('recorded on standby again');
+    return h;
+  },
+  'i16-refailover-rolled-back': async ({ client, world, site }) => {
+    const h = await draining(client, world, site);
+    world.inject(site, 'probe:public', { times: Infinity });
+    world.state(site).primaryUp = false;
+    await h.signal(alertOpened, { alertId: 'during-drain', source: 'test' });
+    await until(h, (s) => s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2);
+    world.state(site).primaryUp = true;
+    await h.result();
+    world.clearFaults();
+    return h;
+  },
+  'i16-cancel-during-drain': async ({ client, world, site }) => {
+    const h = await draining(client, world, site);
+    await h.cancel();
+    await h.result();
+    return h;
+  },
+  'i16-abort-after-verified': async ({ client, world, site }) => {
+    const h = await draining(client, world, site);
+    await h.signal(abort, { by: 'recorder' });
+    await h.result();
+    return h;
+  },
+  'i16-auto-failback-relapse': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const policy = { ...incidentPolicy(config.sites[site]!), drainBeforeCloseMs: 2000 };
+    const h = await new Incidents(client, TASK_QUEUE, () => policy).trigger(site, { alertId: 'first', source: 'test' });
+    await waitForPhase(h, 'on_standby');
+    for (let i = 1; i <= 2; i++) {
+      world.state(site).primaryUp = true;
+      await until(h, (s) => s.steps.some((x) => x.name === 'drain_standby' && x.outcome === 'running'), 30_000);
+      world.state(site).primaryUp = false;
+      await h.signal(alertOpened, { alertId: `relapse-${i}`, source: 'test' });
+      await until(
+        h,
+        (s) => s.phase === 'on_standby' && !s.steps.some((x) => x.outcome === 'running' && x.name === 'drain_standby'),
+      );
+    }
+    world.state(site).primaryUp = true;
+    await until(h, (s) => s.warnings.some((w) => w.startsWith('automatic failback stopped')), 30_000);
+    await h.terminate('recorded after automatic failback stopped');
+    return h;
+  },
+  'i16-failover-auto-retry': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false, standbyUp: false });
+    const policy = {
+      ...incidentPolicy(config.sites[site]!),
+      standbyReadyTimeoutMs: 500,
+      failoverRetry: { maxAttempts: 1, backoffMs: 300 },
+    };
+    const h = await new Incidents(client, TASK_QUEUE, () => policy).trigger(site, { alertId: 'first', source: 'test' });
+    await waitForPhase(h, 'needs_attention');
+    world.state(site).standbyUp = true;
+    await waitForPhase(h, 'on_standby');
+    await h.terminate('recorded on standby after the automatic retry');
+    return h;
+  },
+  'i16-outage-skips-pause-wait': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    world.inject(site, 'monitor', { times: Infinity });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_primary' && x.outcome === 'ok'));
+    world.state(site).primaryUp = false;
+    await h.signal(alertOpened, { alertId: 'second-outage', source: 'test' });
+    await until(
+      h,
+      (s) => s.phase === 'on_standby' && s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2,
+    );
+    await h.terminate('recorded on standby again');
+    world.clearFaults();
+    return h;
+  },
+  'i16-outage-cancels-cleanup': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    world.inject(site, 'standbyAccess', { times: Infinity });
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'close_standby_access' && x.outcome === 'running'));
+    world.state(site).primaryUp = false;
+    await h.signal(alertOpened, { alertId: 'second-outage', source: 'test' });
+    world.clearFaults();
+    await until(
+      h,
+      (s) => s.phase === 'on_standby' && s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2,
+    );
+    await h.terminate('recorded on standby again');
+    return h;
+  },
   'unconfirmed-alert': async ({ client, world, site }) => {
     world.addSite(site);
     const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'late', source: 'pubsub' });
@@ -210,6 +332,31 @@ Object.assign(scenarios, {
     return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
   },
 } satisfies Record<string, Scenario>);
+
+/** A site whose failback verified the primary and whose cleanup failed for good: needs_attention. */
+async function cleanupFailed(client: Client, world: InMemoryWorld, site: string): Promise<IncidentHandle> {
+  world.addSite(site, { primaryUp: false });
+  const h = await trigger(client, config, TASK_QUEUE, site);
+  await waitForPhase(h, 'on_standby');
+  world.state(site).primaryUp = true;
+  world.inject(site, 'standbyAccess', { times: Infinity, error: new ProviderError('permission', 'revoked') });
+  await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+  await waitForPhase(h, 'needs_attention');
+  world.clearFaults();
+  return h;
+}
+
+/** A DNS-like site failed back by hand, caught in its drain. */
+async function draining(client: Client, world: InMemoryWorld, site: string): Promise<IncidentHandle> {
+  world.addSite(site, { primaryUp: false });
+  const policy = { ...incidentPolicy(config.sites[site]!), drainBeforeCloseMs: 2000 };
+  const h = await new Incidents(client, TASK_QUEUE, () => policy).trigger(site, { alertId: 'first', source: 'test' });
+  await waitForPhase(h, 'on_standby');
+  world.state(site).primaryUp = true;
+  await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+  await until(h, (s) => s.steps.some((x) => x.name === 'drain_standby' && x.outcome === 'running'));
+  return h;
+}
 
 async function until(h: IncidentHandle, done: (s: IncidentStatus) => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

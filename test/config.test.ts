@@ -50,6 +50,8 @@ describe('config', () => {
     });
     expect(incidentPolicy(blog)).toEqual({
       failback: { mode: 'auto', holdDownMs: 120_000, maxAutoAttempts: 3, retryBackoffMs: 60_000 },
+      // On by default: two automatic retries of a failover undone with the primary down (issue 16).
+      failoverRetry: { maxAttempts: 2, backoffMs: 120_000 },
       standbyReadyTimeoutMs: 600_000,
       verifyTimeoutMs: 120_000,
       primaryCheckTimeoutMs: 30_000,

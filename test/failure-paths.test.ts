@@ -202,7 +202,8 @@ describe('5. stale and unconfirmed alerts', () => {
     });
     const status = await late.result();
     expect(status.phase).toBe('dismissed');
-    expect(status.cause).toMatch(/^stale: the outage started .* before the site's previous incident ended/);
+    // Judged against the last time the failback verified the primary serving (issue 16, path 4).
+    expect(status.cause).toMatch(/^stale: the outage started .* before the primary was last verified serving/);
     expect(h.world.mutations.length).toBe(mutations);
   });
 

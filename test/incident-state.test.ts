@@ -1,6 +1,8 @@
 // The incident's bookkeeping on its own: which triggers start, join or are ignored (and why),
 // repeats counted, the list bounded, failback and abort accepted or refused with a reason.
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, test } from 'vitest';
+import { autoFailoverRetryMs } from '../workflows/auto-retry.ts';
 import { IncidentState, MAX_TRIGGERS } from '../workflows/incident-state.ts';
 import type { IncidentPolicy } from '../workflows/incident-types.ts';
 
@@ -39,6 +41,28 @@ describe('alerts', () => {
     for (let i = 0; i < MAX_TRIGGERS + 10; i++) s.alertClosed({ alertId: `c${i}`, source: 'pubsub' });
     expect(s.status.triggers).toHaveLength(MAX_TRIGGERS);
     expect(s.status.triggersDropped).toBe(11);
+  });
+
+  test('a continued run keeps a failback request accepted while it was continuing as new', () => {
+    const s = fresh();
+    s.alertOpened({ alertId: 'a', source: 'pubsub' });
+    s.status.phase = 'on_standby';
+    s.acceptFailback({ by: 'frank' });
+    const next = new IncidentState('www', policy, s.carry());
+    expect(next.failbackRequestedBy).toBe('frank');
+  });
+
+  test('a continued run remembers alerts beyond the capped trigger list', () => {
+    const s = fresh();
+    s.alertOpened({ alertId: 'first', source: 'pubsub' });
+    s.status.phase = 'failing_back';
+    for (let i = 0; i < MAX_TRIGGERS + 10; i++) s.alertClosed({ alertId: `c${i}`, source: 'pubsub' });
+    s.status.triggers.splice(0, 1); // as if the list had rolled past the first alert
+    const next = new IncidentState('www', policy, s.carry());
+    next.status.phase = 'failing_back';
+    // A redelivery of the first alert is a duplicate, not a new outage that would send users back.
+    expect(next.alertOpened({ alertId: 'first', source: 'pubsub' })).toBeUndefined();
+    expect(next.status.triggers.at(-1)?.ignored).toBe('duplicate');
   });
 
   test('a continued run remembers which alerts it saw and that it was triggered', () => {
@@ -88,7 +112,7 @@ describe('outcomes of the sagas', () => {
     expect(s.status.cause).toBe('aborted by a cancellation of the workflow');
   });
 
-  test('only a failed automatic failback counts; a new outage or an abort says so instead', () => {
+  test('a failed or relapsed automatic failback counts; a manual one or an abort does not', () => {
     const s = fresh();
     s.failbackFailed(new Error('no'), true);
     expect(s.status.autoFailbackFailures).toBeUndefined();
@@ -98,10 +122,22 @@ describe('outcomes of the sagas', () => {
     s.outageAgain = true;
     s.failbackFailed(new Error('cancelled'), false);
     expect([s.status.cause, s.outageAgain]).toEqual(['failback stopped: a new outage was reported', false]);
+    expect(s.status.autoFailbackFailures).toBe(2); // the primary died again under the failback (issue 16, path 3)
     s.abortRequestedBy = 'cli';
     s.failbackFailed(new Error('cancelled'), false);
     expect(s.status.cause).toBe('failback aborted by cli');
-    expect(s.status.autoFailbackFailures).toBe(1);
+    s.relapsedAfterFailback(true);
+    expect(s.status.autoFailbackFailures).toBe(2);
+    s.relapsedAfterFailback(false);
+    expect(s.status.autoFailbackFailures).toBe(3);
+  });
+
+  test('an older run (patch not applied) does not count a new outage', () => {
+    const s = new IncidentState('www', policy, undefined, undefined, () => false);
+    s.outageAgain = true;
+    s.failbackFailed(new Error('cancelled'), false);
+    s.relapsedAfterFailback(false);
+    expect(s.status.autoFailbackFailures).toBeUndefined();
   });
 
   test('a new outage is answered once', () => {
@@ -152,5 +188,30 @@ describe('needs_attention', () => {
     s.steer('retry', { by: 'a' });
     s.steer('acknowledge', { by: 'b' });
     expect(s.endAttention()).toBe('acknowledge');
+  });
+});
+
+describe('automatic retry of a failover undone with the primary down', () => {
+  const retrying: IncidentPolicy = { ...policy, failoverRetry: { maxAttempts: 2, backoffMs: 1000 } };
+  const status = () => new IncidentState('www', retrying).status;
+
+  test('backs off, doubling, up to maxAttempts; off when the policy says nothing', () => {
+    const s = status();
+    const busy = ApplicationFailure.create({ type: 'Unavailable', message: '503' });
+    expect(autoFailoverRetryMs(retrying, s, busy)).toBe(1000);
+    s.autoFailoverRetries = 1;
+    expect(autoFailoverRetryMs(retrying, s, busy)).toBe(2000);
+    s.autoFailoverRetries = 2;
+    expect(autoFailoverRetryMs(retrying, s, busy)).toBeUndefined();
+    expect(autoFailoverRetryMs(policy, status(), busy)).toBeUndefined();
+  });
+
+  test('never for a cause a retry would meet again (permission, config)', () => {
+    const denied = new Error('activity failed', {
+      cause: ApplicationFailure.create({ type: 'PermissionDenied', message: 'no edit' }),
+    });
+    expect(autoFailoverRetryMs(retrying, status(), denied)).toBeUndefined();
+    const slow = ApplicationFailure.create({ type: 'ProbeFailed', message: 'standby not ready' });
+    expect(autoFailoverRetryMs(retrying, status(), slow)).toBe(1000);
   });
 });

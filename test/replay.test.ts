@@ -43,6 +43,16 @@ test('the required scenarios are recorded', () => {
       'pubsub-auto-failback-retried.json',
       'continue-as-new-run1.json',
       'continue-as-new-run2.json',
+      // Issue 16's compositions, each behind its patch.
+      'i16-outage-in-attention.json',
+      'i16-retry-primary-down.json',
+      'i16-refailover-rolled-back.json',
+      'i16-cancel-during-drain.json',
+      'i16-abort-after-verified.json',
+      'i16-auto-failback-relapse.json',
+      'i16-failover-auto-retry.json',
+      'i16-outage-skips-pause-wait.json',
+      'i16-outage-cancels-cleanup.json',
     ]),
   );
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ensureWatchers } from '../clients/watchers.ts';
 import { type WatchTuning as PolicyTuning, watchPolicy } from '../config/policies.ts';
 import type { Config } from '../config/schema.ts';
-import { incidentWorkflowId, statusQuery } from '../workflows/incident-messages.ts';
+import { incidentWorkflowId, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
 import { stopWatch, watchStatusQuery, watchWorkflowId } from '../workflows/watch-messages.ts';
 import type { WatchStatus } from '../workflows/watch-types.ts';
 import type { IncidentStatus } from '../workflows/incident-types.ts';
@@ -12,6 +12,8 @@ import type { watch } from '../workflows/watch.ts';
 import { inMemoryConfig, lookupIncident, testWorld, uniqueSite, waitForPhase } from '../harness/sites.ts';
 import { ScriptedPrimary, startWatchWorkers, vantage, type WatchWorkers } from './support/watch-worker.ts';
 import { waitFor } from '../harness/wait.ts';
+import { ProviderError } from '../activities/errors.ts';
+import type { ProbeRegistry } from '../activities/providers/types.ts';
 
 function watchConfig(sites: string[], watcher: Record<string, unknown> = {}): Config {
   return inMemoryConfig(
@@ -31,6 +33,8 @@ const S = {
   quorum: uniqueSite('w-quorum'),
   reconf: uniqueSite('w-reconf'),
   again: uniqueSite('w-again'),
+  reconfDown: uniqueSite('w-reconf-down'),
+  silent: uniqueSite('w-silent'),
 };
 const ALL = Object.values(S);
 /** What the default location ("local") sees. */
@@ -142,6 +146,64 @@ test('while the primary stays down, an incident that ended is started again; one
   await new Promise((r) => setTimeout(r, 11_000));
   const later = await incident(site).query(statusQuery);
   expect(later.triggers.filter((t) => t.kind === 'alert_opened')).toHaveLength(1);
+}, 90_000);
+
+test('a config change during an outage keeps the re-trigger: an incident ended by hand is started again', async () => {
+  const site = S.reconfDown;
+  const primary = local.get(site)!;
+  await watchOnly(site);
+  await verdict(site, 'up');
+  primary.up = false;
+  await incidentStatus(site);
+  await waitForPhase(incident(site), 'on_standby');
+  await verdict(site, 'down');
+  // The config changes while the primary is down (issue 16, path 6): the watcher restarts its probes.
+  await watchOnly(site, watchConfig(ALL, { interval: '60ms' }));
+  await until(site, (x) => x.events.some((e) => e.what === 'reconfigured'));
+  const first = await incident(site).describe();
+  await incident(site).terminate('ended by hand in the test');
+  const again = await waitFor(
+    'a new incident from the watcher after the reconfiguration',
+    async () => {
+      const d = await incident(site).describe();
+      return d.runId !== first.runId && d.status.name === 'RUNNING' ? d : undefined;
+    },
+    40_000,
+  );
+  expect(again.runId).not.toBe(first.runId);
+  expect((await watchStatus(site)).verdict).toBe('down');
+}, 90_000);
+
+test('every location silent: the last verdict (down) no longer re-triggers a site failed back by hand', async () => {
+  const site = S.silent;
+  const fragile = new Map([[site, new ScriptedPrimary()]]);
+  await w.startLocation('fragile', vantage(world, fragile));
+  const config = watchConfig(ALL, { locations: ['fragile'], quorum: 1 });
+  await watchOnly(site, config);
+  await verdict(site, 'up');
+  fragile.get(site)!.up = false;
+  await incidentStatus(site);
+  await waitForPhase(incident(site), 'on_standby');
+  // The only location can no longer probe: its vote is dropped, and no quorum says anything.
+  const broken: ProbeRegistry = {
+    forSite() {
+      throw new ProviderError('invalid_config', 'probe credentials missing');
+    },
+  };
+  await w.startLocation('fragile', broken);
+  await until(site, (x) => x.locations.fragile?.verdict === 'unknown');
+  expect((await watchStatus(site)).verdict).toBe('down');
+  // A human fails back: the primary serves again, though no location can see it.
+  world.state(site).primaryUp = true;
+  await incident(site).executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+  const resolved = await incident(site).result();
+  expect(resolved.phase).toBe('resolved');
+  const ended = await incident(site).describe();
+  await new Promise((r) => setTimeout(r, 15_000)); // longer than the re-trigger period (10 s)
+  const latest = await incident(site).describe();
+  expect(latest.runId).toBe(ended.runId);
+  const ws = await watchStatus(site);
+  expect(ws.events.some((e) => /re-trigger skipped/.test(e.what))).toBe(true);
 }, 90_000);
 
 test('fewer than K consecutive failures (flapping) trigger nothing', async () => {

@@ -1,7 +1,7 @@
 // needs_attention: where the orchestrator cannot restore a serving, consistent world on its own,
 // the incident waits for a human (retry or acknowledge), says why, and is counted in the metrics.
-import { condition, metricMeter } from '@temporalio/workflow';
-import type { IncidentState } from './incident-state.ts';
+import { type CancellationScope, condition, metricMeter } from '@temporalio/workflow';
+import type { AttentionAnswer, IncidentState } from './incident-state.ts';
 import type { Attention, Phase } from './incident-types.ts';
 import type { Saga } from './saga.ts';
 import type { Timeline } from './timeline.ts';
@@ -24,28 +24,55 @@ export class HumanGate {
     this.setPhase = setPhase;
   }
 
-  /** Waits for a human (or, for a failed failover, the primary's recovery); the phase says why. */
-  async awaitHuman(attention: Omit<Attention, 'since'>): Promise<'retry' | 'acknowledge' | 'recovered'> {
+  /** Waits for a human (or, for a failed failover, the primary's recovery; after a cleanup, a new outage). */
+  async awaitHuman(
+    attention: Omit<Attention, 'since' | 'autoRetryAt'>,
+    autoRetryMs?: number,
+  ): Promise<AttentionAnswer> {
     const { state } = this;
-    state.needAttention(attention);
+    state.needAttention({ ...attention, ...(autoRetryMs !== undefined && { autoRetryAt: Date.now() + autoRetryMs }) });
     this.setPhase('needs_attention');
     this.counter.add(1, { site: this.site });
-    await condition(() => state.attentionAnswered);
+    if (autoRetryMs === undefined) await condition(() => state.attentionAnswered);
+    else if (!(await condition(() => state.attentionAnswered, autoRetryMs))) {
+      // Nobody answered in time: retry on our own, recorded as a retry like a human's.
+      state.status.autoFailoverRetries = (state.status.autoFailoverRetries ?? 0) + 1;
+      state.steer('retry', { by: 'automatic retry' });
+    }
     return state.endAttention();
   }
 
-  /** Runs a saga's compensations until none is left, or a human accepts the world as it is. */
-  async settle(saga: Saga, what: string, phase: 'failing_over' | 'failing_back'): Promise<boolean> {
-    let { problems } = await saga.compensate(this.timeline);
+  /**
+   * Runs a saga's compensations until none is left ('done'), or a human accepts the world as it is
+   * ('acknowledged'). With `cleanup` (users on the primary after a verified failback), a new outage
+   * in the wait, or a retry that `cleanup` finds the primary down for, ends it 'outage'.
+   */
+  async settle(
+    saga: Saga,
+    what: string,
+    phase: 'failing_over' | 'failing_back',
+    cleanup?: { primaryServes: () => Promise<boolean>; scope?: CancellationScope },
+  ): Promise<'done' | 'acknowledged' | 'outage'> {
+    let { problems } = await saga.compensate(this.timeline, cleanup?.scope);
     while (problems.length > 0) {
+      if (cleanup?.scope && this.state.outageAgain) return 'outage'; // cancelled by a new outage
       for (const p of problems) this.state.warn(`not undone: ${p}`);
       const reason = `${what}; not done: ${problems.join('; ')}`;
-      if ((await this.awaitHuman({ reason, retry: 'compensations', pending: saga.pendingNames })) === 'acknowledge') {
-        return false;
-      }
+      const pending = saga.pendingNames;
+      const answer = await this.awaitHuman({
+        reason,
+        retry: 'compensations',
+        pending,
+        ...(cleanup && { onOutage: 'fail_over' }),
+      });
+      if (answer === 'acknowledge' || answer === 'outage') return answer === 'outage' ? 'outage' : 'acknowledged';
       this.setPhase(phase);
-      ({ problems } = await saga.compensate(this.timeline));
+      if (cleanup && !(await cleanup.primaryServes())) {
+        this.state.primaryDownOnRetry();
+        return 'outage';
+      }
+      ({ problems } = await saga.compensate(this.timeline, cleanup?.scope));
     }
-    return true;
+    return 'done';
   }
 }

@@ -15,9 +15,22 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
+/** The innermost cause's failure type (an ApplicationFailure's), if it has one. */
+export function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof ApplicationFailure ? (e.type ?? undefined) : undefined;
+}
+
 /** The innermost cause, as "Type: message" (activity failures wrap the real one). */
 export function failureMessage(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return errorText(e);
+}
+
+/** "<step>: <Type>: <message>" for the last step that failed or was cancelled. */
+export function failedStepMessage(steps: readonly { name: string; outcome: string }[], err: unknown): string {
+  const step = steps.findLast((s) => s.outcome === 'failed' || s.outcome === 'cancelled');
+  return `${step ? `${step.name}: ` : ''}${failureMessage(err)}`;
 }

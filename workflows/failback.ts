@@ -4,6 +4,13 @@
 import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
+import {
+  DRAIN_SURVIVES_CANCEL,
+  OUTAGE_CANCELS_CLEANUP,
+  OUTAGE_SKIPS_PAUSE_WAIT,
+  RETRY_CHECKS_PRIMARY,
+} from './incident-patches.ts';
+import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
 
@@ -62,29 +69,68 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   } catch (err) {
     state.failbackFailed(err, manual);
     const what = 'the failback could not be undone: traffic may be on the primary';
-    return (await ctx.gate.settle(saga, what, 'failing_back')) ? 'on_standby' : 'acknowledged';
+    return (await ctx.gate.settle(saga, what, 'failing_back')) === 'done' ? 'on_standby' : 'acknowledged';
   } finally {
     ctx.inFlight = undefined;
     state.failbackOver();
   }
   // Users are on the verified primary: the rest is cleanup, never undone, and skipped when the
   // primary failed again meanwhile (the standby must stay open for the next failover).
-  await CancellationScope.nonCancellable(() => ctx.monitorPaused);
+  await monitorPausedOrOutage(ctx);
   // Resolvers keep a DNS answer for its TTL: users still reach the standby that long.
   const drainMs = ctx.policy.drainBeforeCloseMs ?? 0;
   if (drainMs > 0 && !state.outageAgain) {
+    // A cancelled workflow still drains and cleans up: users are on the verified primary, and
+    // cutting the drain short would leave the standby open (and the monitor paused) for good.
+    const drain = () => condition(() => state.outageAgain, drainMs);
     await ctx.timeline.run('drain_standby', async () => {
-      await condition(() => state.outageAgain, drainMs);
+      await (patched(DRAIN_SURVIVES_CANCEL) ? CancellationScope.nonCancellable(drain) : drain());
       return { summary: `kept the standby open ${drainMs / 1000} s for resolvers' cached answers` };
     });
   }
-  if (
-    !state.outageAgain &&
-    !(await ctx.gate.settle(cleanup(ctx), 'the failback succeeded, but cleanup did not', 'failing_back'))
-  ) {
-    return 'acknowledged';
+  if (!state.outageAgain && (await cleanUp(ctx)) === 'acknowledged') return 'acknowledged';
+  if (!state.takeOutageAgain()) return 'resolved';
+  state.relapsedAfterFailback(manual);
+  return 'again';
+}
+
+/**
+ * Resumes the monitor and closes the standby, restored to what the incident first read. A new
+ * outage cancels it: closing the standby only to open it again would cost users the IAM
+ * propagation (2-7 min) on the way back. A workflow cancel does not: the cleanup finishes.
+ */
+async function cleanUp(ctx: IncidentContext): Promise<'done' | 'acknowledged' | 'outage'> {
+  // A human's retry of a failed cleanup must not close the standby behind users on a dead primary.
+  const primary = async () => !patched(RETRY_CHECKS_PRIMARY) || (await primaryServes(ctx));
+  let scope: CancellationScope | undefined;
+  if (patched(OUTAGE_CANCELS_CLEANUP)) {
+    // Its parent is non-cancellable: only a new outage (through ctx.inFlight) cancels it.
+    await CancellationScope.nonCancellable(async () => void (scope = new CancellationScope()));
   }
-  return state.takeOutageAgain() ? 'again' : 'resolved';
+  ctx.inFlight = scope;
+  try {
+    const what = 'the failback succeeded, but cleanup did not';
+    return await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_back', {
+      primaryServes: primary,
+      ...(scope && { scope }),
+    });
+  } finally {
+    ctx.inFlight = undefined;
+  }
+}
+
+/**
+ * Waits for the failover's monitor pause (it may still be retrying, for up to 10 min), but not
+ * when a new outage comes meanwhile: the site fails over again at once (older runs waited).
+ */
+async function monitorPausedOrOutage({ state, monitorPaused }: IncidentContext): Promise<void> {
+  let done = false;
+  const paused = CancellationScope.nonCancellable(() => monitorPaused).then(() => void (done = true));
+  // Settles once either comes, so no wait is left behind; the gate is asked only if the outage came first.
+  const outage = condition(() => state.outageAgain || done).then(() =>
+    done || patched(OUTAGE_SKIPS_PAUSE_WAIT) ? undefined : paused,
+  );
+  await Promise.race([paused, outage]);
 }
 
 /** Routes users to the primary and verifies it; if it fails verification, the route's undo sends them back to the standby. */
@@ -96,18 +142,9 @@ async function failbackSteps(ctx: IncidentContext, saga: Saga, manual: boolean):
     );
   }
   await ctx.change(saga, routeTraffic(ctx, 'primary'));
+  const since = Date.now();
   await timeline.run('verify_public_url_on_primary', (step) =>
     act.verifyProbe(step).verifyPublicUrl(site, 'primary', policy.verifyTimeoutMs),
   );
-}
-
-/** Resumes the monitor and closes the standby, each restored to what the incident first read. */
-function cleanup({ site, act, state }: IncidentContext): Saga {
-  const saga = new Saga();
-  const { monitor, standbyAccess } = state.undo;
-  if (monitor) saga.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
-  if (standbyAccess) {
-    saga.add('close_standby_access', (step) => act.standbyAccess(step).restoreStandbyAccess(site, standbyAccess));
-  }
-  return saga;
+  ctx.state.verifiedPrimary(since);
 }

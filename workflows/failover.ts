@@ -4,6 +4,9 @@
 import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import { enableStandbyAccess, pauseMonitor, routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
+import { autoFailoverRetryMs } from './auto-retry.ts';
+import { FAILOVER_AUTO_RETRY, REFAILOVER_RESTORES } from './incident-patches.ts';
+import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
 
@@ -33,12 +36,32 @@ export async function failoverUntilSettled(
     if (outcome === 'on_standby' || outcome === 'acknowledged') return outcome;
     if (outcome === 'unconfirmed') return 'dismissed';
     if (state.abortRequestedBy || !patched(PATCH_ROLLBACK_CHECKS_PRIMARY) || (await primaryServes(ctx))) {
-      return 'rolled_back';
+      return rolledBack(ctx, first);
     }
     const reason = `the failover failed (${status.cause}) and was undone, and the primary does not serve: users get errors`;
-    const answer = await gate.awaitHuman({ reason, retry: 'failover', pending: [] });
-    if (answer !== 'retry') return 'rolled_back'; // the world is as before the incident
+    const answer = await gate.awaitHuman({ reason, retry: 'failover', pending: [] }, autoRetryMs(ctx));
+    if (answer !== 'retry') return rolledBack(ctx, first, answer === 'acknowledge');
   }
+}
+
+/** When to retry the failover on our own (the policy says whether and how often), if at all. */
+function autoRetryMs({ policy, status, state }: IncidentContext): number | undefined {
+  const ms = autoFailoverRetryMs(policy, status, state.lastFailoverError);
+  return ms !== undefined && patched(FAILOVER_AUTO_RETRY) ? ms : undefined;
+}
+
+/**
+ * The failover was undone and users are on the primary. The first failover's undo restored the world
+ * as before the incident; a later one's only restored it as before itself (standby open, monitor
+ * paused, as a failback's drain or cleanup left them), so the pre-incident snapshots are applied.
+ */
+async function rolledBack(ctx: IncidentContext, first: boolean, acknowledged = false): Promise<FailoverEnding> {
+  if (first || !patched(REFAILOVER_RESTORES)) return 'rolled_back';
+  if (acknowledged) return 'acknowledged'; // a human accepted the world as it is
+  const what = 'the failover again was undone, but the standby and monitor could not be put back';
+  return (await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_over')) === 'done'
+    ? 'rolled_back'
+    : 'acknowledged';
 }
 
 /** 'on_standby' when users are on a verified standby; 'failed' once the attempt was undone. */
@@ -62,7 +85,7 @@ async function failover(
     state.failoverFailed(err, isCancellation(err));
     await CancellationScope.nonCancellable(() => ctx.monitorPaused);
     const settled = await ctx.gate.settle(saga, `failover failed (${status.cause}); undoing it`, 'failing_over');
-    return settled ? 'failed' : 'acknowledged';
+    return settled === 'done' ? 'failed' : 'acknowledged';
   } finally {
     ctx.inFlight = undefined;
   }
@@ -78,9 +101,12 @@ async function failoverSteps(ctx: IncidentContext, saga: Saga, confirm: boolean)
     if (!check.down) return false;
   }
   // Off the critical path: a monitor that cannot be paused must not keep users on a dead primary.
-  ctx.monitorPaused = ctx
+  // An earlier pause may still be retrying (a failover again did not wait for it): wait for both.
+  const earlier = ctx.monitorPaused;
+  const paused = ctx
     .change(saga, pauseMonitor(ctx), 'monitor')
     .catch((err) => void state.warn(`monitor not paused: ${failureMessage(err)}`));
+  ctx.monitorPaused = Promise.all([earlier, paused]).then(() => undefined);
   await ctx.change(saga, enableStandbyAccess(ctx), 'standbyAccess');
   // Never route users to something that has not served: probe the standby directly first.
   await timeline.run('await_standby_ready', (step) =>
@@ -91,16 +117,4 @@ async function failoverSteps(ctx: IncidentContext, saga: Saga, confirm: boolean)
     act.verifyProbe(step).verifyPublicUrl(site, 'standby', policy.verifyTimeoutMs),
   );
   return true;
-}
-
-/** Does the primary serve (after a rolled-back failover)? A probe, recorded in the history. */
-async function primaryServes({ site, policy, act, timeline }: IncidentContext): Promise<boolean> {
-  try {
-    await timeline.run('check_primary_serves', (step) =>
-      act.primaryCheck(step).checkPrimaryHealthy(site, policy.primaryCheckTimeoutMs),
-    );
-    return true;
-  } catch {
-    return false;
-  }
 }

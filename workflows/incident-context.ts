@@ -1,6 +1,6 @@
 // What the failover and the failback of one incident share: its state, activities, timeline and
 // human gate, and the work in flight that a signal may cancel. One per workflow run.
-import { type CancellationScope, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { type CancellationScope, patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { HumanGate } from './attention.ts';
 import { incidentActivities } from './incident-activities.ts';
 import { IncidentState } from './incident-state.ts';
@@ -24,10 +24,12 @@ export class IncidentContext {
   constructor(input: IncidentInput) {
     this.site = input.site;
     this.policy = input.policy;
-    this.state = new IncidentState(input.site, input.policy, input.carried, {
+    const previous = {
       ...(input.previousEndedAt !== undefined && { endedAt: input.previousEndedAt }),
+      ...(input.previousServingAt !== undefined && { servingAt: input.previousServingAt }),
       ...(input.previousAlertIds && { alertIds: input.previousAlertIds }),
-    });
+    };
+    this.state = new IncidentState(input.site, input.policy, input.carried, previous, (id) => patched(id));
     this.act = incidentActivities(input.policy);
     this.timeline = new Timeline(this.state.status);
     this.gate = new HumanGate(input.site, this.state, this.timeline, (phase) => this.setPhase(phase));

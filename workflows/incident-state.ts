@@ -11,15 +11,18 @@ import {
   type IncidentStatus,
   type Phase,
   type PreviousIncident,
-  type TriggerRecord,
   type UndoSnapshots,
 } from './incident-types.ts';
+import { ABORT_AFTER_VERIFIED, OUTAGE_IN_ATTENTION, RELAPSE_COUNTS } from './incident-patches.ts';
+import { nextAutoFailback } from './auto-failback.ts';
+import { TriggerLog } from './trigger-log.ts';
 import type { Actor, AlertClosed, AlertOpened, Snapshot } from './types.ts';
-import { failureMessage } from './error-text.ts';
+import { failedStepMessage } from './error-text.ts';
 
-/** Bounds the history kept in the status (a flapping alert can send thousands of signals). */
-export const MAX_TRIGGERS = 200;
-const MAX_WARNINGS = 50;
+export { MAX_TRIGGERS } from './trigger-log.ts';
+
+/** How a human's wait in needs_attention ended. */
+export type AttentionAnswer = 'retry' | 'acknowledge' | 'recovered' | 'outage';
 
 export class IncidentState {
   readonly status: IncidentStatus;
@@ -29,7 +32,7 @@ export class IncidentState {
   triggered: boolean;
   /** Where the alert that started the failover came from. */
   triggerSource: string | undefined;
-  /** A new outage was reported while failing back: the site goes back to the standby. */
+  /** A new outage was reported while failing back (or in a cleanup's needs_attention): back to the standby. */
   outageAgain = false;
   /** The primary was reported healthy again since this was last cleared. */
   primaryRecovered = false;
@@ -37,18 +40,24 @@ export class IncidentState {
   abortRequestedBy: string | undefined;
   retryRequestedBy: string | undefined;
   acknowledgedBy: string | undefined;
+  /** Why the last failover failed (an automatic retry is not made for a permanent cause). */
+  lastFailoverError: unknown;
+  /** The failback verified the primary: what is left (drain, cleanup) is never undone. */
+  private primaryVerified = false;
   private readonly failback: FailbackPolicy;
-  private readonly previousEndedAt: number | undefined;
-  private readonly opened: Set<string | undefined>;
-  private readonly closed: Set<string | undefined>;
+  private readonly log: TriggerLog;
+  /** Whether a behaviour gated by a patch applies (the workflow passes patched(); plain tests, always). */
+  private readonly allows: (patch: string) => boolean;
 
-  /** Alerts the site's previous incident already acted on (a redelivery must not start another). */
-  private readonly previousAlerts: Set<string>;
-
-  constructor(site: string, policy: IncidentPolicy, carried?: CarriedState, previous?: PreviousIncident) {
+  constructor(
+    site: string,
+    policy: IncidentPolicy,
+    carried?: CarriedState,
+    previous?: PreviousIncident,
+    allows: (patch: string) => boolean = () => true,
+  ) {
     this.failback = policy.failback;
-    this.previousEndedAt = previous?.endedAt;
-    this.previousAlerts = new Set(previous?.alertIds ?? []);
+    this.allows = allows;
     this.status = carried?.status ?? {
       site,
       phase: 'awaiting_trigger',
@@ -60,76 +69,39 @@ export class IncidentState {
       failbackMode: policy.failback.mode,
     };
     this.undo = carried?.undo ?? {};
-    this.opened = new Set(this.status.triggers.filter((t) => t.kind === 'alert_opened').map((t) => t.id));
-    this.closed = new Set(this.status.triggers.filter((t) => t.kind === 'alert_closed').map((t) => t.id));
+    this.log = new TriggerLog(this.status, previous, carried?.alerts);
     this.triggered = carried !== undefined;
+    this.failbackRequestedBy = carried?.failbackRequestedBy;
   }
 
-  record(trigger: Omit<TriggerRecord, 'at'>): void {
-    const { status } = this;
-    // A repeat of the last trigger (e.g. a watcher reporting "healthy" every few seconds) is counted, not listed.
-    const last = status.triggers.at(-1);
-    if (
-      last &&
-      last.kind === trigger.kind &&
-      last.source === trigger.source &&
-      last.id === trigger.id &&
-      last.ignored === trigger.ignored
-    ) {
-      last.repeats = (last.repeats ?? 0) + 1;
-      last.lastAt = Date.now();
-    } else if (status.triggers.length >= MAX_TRIGGERS) status.triggersDropped++;
-    else status.triggers.push({ ...trigger, at: Date.now() });
-  }
-
-  /**
-   * Returns 'again' when the alert reports a new outage while failing back (the workflow sends the
-   * site back to the standby); every alert that changes nothing is recorded with why.
-   */
+  /** 'again': a new outage while users are on the primary (failing back, or after a failed cleanup). */
   alertOpened(alert: AlertOpened): 'again' | undefined {
     const base = { kind: 'alert_opened', id: alert.alertId, source: alert.source } as const;
-    if (this.opened.has(alert.alertId)) return void this.record({ ...base, ignored: 'duplicate' });
-    this.opened.add(alert.alertId);
-    if (this.previousAlerts.has(alert.alertId)) {
-      return void this.record({ ...base, ignored: "already handled by the site's previous incident" });
-    }
-    if (this.closed.has(alert.alertId)) {
-      return void this.record({ ...base, ignored: 'already closed (arrived out of order)' });
-    }
-    const stale = this.staleness(alert);
-    if (stale) return void this.record({ ...base, ignored: stale });
+    const noNews = this.log.noNews(alert);
+    if (noNews) return void this.log.record({ ...base, ignored: noNews });
     const phase = this.status.phase;
-    if (phase === 'failing_back' && !this.outageAgain) {
+    const usersOnPrimary =
+      phase === 'failing_back' ||
+      (phase === 'needs_attention' &&
+        this.status.attention?.onOutage === 'fail_over' &&
+        this.allows(OUTAGE_IN_ATTENTION));
+    if (usersOnPrimary && !this.outageAgain) {
       this.outageAgain = true;
       this.primaryRecovered = false;
-      this.record(base);
+      this.log.record(base);
       return 'again';
     }
     if (this.triggered) {
-      const why =
-        phase === 'awaiting_trigger' ? 'triggered' : phase === 'failing_back' ? 'going back to the standby' : phase;
-      return void this.record({ ...base, ignored: `incident already ${why}` });
+      const why = phase === 'awaiting_trigger' ? 'triggered' : this.outageAgain ? 'going back to the standby' : phase;
+      return void this.log.record({ ...base, ignored: `incident already ${why}` });
     }
     this.triggered = true;
     this.triggerSource = alert.source;
-    this.record(base);
+    this.log.record(base);
     return undefined;
   }
 
-  /** Why an alert is stale (its outage started before the site's previous incident ended), if it is. */
-  private staleness(alert: AlertOpened): string | undefined {
-    const started = alert.startedAt === undefined ? NaN : Date.parse(alert.startedAt);
-    // Cloud Monitoring's times have a resolution of one second: within its second, such an alert is
-    // taken as new (and a Pub/Sub alert is confirmed before it changes anything).
-    const resolution = started % 1000 === 0 ? 1000 : 0;
-    if (this.previousEndedAt === undefined || Number.isNaN(started) || started + resolution > this.previousEndedAt) {
-      return undefined;
-    }
-    const ended = new Date(this.previousEndedAt).toISOString();
-    return `stale: the outage started ${alert.startedAt}, before the site's previous incident ended ${ended}`;
-  }
-
-  /** Nothing has triggered the incident and every message so far was ignored (e.g. a stale alert). */
+  /** Nothing triggered the incident and every message so far was ignored (e.g. a stale alert). */
   get onlyIgnoredTriggers(): boolean {
     const { triggers } = this.status;
     return !this.triggered && triggers.length > 0 && triggers.every((t) => t.ignored);
@@ -137,25 +109,23 @@ export class IncidentState {
 
   alertClosed(alert: AlertClosed): void {
     const base = { kind: 'alert_closed', id: alert.alertId, source: alert.source } as const;
-    if (this.closed.has(alert.alertId)) return this.record({ ...base, ignored: 'duplicate' });
-    this.closed.add(alert.alertId);
-    this.record(base);
+    this.log.record(this.log.close(alert) ? base : { ...base, ignored: 'duplicate' });
   }
 
   reportRecovered({ by }: Actor): void {
     this.primaryRecovered = true;
-    this.record({ kind: 'primary_recovered', source: by });
+    this.log.record({ kind: 'primary_recovered', source: by });
   }
 
   /** A human's answer to needs_attention; recorded as ignored, with why, in any other phase. */
   steer(kind: 'retry' | 'acknowledge', { by }: Actor): void {
     const { phase } = this.status;
     if (phase !== 'needs_attention') {
-      return this.record({ kind, source: by, ignored: `the incident is ${phase}, not needs_attention` });
+      return this.log.record({ kind, source: by, ignored: `the incident is ${phase}, not needs_attention` });
     }
     if (kind === 'retry') this.retryRequestedBy ??= by;
     else this.acknowledgedBy ??= by;
-    this.record({ kind, source: by });
+    this.log.record({ kind, source: by });
   }
 
   /** Why a failback cannot be requested now, or undefined when it can. */
@@ -169,31 +139,47 @@ export class IncidentState {
   /** A failback by signal: recorded, and refused with the reason when it cannot be done. */
   approveFailback({ by }: Actor): void {
     const refusal = this.failbackRefusal();
-    this.record({ kind: 'failback_requested', source: by, ...(refusal && { ignored: refusal }) });
+    this.log.record({ kind: 'failback_requested', source: by, ...(refusal && { ignored: refusal }) });
     if (!refusal) this.failbackRequestedBy = by;
   }
 
   /** A failback by update, already validated with failbackRefusal(). */
   acceptFailback({ by }: Actor): void {
-    this.record({ kind: 'failback_requested', source: by });
+    this.log.record({ kind: 'failback_requested', source: by });
     this.failbackRequestedBy = by;
   }
 
   /** Returns whether the work in flight must be cancelled. */
   abort({ by }: Actor): boolean {
     const { phase } = this.status;
+    if (phase === 'failing_back' && this.primaryVerified && this.allows(ABORT_AFTER_VERIFIED)) {
+      const why = 'the primary is already verified: users are on it, only the cleanup is left; nothing to abort';
+      this.log.record({ kind: 'abort', source: by, ignored: why });
+      return false;
+    }
     if (ABORTABLE_PHASES.includes(phase)) {
       this.abortRequestedBy ??= by;
-      this.record({ kind: 'abort', source: by });
+      this.log.record({ kind: 'abort', source: by });
       return true;
     }
-    this.record({ kind: 'abort', source: by, ignored: `nothing in flight to abort (site is ${phase}); use failback` });
+    this.log.record({
+      kind: 'abort',
+      source: by,
+      ignored: `nothing in flight to abort (site is ${phase}); use failback`,
+    });
     return false;
   }
 
   enterPhase(phase: Phase): void {
+    if (phase !== 'failing_back' && phase !== 'needs_attention') this.primaryVerified = false;
     this.status.phase = phase;
     this.status.phaseSince = Date.now();
+  }
+
+  /** What a continued run needs: the status, the snapshots, the alerts seen and an accepted failback request. */
+  carry(): CarriedState {
+    const { failbackRequestedBy: by } = this;
+    return { status: this.status, undo: this.undo, alerts: this.log.seen(), ...(by && { failbackRequestedBy: by }) };
   }
 
   /** Keeps a lever's "before" for the failback, from its first read in the incident only. */
@@ -211,14 +197,28 @@ export class IncidentState {
     this.status.cause = `not confirmed: ${this.status.steps.at(-1)?.summary ?? 'the primary serves'}`;
   }
 
+  /** The public URL served from the primary (the check began at `since`): users are on it, only cleanup is left. */
+  verifiedPrimary(since: number): void {
+    this.primaryVerified = true;
+    this.servedAt(since);
+  }
+
+  /** The primary was seen serving by a check that began at `since`: outages that started before are stale. */
+  servedAt(since: number): void {
+    this.status.primaryServingAt = Math.max(this.status.primaryServingAt ?? 0, since);
+  }
+
   reachedStandby(): void {
     this.status.onStandbyAt = Date.now();
   }
 
   /** A failover step failed for good, or was cancelled: cancelling the workflow is an abort too. */
   failoverFailed(err: unknown, cancelled: boolean): void {
+    this.lastFailoverError = err;
     if (cancelled) this.abortRequestedBy ??= 'a cancellation of the workflow';
-    this.status.cause = this.abortRequestedBy ? `aborted by ${this.abortRequestedBy}` : this.failedStepMessage(err);
+    this.status.cause = this.abortRequestedBy
+      ? `aborted by ${this.abortRequestedBy}`
+      : failedStepMessage(this.status.steps, err);
   }
 
   /** Why the failback stopped; only a failed automatic one counts towards `maxAutoAttempts`. */
@@ -227,12 +227,28 @@ export class IncidentState {
     if (this.outageAgain) {
       status.cause = 'failback stopped: a new outage was reported';
       this.outageAgain = false;
+      if (!manual && this.allows(RELAPSE_COUNTS)) this.countAutoFailure();
     } else if (this.abortRequestedBy) status.cause = `failback aborted by ${this.abortRequestedBy}`;
     else {
-      status.cause = `failback failed: ${this.failedStepMessage(err)}`;
-      if (!manual) status.autoFailbackFailures = (status.autoFailbackFailures ?? 0) + 1;
+      status.cause = `failback failed: ${failedStepMessage(this.status.steps, err)}`;
+      if (!manual) this.countAutoFailure();
     }
   }
+
+  /** A new outage after the failback verified the primary; an automatic one counts as failed (backoff, cap). */
+  relapsedAfterFailback(manual: boolean): void {
+    this.status.cause = 'the primary failed again after the failback verified it: back to the standby';
+    if (!manual && this.allows(RELAPSE_COUNTS)) this.countAutoFailure();
+  }
+
+  /** A human's retry of a cleanup found the primary down: the site goes back to the standby. */
+  primaryDownOnRetry(): void {
+    this.outageAgain = true;
+    this.warn('retry: the primary does not serve; failing over again instead of cleaning up');
+  }
+
+  private countAutoFailure = (): number =>
+    (this.status.autoFailbackFailures = (this.status.autoFailbackFailures ?? 0) + 1);
 
   /** A failback attempt is over: its request and any abort of it are used up. */
   failbackOver(): void {
@@ -249,15 +265,9 @@ export class IncidentState {
 
   /** The next automatic failback, if any (none after too many failures: a warning says so), and its backoff. */
   nextAutoFailback(bounded = true): { backoffMs?: number } | undefined {
-    if (this.failback.mode !== 'auto') return undefined;
-    if (!bounded) return {}; // a run started before the bound: retried after each hold-down, as then
-    const failures = this.status.autoFailbackFailures ?? 0;
-    if (failures >= (this.failback.maxAutoAttempts ?? 3)) {
-      this.warn(`automatic failback stopped after ${failures} failed attempts; fail back by hand`);
-      return undefined;
-    }
-    if (failures === 0) return {};
-    return { backoffMs: Math.min((this.failback.retryBackoffMs ?? 60_000) * 2 ** (failures - 1), 3_600_000) };
+    // A run started before the bound: retried after each hold-down, as then.
+    if (!bounded) return this.failback.mode === 'auto' ? {} : undefined;
+    return nextAutoFailback(this.failback, this.status, (w) => this.warn(w));
   }
 
   /** Enters needs_attention: earlier answers and recoveries do not count for this wait. */
@@ -267,15 +277,19 @@ export class IncidentState {
     this.primaryRecovered = false;
   }
 
-  /** A human answered (or, for a failed failover, the primary recovered). */
+  /** A human answered (or, for a failed failover, the primary recovered; after a cleanup, a new outage came). */
   get attentionAnswered(): boolean {
-    const recovered = this.status.attention?.retry === 'failover' && this.primaryRecovered;
-    return this.retryRequestedBy !== undefined || this.acknowledgedBy !== undefined || recovered;
+    const { attention } = this.status;
+    const recovered = attention?.retry === 'failover' && this.primaryRecovered;
+    const outage = attention?.onOutage === 'fail_over' && this.outageAgain;
+    return this.retryRequestedBy !== undefined || this.acknowledgedBy !== undefined || recovered || outage;
   }
 
-  /** Leaves needs_attention with the answer. */
-  endAttention(): 'retry' | 'acknowledge' | 'recovered' {
+  /** Leaves needs_attention with the answer; a new outage comes first: users must not stay on a dead primary. */
+  endAttention(): AttentionAnswer {
+    const outage = this.status.attention?.onOutage === 'fail_over' && this.outageAgain;
     delete this.status.attention;
+    if (outage) return 'outage';
     return this.acknowledgedBy ? 'acknowledge' : this.retryRequestedBy ? 'retry' : 'recovered';
   }
 
@@ -284,15 +298,6 @@ export class IncidentState {
   }
 
   warn(warning: string): void {
-    const { status } = this;
-    if (status.warnings.at(-1) === warning) return;
-    if (status.warnings.length >= MAX_WARNINGS) status.warningsDropped = (status.warningsDropped ?? 0) + 1;
-    else status.warnings.push(warning);
-  }
-
-  /** "<step>: <Type>: <message>" for the last step that failed or was cancelled. */
-  failedStepMessage(err: unknown): string {
-    const step = this.status.steps.findLast((s) => s.outcome === 'failed' || s.outcome === 'cancelled');
-    return `${step ? `${step.name}: ` : ''}${failureMessage(err)}`;
+    this.log.warn(warning);
   }
 }

@@ -110,6 +110,11 @@ export interface IncidentPolicy {
   probeCheckTimeoutMs?: number;
   /** Before failing over on a Pub/Sub alert, check from here that the primary fails (absent: true). */
   confirmOutage?: boolean;
+  /**
+   * After a failover undone while the primary does not serve either: fail over again on its own,
+   * up to `maxAttempts` times, `backoffMs` after the first wait began, doubled each time (absent: never).
+   */
+  failoverRetry?: { maxAttempts: number; backoffMs: number };
   /** After failing back, how long the standby stays open for cached DNS answers (absent: 0). */
   drainBeforeCloseMs?: number;
   /**
@@ -132,6 +137,8 @@ export interface IncidentInput {
   previousEndedAt?: number;
   /** Alerts the site's previous incident acted on: a redelivery of one starts nothing. */
   previousAlertIds?: string[];
+  /** When the site's previous incident last saw the primary serve: an outage that started before it is stale. */
+  previousServingAt?: number;
   /** Set only by continue-as-new: the state carried into the new run. */
   carried?: CarriedState;
 }
@@ -140,11 +147,23 @@ export interface IncidentInput {
 export interface PreviousIncident {
   endedAt?: number;
   alertIds?: string[];
+  /** When it last saw the primary serve (verified on the public URL, or checked after a rollback). */
+  servingAt?: number;
 }
 
 export interface CarriedState {
   status: IncidentStatus;
   undo: UndoSnapshots;
+  /** A failback request accepted while the run was continuing as new (absent in older runs). */
+  failbackRequestedBy?: string;
+  /** Alert IDs seen, beyond the capped trigger list (absent in older runs: rebuilt from the list). */
+  alerts?: SeenAlerts;
+}
+
+/** The alert IDs an incident has seen opened and closed, the most recent kept (bounded). */
+export interface SeenAlerts {
+  opened: string[];
+  closed: string[];
 }
 
 /** The "before" snapshots the failback and the compensations restore. */
@@ -162,6 +181,10 @@ export interface Attention {
   retry: 'compensations' | 'failover';
   /** The steps a retry would run. */
   pending: StepName[];
+  /** What a new outage does here: `fail_over` when users are on the primary (a cleanup after a verified failback). */
+  onOutage?: 'fail_over';
+  /** When the failover will be retried on its own, unless a human answers first. */
+  autoRetryAt?: number;
 }
 
 export interface IncidentStatus {
@@ -178,7 +201,11 @@ export interface IncidentStatus {
   warnings: string[];
   /** Warnings not kept in `warnings` (list capped to bound the status). */
   warningsDropped?: number;
-  /** Automatic failbacks that failed in this incident. */
+  /** When the primary was last seen serving: the start of the check that verified it (staleness of later alerts). */
+  primaryServingAt?: number;
+  /** Failovers retried on their own from needs_attention (`failoverRetry`). */
+  autoFailoverRetries?: number;
+  /** Automatic failbacks that failed in this incident (a new outage after one counts too). */
   autoFailbackFailures?: number;
   triggers: TriggerRecord[];
   /** Triggers not kept in `triggers` (list capped to bound history size). */

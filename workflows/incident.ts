@@ -18,7 +18,7 @@ import { siteAttribute } from './search-attributes.ts';
 
 export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   const ctx = new IncidentContext(input);
-  const { site, policy, state, status } = ctx;
+  const { site, policy, state } = ctx;
   handleMessages(ctx);
 
   if (!input.carried) {
@@ -37,7 +37,8 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     if ((await awaitFailbackGo(ctx)) === 'continue_as_new') {
       await ctx.monitorPaused;
       await condition(allHandlersFinished);
-      return continueAsNew<typeof incident>({ site, policy, carried: { status, undo: state.undo } });
+      // A failback requested meanwhile is carried, not dropped (it was accepted: the caller was told so).
+      return continueAsNew<typeof incident>({ site, policy, carried: state.carry() });
     }
     const result = await failback(ctx);
     if (result === 'resolved' || result === 'acknowledged') return ctx.finish(result);

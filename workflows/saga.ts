@@ -57,11 +57,15 @@ export class Saga {
     return [...this.pending].reverse().map((c) => c.name);
   }
 
-  /** Runs the pending compensations in a non-cancellable scope; what did not succeed stays pending. */
-  async compensate(timeline: Timeline): Promise<CompensationResult> {
+  /**
+   * Runs the pending compensations in a non-cancellable scope (or in `scope`, which may cancel
+   * them: a cleanup that a new outage makes pointless); what did not succeed stays pending.
+   */
+  async compensate(timeline: Timeline, scope?: CancellationScope): Promise<CompensationResult> {
     const problems: string[] = [];
     const left: Compensation[] = [];
-    await CancellationScope.nonCancellable(async () => {
+    const run = (body: () => Promise<void>) => (scope ? scope.run(body) : CancellationScope.nonCancellable(body));
+    await run(async () => {
       for (const c of [...this.pending].reverse()) {
         const blocker = c.after.find((name) => left.some((l) => l.name === name));
         if (blocker) {

@@ -5,6 +5,7 @@ import {
   ActivityCancellationType,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   sleep,
 } from '@temporalio/workflow';
@@ -19,6 +20,9 @@ import {
 import type { WatchLocation } from './watch-types.ts';
 import { failureMessage } from './error-text.ts';
 
+/** A reconfiguration during an outage starts the re-trigger timer again (older runs lost it there). */
+const RETRIGGER_AFTER_RECONFIGURE = 'watch-retrigger-after-reconfigure';
+
 /** Behaviours that older histories replay without (see watch.ts). */
 export interface ProbeFeatures {
   votesExpire: boolean;
@@ -31,6 +35,8 @@ export class Probes {
   private scope = new CancellationScope();
   /** A retrigger timer runs (one at a time, while the verdict is down). */
   private retriggering = false;
+  /** Which timer is the current one: a cancelled one's end must not clear the flag of its successor. */
+  private retriggerRun = 0;
 
   constructor(state: WatchState, features: ProbeFeatures) {
     this.state = state;
@@ -58,6 +64,12 @@ export class Probes {
   restart(): void {
     this.scope.cancel();
     this.scope = new CancellationScope();
+    // The cancelled timer clears its flag only after this returns: start() would see it still set
+    // and start none, so the outage would never be re-triggered again.
+    if (this.retriggering && patched(RETRIGGER_AFTER_RECONFIGURE)) {
+      this.retriggering = false;
+      this.retriggerRun++;
+    }
     this.start();
   }
 
@@ -90,6 +102,7 @@ export class Probes {
     const { state } = this;
     if (!this.features.retriggers || this.retriggering || state.status.verdict !== 'down') return;
     this.retriggering = true;
+    const run = this.retriggerRun;
     void this.scope
       .run(async () => {
         while (state.status.verdict === 'down') {
@@ -100,7 +113,9 @@ export class Probes {
       .catch((err) => {
         if (!isCancellation(err)) throw err;
       })
-      .finally(() => void (this.retriggering = false));
+      .finally(() => {
+        if (run === this.retriggerRun) this.retriggering = false;
+      });
   }
 
   /** Wakes the loop when a location may have been silent for too long (its vote then expires). */

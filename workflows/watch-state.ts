@@ -270,6 +270,12 @@ export class WatchState {
     return true;
   }
 
+  /** Whether a quorum of the locations' current votes says this (a kept verdict does not count). */
+  quorumSays(verdict: Verdict): boolean {
+    const { locations, quorum } = this.policy;
+    return locations.filter((l) => this.status.locations[l.name]?.verdict === verdict).length >= quorum;
+  }
+
   quorumVerdict(): Verdict {
     const { locations, quorum } = this.policy;
     const verdicts = locations.map((l) => this.status.locations[l.name]?.verdict ?? 'unknown');

@@ -29,6 +29,8 @@ const RETRY_LOCATION_MS = 15_000;
 const VOTE_EXPIRY = 'watch-vote-expiry';
 /** While the primary stays down, the incident is triggered again if nothing has it on the standby. */
 const RETRIGGER = 'watch-retrigger';
+/** A re-trigger needs a quorum that says down now, not a verdict kept because every vote expired. */
+const RETRIGGER_NEEDS_QUORUM = 'watch-retrigger-needs-quorum';
 
 const control = proxyActivities<WatchTriggerActivities>({
   startToCloseTimeout: '30s',
@@ -74,7 +76,9 @@ export async function watch(input: WatchInput): Promise<WatchStatus> {
         case 'retrigger':
           // The outage goes on: a failback that met it, or an incident that ended, must not leave users
           // on a dead primary. The alert is new (now), so it is not taken as stale.
-          if (status.verdict === 'down') {
+          if (status.verdict === 'down' && !state.quorumSays('down') && patched(RETRIGGER_NEEDS_QUORUM)) {
+            state.note('re-trigger skipped: no quorum of locations says down now (their votes expired)');
+          } else if (status.verdict === 'down') {
             const since = new Date(status.verdictSince).toISOString();
             await triggerIncident(state, `primary still down (verdict down since ${since})`, Date.now(), true);
           }
