@@ -73,7 +73,8 @@ test('subscriber rights only (no pubsub.subscriptions.get): the refused metadata
 
   await publish(admin, topic, open(site, `inc-${randomUUID().slice(0, 8)}`));
   await waitFor(`the incident of ${site}`, async () => (await lookupIncident(client, site)).state !== 'none');
-  expect(await count(bridge.metrics.started, { site })).toBe(1);
+  // The counter moves once the start has answered the bridge, a moment after the incident exists.
+  await waitFor('the started counter', async () => (await count(bridge.metrics.started, { site })) === 1);
   await bridge.stop();
   await bridge.done;
 });

@@ -69,9 +69,21 @@ export function drawSchedule(runSeed: number, index: number, cells = generatedCe
   const base = drawRandomSchedule(runSeed, index);
   const r = new Rng(base.seed ^ 0x5bd1e995);
   const pickCell = () => split(r.pick(cells));
-  if (index % 4 === 3) return { ...base, cells: [pickCell()] };
-  const target = split(cells[(index - Math.floor(index / 4)) % cells.length]!);
+  const swept = sweptCell(index);
+  if (swept === undefined && index % 4 === 3) return { ...base, cells: [pickCell()] };
+  const target = split(cells[swept ?? (index - Math.floor(index / 4)) % cells.length]!);
   return { ...aimAt(base, target.phase, r), cells: [target, pickCell()] };
+}
+
+/**
+ * The sweep: incidents aimed again at a cell the run left unhit (an aim can miss when the phase
+ * passes before its event lands). Their indices name the cell and the round, so SIM_ONLY replays them.
+ */
+export const SWEEP_FROM = 100_000;
+export const SWEEP_ROUNDS = 3;
+export const sweepIndex = (cellIndex: number, round: number): number => SWEEP_FROM + cellIndex * SWEEP_ROUNDS + round;
+function sweptCell(index: number): number | undefined {
+  return index >= SWEEP_FROM ? Math.floor((index - SWEEP_FROM) / SWEEP_ROUNDS) : undefined;
 }
 
 function split(c: Cell): { phase: CellPhase; event: CellEvent } {

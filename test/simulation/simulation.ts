@@ -26,8 +26,15 @@ import {
 import type { IncidentStatus } from '../../workflows/incident-types.ts';
 import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';
 import { type Observed, checkIncident } from './invariants.ts';
-import { type IncidentSchedule, type SimEvent, drawSchedule } from './schedule.ts';
-import { type Cell, type CellEvent, type CellPhase, cell, cellPhase } from './cells.ts';
+import {
+  type IncidentSchedule,
+  type SimEvent,
+  SWEEP_FROM,
+  SWEEP_ROUNDS,
+  drawSchedule,
+  sweepIndex,
+} from './schedule.ts';
+import { type Cell, type CellEvent, type CellPhase, cell, cellPhase, generatedCells, unhitCells } from './cells.ts';
 import { errorMessage } from '../../workflows/error-text.ts';
 
 export interface SimulationOptions {
@@ -64,6 +71,8 @@ export interface IncidentResult {
 export interface SimulationReport {
   seed: number;
   incidents: number;
+  /** Incidents of the sweep, aimed again at cells the run left unhit. */
+  swept: number;
   ms: number;
   /** Final phase (or how it failed to end) → count. */
   outcomes: Record<string, number>;
@@ -170,6 +179,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const deadlineMs = o.deadlineMs ?? 90_000;
   o = { verbose: o.only !== undefined, ...o };
   const indices = o.only ?? Array.from({ length: o.incidents }, (_, i) => i);
+  let total = indices.length; // grows by the sweep's incidents
   const started = Date.now();
   const runTag = randomBytes(2).toString('hex');
   const taskQueue = `sim-${o.seed}-${runTag}`;
@@ -187,7 +197,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const progress = setInterval(() => {
     const failing = results.filter((r) => r.problems.length > 0).length;
     log(
-      `[sim] seed ${o.seed}: ${results.length}/${indices.length} done, ${running} running, ${failing} failing, ` +
+      `[sim] seed ${o.seed}: ${results.length}/${total} done, ${running} running, ${failing} failing, ` +
         `${host.restarts} worker restarts, ${Math.round((Date.now() - started) / 1000)} s`,
     );
   }, 5000);
@@ -499,8 +509,19 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       }
     }
   }
+  const lanes = () => Promise.all(Array.from({ length: Math.min(o.concurrency ?? 25, queue.length) }, lane));
   try {
-    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 25, indices.length) }, lane));
+    await lanes();
+    // The sweep (schedule.ts): cells left unhit are aimed at again, a bounded number of rounds.
+    const generated = generatedCells();
+    for (let round = 0; !o.only && round < SWEEP_ROUNDS; round++) {
+      const unhit = unhitCells(coverageOf(results), generated);
+      if (!unhit.length) break;
+      log(`[sim] seed ${o.seed}: sweep round ${round + 1} aims again at ${unhit.join(', ')}`);
+      queue.push(...unhit.map((c) => sweepIndex(generated.indexOf(c), round)));
+      total += unhit.length;
+      await lanes();
+    }
   } finally {
     clearInterval(progress);
     await host.stop();
@@ -516,11 +537,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
   const mutations = world.mutations.length;
-  const coverage = new Map<Cell, number>();
-  for (const r of results) for (const c of new Set(r.hits)) coverage.set(c, (coverage.get(c) ?? 0) + 1);
+  const coverage = coverageOf(results);
   const report: SimulationReport = {
     seed: o.seed,
-    incidents: results.length,
+    incidents: results.filter((r) => r.schedule.index < SWEEP_FROM).length,
+    swept: results.filter((r) => r.schedule.index >= SWEEP_FROM).length,
     ms: Date.now() - started,
     outcomes,
     workerRestarts: host.restarts,
@@ -533,6 +554,13 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   };
   log(summary(report));
   return report;
+}
+
+/** How many incidents hit each cell. */
+function coverageOf(results: readonly IncidentResult[]): Map<Cell, number> {
+  const coverage = new Map<Cell, number>();
+  for (const r of results) for (const c of new Set(r.hits)) coverage.set(c, (coverage.get(c) ?? 0) + 1);
+  return coverage;
 }
 
 export function describeFailure(r: IncidentResult): string {
@@ -559,7 +587,7 @@ export function summary(r: SimulationReport): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
   return (
-    `[sim] seed ${r.seed}: ${r.incidents} incidents in ${(r.ms / 1000).toFixed(1)} s (${outcomes}); ` +
+    `[sim] seed ${r.seed}: ${r.incidents} incidents (+${r.swept} swept) in ${(r.ms / 1000).toFixed(1)} s (${outcomes}); ` +
     `${r.faultsInjected} faults injected, ${r.lostReplies} replies lost, ${r.mutations} mutations, ` +
     `${r.workerRestarts} worker restarts, ${(r.meanIncidentMs / 1000).toFixed(1)} s per incident; ${r.failures.length} broke an invariant` +
     (r.failures.length ? ` (incidents ${r.failures.map((f) => f.schedule.index).join(', ')})` : '')
