@@ -120,6 +120,18 @@ describe('passes what keeps the invariants', () => {
         observed({ ending: 'failed', error: 'Workflow execution cancelled', cancelRequested: true, atEnd: HEALTHY }),
       ),
     ).toEqual([]));
+  test('cancelled on standby: users stay on the serving standby', () =>
+    expect(
+      checkIncident(
+        observed({
+          ending: 'failed',
+          error: 'Workflow execution cancelled',
+          cancelRequested: true,
+          cancelledIn: 'on_standby',
+          atEnd: ON_STANDBY,
+        }),
+      ),
+    ).toEqual([]));
   test('a failback after a failover, a new failover after it', () =>
     expect(
       rerunSteps([...FAILOVER, ...FAILBACK.slice(0, 2), step('undo_route_traffic_to_primary'), ...FAILOVER]),
@@ -218,9 +230,15 @@ describe('fails what breaks one', () => {
       /completed in phase acknowledged, not a final phase/,
     ],
     [
-      'cancelled, not compensated',
-      { ending: 'failed', error: 'Workflow execution cancelled', cancelRequested: true, atEnd: ON_STANDBY },
-      /cancelled, but the world is .*not as before/,
+      'cancelled while failing over, left half done',
+      {
+        ending: 'failed',
+        error: 'Workflow execution cancelled',
+        cancelRequested: true,
+        cancelledIn: 'failing_over',
+        atEnd: { ...HEALTHY, standbyAccess: 'open' },
+      },
+      /cancelled, but the world is .*neither as before/,
     ],
     [
       'failed (not cancelled) though a cancel was sent',

@@ -1,6 +1,7 @@
 // The invariants checked after each simulated incident (docs/workflow.md, "Invariants the
 // simulation checks"). Pure: it judges what the harness observed, so it can be unit-tested on
 // made-up worlds and statuses (test/simulation/invariants.test.ts).
+import type { CellPhase } from './cells.ts';
 import type { InMemorySiteState, Mutation } from '../../activities/providers/in-memory/world.ts';
 import {
   CHANGE_STEPS,
@@ -33,8 +34,10 @@ export interface Observed {
   primaryDownSince?: number | undefined;
   /** A human acknowledged (the simulation's acknowledge event): `acknowledged` is then an end. */
   acknowledgedByHuman?: boolean;
-  /** The workflow was cancelled: it must end cancelled, with its changes compensated. */
+  /** The workflow was cancelled: it must end cancelled, as the table says for the phase. */
   cancelRequested?: boolean;
+  /** The phase the simulation cancelled it in. */
+  cancelledIn?: CellPhase;
 }
 
 const FAILOVER = new Set<string>(FAILOVER_STEPS);
@@ -67,9 +70,13 @@ export function checkIncident(o: Observed): string[] {
   // --- How it ended ---
   const cancelled = o.ending === 'failed' && o.cancelRequested === true && /cancel/i.test(o.error ?? '');
   if (cancelled) {
-    // Cancelling compensates (docs/workflow.md): the world as before the incident.
-    if (!sameProviders(atEnd, before))
-      problems.push(`cancelled, but the world is ${show(atEnd)}, not as before (${show(before)})`);
+    // docs/workflow.md, the cancel row: a change in flight is undone (the world as before), users on
+    // the standby stay on it while it serves, and needs_attention ends with the world as it is.
+    const onServingStandby = atEnd.traffic === 'standby' && serves(atEnd, 'standby');
+    if (!sameProviders(atEnd, before) && !onServingStandby && o.cancelledIn !== 'needs_attention')
+      problems.push(
+        `cancelled, but the world is ${show(atEnd)}: neither as before (${show(before)}) nor users on a serving standby`,
+      );
   } else if (o.ending === 'failed') problems.push(`the workflow did not complete: ${o.error ?? 'unknown'}`);
   else if (o.ending === 'unsettled')
     problems.push(

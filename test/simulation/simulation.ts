@@ -235,7 +235,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     let chainEnded = false;
     const hits: Cell[] = [];
     let acknowledged = false;
-    let cancelled = false;
+    let cancelled: CellPhase | undefined;
     let outages = 0;
     /** When the schedule last took the primary down, while it is down (a new outage after a failback is no failback's fault). */
     let primaryDownSince: number | undefined = t0;
@@ -359,7 +359,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
           acknowledged = true;
           return attempt('acknowledge', () => latest().signal(acknowledge, by));
         case 'cancel':
-          cancelled = true;
+          cancelled = phase;
           return attempt('cancel', () => latest().cancel());
         case 'permanentFailure':
         case 'lostReply':
@@ -491,7 +491,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       ...(end && { endedAt: end.at }),
       primaryDownSince: end ? end.downSince : primaryDownSince,
       ...((acknowledged as boolean) ? { acknowledgedByHuman: true } : {}),
-      ...((cancelled as boolean) ? { cancelRequested: true } : {}),
+      ...(cancelled && { cancelRequested: true, cancelledIn: cancelled }),
     };
     return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0, hits };
   }
