@@ -3,17 +3,17 @@
 // re-failover, automatic failback meeting a primary that dies again and again, and a new outage
 // right after a verified failback taken for a stale one (docs/workflow.md, "Every event in every phase").
 import { type Client, WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { Incidents, type IncidentHandle } from '../clients/incidents.ts';
-import { buildRegistry } from '../clients/providers.ts';
 import { incidentPolicy } from '../config/policies.ts';
 import type { Config } from '../config/schema.ts';
 import { abort, alertOpened, requestFailback, retry, statusQuery } from '../workflows/incident-messages.ts';
 import type { IncidentStatus, StepName } from '../workflows/incident-types.ts';
-import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
-import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
+import { inMemoryConfig, trigger, waitForPhase } from '../harness/sites.ts';
+import { incidentSuite, waitUntil } from './support/incident-suite.ts';
+import { type RunningWorker, testClient } from './support/temporal.ts';
 
 let client: Client;
 beforeAll(async () => {
@@ -23,37 +23,7 @@ beforeAll(async () => {
 const AT_START = { standbyAccess: 'closed', traffic: 'primary', monitor: 'enabled' };
 const REVOKED = () => new ProviderError('permission', 'setIamPolicy: permission revoked');
 
-function harness(makeConfig: (sites: string[]) => Config, count: number) {
-  const h = {
-    sites: Array.from({ length: count }, () => uniqueSite('ev')),
-    world: undefined as unknown as InMemoryWorld,
-    config: undefined as unknown as Config,
-    worker: undefined as unknown as RunningWorker,
-  };
-  beforeAll(async () => {
-    h.world = testWorld();
-    h.config = makeConfig(h.sites);
-    h.worker = await startWorker(buildRegistry(h.config, { world: h.world }));
-  });
-  afterAll(async () => h.worker?.shutdown());
-  return h;
-}
-
-async function waitUntil(
-  handle: IncidentHandle,
-  what: string,
-  done: (s: IncidentStatus) => boolean,
-  timeoutMs = 30_000,
-): Promise<IncidentStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: IncidentStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what} not seen in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`);
-}
+const harness = (makeConfig: (sites: string[]) => Config, count: number) => incidentSuite('ev', makeConfig, count);
 
 const count = (s: IncidentStatus, step: StepName, outcome?: string) =>
   s.steps.filter((x) => x.name === step && (outcome === undefined || x.outcome === outcome)).length;

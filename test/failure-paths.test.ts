@@ -4,15 +4,15 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
-import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
-import { Incidents, type IncidentHandle } from '../clients/incidents.ts';
+import { Incidents } from '../clients/incidents.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { incidentPolicy } from '../config/policies.ts';
 import type { Config } from '../config/schema.ts';
 import { type SandboxWorld, startSandboxWorld } from '../sandbox/world.ts';
 import { alertOpened, requestFailback, retry, statusQuery } from '../workflows/incident-messages.ts';
 import type { IncidentStatus, StepName } from '../workflows/incident-types.ts';
-import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
+import { inMemoryConfig, trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
+import { incidentSuite, waitUntil } from './support/incident-suite.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 let client: Client;
@@ -22,37 +22,7 @@ beforeAll(async () => {
 
 const AT_START = { standbyAccess: 'closed', traffic: 'primary', monitor: 'enabled' };
 
-function harness(makeConfig: (sites: string[]) => Config, count: number) {
-  const h = {
-    sites: Array.from({ length: count }, () => uniqueSite('fp')),
-    world: undefined as unknown as InMemoryWorld,
-    config: undefined as unknown as Config,
-    worker: undefined as unknown as RunningWorker,
-  };
-  beforeAll(async () => {
-    h.world = testWorld();
-    h.config = makeConfig(h.sites);
-    h.worker = await startWorker(buildRegistry(h.config, { world: h.world }));
-  });
-  afterAll(async () => h.worker?.shutdown());
-  return h;
-}
-
-async function waitUntil(
-  handle: IncidentHandle,
-  what: string,
-  done: (s: IncidentStatus) => boolean,
-  timeoutMs = 30_000,
-): Promise<IncidentStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: IncidentStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what} not seen in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`);
-}
+const harness = (makeConfig: (sites: string[]) => Config, count: number) => incidentSuite('fp', makeConfig, count);
 
 const running = (step: StepName) => (s: IncidentStatus) =>
   s.steps.some((x) => x.name === step && x.outcome === 'running');

@@ -1,0 +1,45 @@
+// What the workflow-level failure suites share: sites with their own worker on the suite's dev
+// server, and waiting for a status the incident reaches.
+import { afterAll, beforeAll } from 'vitest';
+import type { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
+import type { IncidentHandle } from '../../clients/incidents.ts';
+import { buildRegistry } from '../../clients/providers.ts';
+import type { Config } from '../../config/schema.ts';
+import { testWorld, uniqueSite } from '../../harness/sites.ts';
+import { statusQuery } from '../../workflows/incident-messages.ts';
+import type { IncidentStatus } from '../../workflows/incident-types.ts';
+import { type RunningWorker, startWorker } from './temporal.ts';
+
+/** `count` fresh sites on an in-memory world, with a worker for the describe block they are made in. */
+export function incidentSuite(prefix: string, makeConfig: (sites: string[]) => Config, count: number) {
+  const h = {
+    sites: Array.from({ length: count }, () => uniqueSite(prefix)),
+    world: undefined as unknown as InMemoryWorld,
+    config: undefined as unknown as Config,
+    worker: undefined as unknown as RunningWorker,
+  };
+  beforeAll(async () => {
+    h.world = testWorld();
+    h.config = makeConfig(h.sites);
+    h.worker = await startWorker(buildRegistry(h.config, { world: h.world }));
+  });
+  afterAll(async () => h.worker?.shutdown());
+  return h;
+}
+
+/** The incident's status once `done` holds, or an error naming `what` with the last status. */
+export async function waitUntil(
+  handle: IncidentHandle,
+  what: string,
+  done: (s: IncidentStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<IncidentStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: IncidentStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery);
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what} not seen in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`);
+}
