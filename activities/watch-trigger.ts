@@ -12,8 +12,12 @@ export interface IncidentControl {
   primaryRecovered(site: string, actor: Actor): Promise<void>;
 }
 
-/** Phases in which an incident already has the site on the standby, or is taking it there. */
-const HAS_THE_SITE = new Set(['awaiting_trigger', 'failing_over', 'on_standby', 'needs_attention']);
+/**
+ * Phases in which an incident already has the site on the standby, or is taking it there. Not
+ * needs_attention: a new outage there fails over again when users are on the primary (else it is
+ * recorded), so the watcher delivers its verdict, and repeats a delivery that failed.
+ */
+const HAS_THE_SITE = new Set(['awaiting_trigger', 'failing_over', 'on_standby']);
 
 export type WatchTriggerActivities = ReturnType<typeof createWatchTriggerActivities>;
 
