@@ -1,6 +1,7 @@
 // The health watcher's trigger activities (workflows/watch.ts): they run on the main worker and
 // reach the site's incident through the IncidentControl the worker assembly hands them.
 import { Context } from '@temporalio/activity';
+import type { IncidentStatus } from '../workflows/incident-types.ts';
 import type { Actor, AlertOpened } from '../workflows/types.ts';
 import { toFailure } from './errors.ts';
 
@@ -10,10 +11,16 @@ export interface IncidentControl {
   /** Signal-with-start of the site's incident. */
   trigger(site: string, alert: AlertOpened): Promise<unknown>;
   primaryRecovered(site: string, actor: Actor): Promise<void>;
+  /** The running incident's status (its query): what triggers it received, since when in its phase. */
+  status(site: string): Promise<Pick<IncidentStatus, 'phaseSince' | 'triggers'>>;
 }
 
-/** Phases in which an incident already has the site on the standby, or is taking it there. */
-const HAS_THE_SITE = new Set(['awaiting_trigger', 'failing_over', 'on_standby', 'needs_attention']);
+/**
+ * Phases in which an incident already has the site on the standby, or is taking it there. Not
+ * needs_attention: a new outage there fails over again when users are on the primary (else it is
+ * recorded), so the watcher delivers its verdict, and repeats a delivery that failed.
+ */
+const HAS_THE_SITE = new Set(['awaiting_trigger', 'failing_over', 'on_standby']);
 
 export type WatchTriggerActivities = ReturnType<typeof createWatchTriggerActivities>;
 
@@ -26,6 +33,10 @@ export function createWatchTriggerActivities(incidents: IncidentControl) {
         // Re-triggers while the primary stays down: only where no incident has (or is taking) the site to the standby.
         if (onlyIfNeeded && before.state === 'running' && before.phase && HAS_THE_SITE.has(before.phase)) {
           return `not needed: the incident is ${before.phase}`;
+        }
+        // In needs_attention one alert of the watcher is enough (each later one would only be recorded).
+        if (onlyIfNeeded && before.phase === 'needs_attention' && (await hasWatcherAlert(incidents, site))) {
+          return 'not needed: the incident in needs_attention has the watcher alert';
         }
         await incidents.trigger(site, alert);
         return before.state === 'running'
@@ -51,4 +62,10 @@ export function createWatchTriggerActivities(incidents: IncidentControl) {
       }
     },
   };
+}
+
+/** Whether the incident received an alert of the watcher since it entered its current phase. */
+async function hasWatcherAlert(incidents: IncidentControl, site: string): Promise<boolean> {
+  const { triggers, phaseSince = 0 } = await incidents.status(site);
+  return triggers.some((t) => t.kind === 'alert_opened' && t.source === 'watcher' && t.at >= phaseSince);
 }

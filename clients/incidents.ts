@@ -123,6 +123,11 @@ export class Incidents implements IncidentControl {
     await this.handle(site).signal(primaryRecovered, actor);
   }
 
+  /** The running incident's status, from its query. */
+  async status(site: string): Promise<IncidentStatus> {
+    return this.handle(site).query(statusQuery);
+  }
+
   async alertClosed(site: string, alert: AlertClosed): Promise<void> {
     await this.handle(site).signal(alertClosed, alert);
   }

@@ -53,6 +53,11 @@ test('the required scenarios are recorded', () => {
       'i16-failover-auto-retry.json',
       'i16-outage-skips-pause-wait.json',
       'i16-outage-cancels-cleanup.json',
+      // The watcher's gates of issue 16: a config change during an outage keeps the re-trigger
+      // (watch-retrigger-after-reconfigure); a verdict kept by expired votes does not re-trigger
+      // (watch-retrigger-needs-quorum). scripts/record-watch-histories.ts.
+      'watch-reconfigure-down-i16.json',
+      'watch-silent-no-retrigger-i16.json',
     ]),
   );
 });

@@ -27,43 +27,53 @@ export async function deliver(alert: ParsedAlert, message: Message, d: DeliveryD
   const publishedAt = message.publishTime;
   if (alert.state === 'closed') {
     recentlyClosed.add(key);
-    const lookup = await withTemporal('describe incident', message.id, () => incidents.lookup(alert.site));
-    if (lookup.state !== 'running') return { ignored: 'closed_without_incident' };
-    try {
-      await withTemporal('signal alertClosed', message.id, () =>
-        incidents.alertClosed(alert.site, {
-          alertId: alert.incidentId,
-          source: 'pubsub',
-          ...(alert.endedAt && { endedAt: alert.endedAt }),
-        }),
-      );
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return { ignored: 'closed_without_incident' }; // ended meanwhile
-      throw err;
-    }
-    metrics.publishToSignal.observe({ signal: 'alertClosed' }, secondsSince(publishedAt));
-    return { done: 'signalled_closed' };
+    // Each attempt looks the incident up again: the one seen before a Temporal error may be gone.
+    const outcome = await withTemporal('signal alertClosed', message.id, () => closeAlert(incidents, alert));
+    if ('done' in outcome) metrics.publishToSignal.observe({ signal: 'alertClosed' }, secondsSince(publishedAt));
+    return outcome;
   }
   if (recentlyClosed.has(key)) return { ignored: 'closed_before_open' };
-  const lookup = await withTemporal('describe incident', message.id, () => incidents.lookup(alert.site));
-  const sawIt = () => incidents.endedIncidentSawAlert(alert.site, lookup, alert.incidentId);
-  if (lookup.state === 'ended' && (await withTemporal('read ended incident', message.id, sawIt))) {
+  // Each attempt looks the incident up again: after a Temporal error, the incident seen may have
+  // ended (having received the alert, had the reply been lost) or a new one started and ended.
+  const outcome = await withTemporal('signal-with-start incident', message.id, () =>
+    openAlert(incidents, alert, publishedAt),
+  );
+  if ('done' in outcome) metrics.publishToSignal.observe({ signal: 'alertOpened' }, secondsSince(publishedAt));
+  return outcome;
+}
+
+async function closeAlert(incidents: Incidents, alert: ParsedAlert): Promise<Outcome> {
+  const lookup = await incidents.lookup(alert.site);
+  if (lookup.state !== 'running') return { ignored: 'closed_without_incident' };
+  try {
+    await incidents.alertClosed(alert.site, {
+      alertId: alert.incidentId,
+      source: 'pubsub',
+      ...(alert.endedAt && { endedAt: alert.endedAt }),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { ignored: 'closed_without_incident' }; // ended meanwhile
+    throw err;
+  }
+  return { done: 'signalled_closed' };
+}
+
+async function openAlert(incidents: Incidents, alert: ParsedAlert, publishedAt: Date): Promise<Outcome> {
+  const lookup = await incidents.lookup(alert.site);
+  if (lookup.state === 'ended' && (await incidents.endedIncidentSawAlert(alert.site, lookup, alert.incidentId))) {
     return { ignored: 'duplicate_of_ended_incident' };
   }
-  await withTemporal('signal-with-start incident', message.id, () =>
-    incidents.trigger(
-      alert.site,
-      {
-        alertId: alert.incidentId,
-        source: 'pubsub',
-        ...(alert.summary && { summary: alert.summary }),
-        ...(alert.startedAt && { startedAt: alert.startedAt }),
-        publishedAt: publishedAt.toISOString(),
-      },
-      lookup,
-    ),
+  await incidents.trigger(
+    alert.site,
+    {
+      alertId: alert.incidentId,
+      source: 'pubsub',
+      ...(alert.summary && { summary: alert.summary }),
+      ...(alert.startedAt && { startedAt: alert.startedAt }),
+      publishedAt: publishedAt.toISOString(),
+    },
+    lookup,
   );
-  metrics.publishToSignal.observe({ signal: 'alertOpened' }, secondsSince(publishedAt));
   return { done: lookup.state === 'running' ? 'signalled_open' : 'started' };
 }
 

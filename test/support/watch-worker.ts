@@ -7,6 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import type { Endpoint, ProbeRegistry, ProbeResult, ProviderRegistry } from '../../activities/providers/types.ts';
+import type { IncidentControl } from '../../activities/watch-trigger.ts';
 import { Incidents } from '../../clients/incidents.ts';
 import { createLocationWorker, createMainWorker } from '../../worker/workers.ts';
 import { quietRuntime, testWorkflows } from './temporal.ts';
@@ -63,7 +64,12 @@ export interface WatchWorkers {
   shutdown(): Promise<void>;
 }
 
-export async function startWatchWorkers(config: Config, registry: ProviderRegistry): Promise<WatchWorkers> {
+/** `reach` may wrap how the watcher's trigger activities reach the incidents (to fail a delivery). */
+export async function startWatchWorkers(
+  config: Config,
+  registry: ProviderRegistry,
+  reach: (incidents: IncidentControl) => IncidentControl = (i) => i,
+): Promise<WatchWorkers> {
   quietRuntime();
   const taskQueue = `tq-watch-${randomUUID()}`;
   const address = inject('temporalAddress');
@@ -73,7 +79,7 @@ export async function startWatchWorkers(config: Config, registry: ProviderRegist
     connection,
     taskQueue,
     registry,
-    incidents: Incidents.of(client, config, taskQueue),
+    incidents: reach(Incidents.of(client, config, taskQueue)),
     workflows: testWorkflows(),
     tuning: { shutdownGraceTime: '5s' },
   });
