@@ -46,6 +46,7 @@ const ROW = (event: string) => `incident-table.test.ts: row: ${event}`;
 const EV = 'every-event.test.ts: ';
 const FP = 'failure-paths.test.ts: ';
 const INC = 'incident.test.ts: ';
+const SB = 'standby-events.test.ts: ';
 const NA = '–';
 const TESTS: Record<TableEvent, Record<TablePhase, string>> = {
   outage: {
@@ -93,7 +94,7 @@ const TESTS: Record<TableEvent, Record<TablePhase, string>> = {
   },
   'permanent failure': {
     failing_over: `${FP}never closes the standby while traffic may reach it; waits in needs_attention; a retry finishes it`,
-    on_standby: 'open: no test makes the hold-down fail for good',
+    on_standby: `${SB}a hold-down that fails for good turns the automatic failback off with a warning; a manual one still works`,
     failing_back: `${FP}backs off between attempts, then stops and waits for a human`,
     draining: `${EV}a new outage there fails over again instead of being ignored`,
     needs_attention: `${FP}never closes the standby while traffic may reach it; waits in needs_attention; a retry finishes it`,

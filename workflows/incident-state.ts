@@ -176,9 +176,16 @@ export class IncidentState {
     this.status.phaseSince = Date.now();
   }
 
-  /** What a continued run needs: the status, the snapshots, the alerts seen and an accepted failback request. */
+  /**
+   * What a continued run needs: the status, the snapshots, the alerts seen and an accepted failback
+   * request. A step still running (the hold-down) is cut by continue-as-new: carried as cancelled,
+   * so the status never shows it running for good; the new run starts it again.
+   */
   carry(): CarriedState {
     const { failbackRequestedBy: by } = this;
+    for (const step of this.status.steps.filter((s) => s.outcome === 'running')) {
+      Object.assign(step, { outcome: 'cancelled', endedAt: Date.now(), error: 'cut by continue-as-new' });
+    }
     return { status: this.status, undo: this.undo, alerts: this.log.seen(), ...(by && { failbackRequestedBy: by }) };
   }
 

@@ -1,0 +1,123 @@
+// Events on the standby that meet the automatic failback's hold-down, on the real dev server: a
+// continue-as-new that cuts it, a hold-down that fails for good, and an attempt of it lost midway
+// (docs/workflow.md, "Every event in every phase", the on standby column).
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ProviderError } from '../activities/errors.ts';
+import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
+import type { ProviderRegistry } from '../activities/providers/types.ts';
+import type { IncidentHandle } from '../clients/incidents.ts';
+import { buildRegistry } from '../clients/providers.ts';
+import type { Config } from '../config/schema.ts';
+import { primaryRecovered, requestFailback, statusQuery } from '../workflows/incident-messages.ts';
+import type { IncidentStatus, StepName } from '../workflows/incident-types.ts';
+import { inMemoryConfig, testWorld, trigger, uniqueSite } from '../harness/sites.ts';
+import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
+import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
+
+let client: Client;
+beforeAll(async () => {
+  client = await testClient();
+});
+
+const AT_START = { standbyAccess: 'closed', traffic: 'primary', monitor: 'enabled' };
+
+/** Sites whose hold-down activity meets a fault of the test's choosing when its attempt begins. */
+const holdDownFaults = new Map<string, (attempt: number) => void>();
+
+/** The in-memory registry, with the hold-down's faults (by the activity's type: the other steps are untouched). */
+function withHoldDownFaults(registry: ProviderRegistry): ProviderRegistry {
+  return {
+    forSite(site) {
+      const { activityType, attempt } = Context.current().info;
+      if (activityType === 'awaitPrimaryStable') holdDownFaults.get(site)?.(attempt);
+      return registry.forSite(site);
+    },
+  };
+}
+
+function harness(count: number) {
+  const h = {
+    sites: Array.from({ length: count }, () => uniqueSite('sb')),
+    world: undefined as unknown as InMemoryWorld,
+    config: undefined as unknown as Config,
+    worker: undefined as unknown as RunningWorker,
+  };
+  beforeAll(async () => {
+    h.world = testWorld();
+    h.config = inMemoryConfig(h.sites, { failback: { mode: 'auto', holdDown: '1s' } });
+    h.worker = await startWorker(withHoldDownFaults(buildRegistry(h.config, { world: h.world })));
+  });
+  afterAll(async () => h.worker?.shutdown());
+  return h;
+}
+
+async function waitUntil(
+  handle: IncidentHandle,
+  what: string,
+  done: (s: IncidentStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<IncidentStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: IncidentStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery).catch(() => last);
+    if (last && done(last)) return last;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what} not seen in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`);
+}
+
+const steps = (s: IncidentStatus, step: StepName, outcome?: string) =>
+  s.steps.filter((x) => x.name === step && (outcome === undefined || x.outcome === outcome));
+
+describe('on standby with an automatic failback', () => {
+  const h = harness(2);
+
+  test('continue-as-new cuts the hold-down: the carried step ends cancelled, the new run holds down again', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false });
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitUntil(handle, 'the hold-down', (s) => steps(s, 'await_primary_healthy', 'running').length === 1);
+    // Each signal is at least one event: the dev server suggests continue-as-new past the limit.
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) await handle.signal(primaryRecovered, { by: `w-${i}` });
+    const latest = client.workflow.getHandle(handle.workflowId);
+    const carried = await waitUntil(
+      latest,
+      'a second hold-down',
+      (s) => steps(s, 'await_primary_healthy').length === 2,
+    );
+    const [cut, again] = steps(carried, 'await_primary_healthy');
+    expect(cut).toMatchObject({ outcome: 'cancelled', error: expect.stringContaining('continue-as-new') });
+    expect(cut!.endedAt).toBeGreaterThanOrEqual(cut!.startedAt);
+    expect(again!.outcome).toBe('running');
+    h.world.state(site).primaryUp = true;
+    const end = (await latest.result()) as IncidentStatus;
+    expect(end.phase).toBe('resolved');
+    expect(end.steps.filter((s) => s.outcome === 'running')).toEqual([]);
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
+
+  test('a hold-down that fails for good turns the automatic failback off with a warning; a manual one still works', async () => {
+    const site = h.sites[1]!;
+    holdDownFaults.set(site, () => {
+      throw new ProviderError('invalid_config', `site ${site} is not in this worker's config (injected)`);
+    });
+    h.world.addSite(site, { primaryUp: false });
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    const s = await waitUntil(handle, 'the warning', (x) => x.warnings.length > 0);
+    expect(s.phase).toBe('on_standby');
+    expect(s.warnings).toEqual([expect.stringMatching(/^automatic failback disabled: .*not in this worker's config/)]);
+    expect(steps(s, 'await_primary_healthy')).toMatchObject([{ outcome: 'failed', attempts: 1 }]);
+    // The primary recovers: nothing fails back on its own, users stay on the serving standby.
+    h.world.state(site).primaryUp = true;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await handle.query(statusQuery)).phase).toBe('on_standby');
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+    holdDownFaults.delete(site);
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    expect((await handle.result()).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 30_000);
+});
