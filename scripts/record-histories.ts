@@ -286,6 +286,19 @@ const scenarios: Record<string, Scenario> = {
     await h.terminate('recorded on standby again');
     return h;
   },
+  'i16-cancel-during-pause-wait': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    world.inject(site, 'monitor', { times: Infinity });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_primary' && x.outcome === 'ok'));
+    await h.cancel();
+    world.clearFaults();
+    await h.result();
+    return h;
+  },
   'unconfirmed-alert': async ({ client, world, site }) => {
     world.addSite(site);
     const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'late', source: 'pubsub' });

@@ -342,6 +342,27 @@ describe('a new outage after the failback verified the primary, with the monitor
   }, 60_000);
 });
 
+describe('a cancel after the failback verified the primary, with the monitor pause still retrying', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('waits for the pause, then the cleanup finishes: the world as before the incident', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false });
+    h.world.inject(site, 'monitor', { times: Infinity }); // the monitor API answers 503 for now
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitForPhase(handle, 'on_standby');
+    h.world.state(site).primaryUp = true;
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    await waitUntil(handle, 'the primary verified', (x) => count(x, 'verify_public_url_on_primary', 'ok') === 1);
+    expect(count(await handle.query(statusQuery), 'pause_monitor', 'running')).toBe(1);
+    await handle.cancel();
+    await new Promise((r) => setTimeout(r, 500));
+    h.world.clearFaults(); // the pause lands, then the cleanup puts the monitor and the standby back
+    expect((await handle.result()).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
+});
+
 describe('needs_attention after a failed failover with the primary down', () => {
   const h = harness(
     (s) =>

@@ -53,6 +53,7 @@ test('the required scenarios are recorded', () => {
       'i16-failover-auto-retry.json',
       'i16-outage-skips-pause-wait.json',
       'i16-outage-cancels-cleanup.json',
+      'i16-cancel-during-pause-wait.json',
     ]),
   );
 });

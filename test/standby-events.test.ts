@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ProviderError } from '../activities/errors.ts';
 import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
-import type { ProviderRegistry } from '../activities/providers/types.ts';
+import type { Prober, ProviderRegistry } from '../activities/providers/types.ts';
 import type { IncidentHandle } from '../clients/incidents.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import type { Config } from '../config/schema.ts';
@@ -25,19 +25,43 @@ const AT_START = { standbyAccess: 'closed', traffic: 'primary', monitor: 'enable
 
 /** Sites whose hold-down activity meets a fault of the test's choosing when its attempt begins. */
 const holdDownFaults = new Map<string, (attempt: number) => void>();
+/** Sites whose first hold-down attempt is lost once the primary has passed checks for `afterMs` (`at`: when). */
+const lostMidway = new Map<string, { afterMs: number; at?: number }>();
 
 /** The in-memory registry, with the hold-down's faults (by the activity's type: the other steps are untouched). */
 function withHoldDownFaults(registry: ProviderRegistry): ProviderRegistry {
   return {
     forSite(site) {
       const { activityType, attempt } = Context.current().info;
-      if (activityType === 'awaitPrimaryStable') holdDownFaults.get(site)?.(attempt);
-      return registry.forSite(site);
+      const providers = registry.forSite(site);
+      if (activityType !== 'awaitPrimaryStable') return providers;
+      holdDownFaults.get(site)?.(attempt);
+      const lost = lostMidway.get(site);
+      return lost && attempt === 1 ? { ...providers, prober: losingAttempt(providers.prober, lost) } : providers;
     },
   };
 }
 
-function harness(count: number) {
+/** A prober whose attempt is lost midway (a reset connection): the loop fails after its heartbeats recorded progress. */
+function losingAttempt(prober: Prober, lost: { afterMs: number; at?: number }): Prober {
+  let healthySince: number | undefined;
+  return {
+    async check(endpoint, expect, signal) {
+      const result = await prober.check(endpoint, expect, signal);
+      healthySince = result.ok ? (healthySince ?? Date.now()) : undefined;
+      if (healthySince === undefined || Date.now() - healthySince < lost.afterMs) return result;
+      lost.at ??= Date.now();
+      return {
+        detail: result.detail,
+        get ok(): boolean {
+          throw new ProviderError('unavailable', 'connection reset in the middle of the hold-down (injected)');
+        },
+      };
+    },
+  };
+}
+
+function harness(count: number, holdDown = '1s') {
   const h = {
     sites: Array.from({ length: count }, () => uniqueSite('sb')),
     world: undefined as unknown as InMemoryWorld,
@@ -46,7 +70,7 @@ function harness(count: number) {
   };
   beforeAll(async () => {
     h.world = testWorld();
-    h.config = inMemoryConfig(h.sites, { failback: { mode: 'auto', holdDown: '1s' } });
+    h.config = inMemoryConfig(h.sites, { failback: { mode: 'auto', holdDown } });
     h.worker = await startWorker(withHoldDownFaults(buildRegistry(h.config, { world: h.world })));
   });
   afterAll(async () => h.worker?.shutdown());
@@ -120,4 +144,30 @@ describe('on standby with an automatic failback', () => {
     expect((await handle.result()).phase).toBe('resolved');
     expect(h.world.snapshot(site)).toEqual(AT_START);
   }, 30_000);
+});
+
+describe('on standby with a long hold-down', () => {
+  const HOLD_DOWN_MS = 5000;
+  const RETRY_MS = 5000; // the hold-down's first retry interval (workflows/incident-activities.ts)
+  const h = harness(1, `${HOLD_DOWN_MS}ms`);
+
+  test('an attempt of the hold-down lost midway: the retry resumes from its heartbeat, not from zero', async () => {
+    const site = h.sites[0]!;
+    const lost: { afterMs: number; at?: number } = { afterMs: 1000 };
+    lostMidway.set(site, lost);
+    h.world.addSite(site, { primaryUp: false });
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitUntil(handle, 'the hold-down', (s) => steps(s, 'await_primary_healthy', 'running').length === 1);
+    h.world.state(site).primaryUp = true;
+    const end = (await handle.result()) as IncidentStatus;
+    expect(end.phase).toBe('resolved');
+    const [holdDown] = steps(end, 'await_primary_healthy');
+    expect(holdDown).toMatchObject({ outcome: 'ok', attempts: 2 });
+    // Resumed: the primary's healthy streak from the lost attempt counts, so the retry ends at its
+    // first check; started over, it would hold down the whole HOLD_DOWN_MS again.
+    const afterLoss = holdDown!.endedAt! - lost.at!;
+    expect(afterLoss).toBeGreaterThanOrEqual(RETRY_MS - 500);
+    expect(afterLoss).toBeLessThan(RETRY_MS + HOLD_DOWN_MS - 2000);
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 40_000);
 });
