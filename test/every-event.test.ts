@@ -10,9 +10,17 @@ import { Incidents, type IncidentHandle } from '../clients/incidents.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { incidentPolicy } from '../config/policies.ts';
 import type { Config } from '../config/schema.ts';
-import { abort, alertOpened, requestFailback, retry, statusQuery } from '../workflows/incident-messages.ts';
+import {
+  abort,
+  alertClosed,
+  alertOpened,
+  requestFailback,
+  retry,
+  statusQuery,
+} from '../workflows/incident-messages.ts';
 import type { IncidentStatus, StepName } from '../workflows/incident-types.ts';
 import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
+import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 let client: Client;
@@ -448,4 +456,44 @@ describe('a new outage while the cleanup is being retried', () => {
     expect(closes()).toBe(before);
     expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
   });
+});
+
+describe('a long wait in needs_attention after a failed failover', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('continues as new when suggested, still waiting with its attention; a retry then fails over', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false, standbyUp: false });
+    const policy = { ...incidentPolicy(h.config.sites[site]!), standbyReadyTimeoutMs: 500 };
+    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
+      alertId: 'first',
+      source: 'test',
+    });
+    const waiting = await waitForPhase(handle, 'needs_attention');
+    // Each signal is at least one event: the dev server suggests continue-as-new past the limit.
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
+      await handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
+    }
+    const runs = async () =>
+      (
+        await client.workflowService.listWorkflowExecutions({
+          namespace: 'default',
+          query: `WorkflowId = '${handle.workflowId}'`,
+        })
+      ).executions.length;
+    await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
+    const latest = client.workflow.getHandle(handle.workflowId);
+    const carried = await latest.query(statusQuery);
+    expect(carried.phase).toBe('needs_attention');
+    expect(carried.attention).toEqual(waiting.attention);
+    expect(carried.phaseSince).toBe(waiting.phaseSince);
+    expect(carried.triggers.length + carried.triggersDropped).toBeGreaterThan(CONTINUE_AS_NEW_AFTER_EVENTS);
+    h.world.state(site).standbyUp = true;
+    await latest.signal(retry, { by: 'test' });
+    await waitUntil(latest, 'on standby', (x) => x.phase === 'on_standby');
+    h.world.state(site).primaryUp = true;
+    await latest.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    expect(((await latest.result()) as IncidentStatus).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
 });

@@ -54,6 +54,8 @@ test('the required scenarios are recorded', () => {
       'i16-outage-skips-pause-wait.json',
       'i16-outage-cancels-cleanup.json',
       'i16-cancel-during-pause-wait.json',
+      'i16-attention-continue-as-new-run1.json',
+      'i16-attention-continue-as-new-run2.json',
     ]),
   );
 });
