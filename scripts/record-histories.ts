@@ -13,6 +13,7 @@ import { createMainWorker } from '../worker/workers.ts';
 import {
   abort,
   acknowledge,
+  alertClosed,
   alertOpened,
   primaryRecovered,
   requestFailback,
@@ -286,6 +287,19 @@ const scenarios: Record<string, Scenario> = {
     await h.terminate('recorded on standby again');
     return h;
   },
+  'i16-cancel-during-pause-wait': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    world.inject(site, 'monitor', { times: Infinity });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_primary' && x.outcome === 'ok'));
+    await h.cancel();
+    world.clearFaults();
+    await h.result();
+    return h;
+  },
   'unconfirmed-alert': async ({ client, world, site }) => {
     world.addSite(site);
     const h = await Incidents.of(client, config, TASK_QUEUE).trigger(site, { alertId: 'late', source: 'pubsub' });
@@ -325,6 +339,25 @@ Object.assign(scenarios, {
     for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) await h.signal(primaryRecovered, { by: `w-${i}` });
     const latest = client.workflow.getHandle(h.workflowId);
     while ((await latest.describe()).runId === first) await new Promise((r) => setTimeout(r, 50));
+    await waitForPhase(latest, 'on_standby');
+    world.state(site).primaryUp = true;
+    await latest.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await latest.result();
+    return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
+  },
+  'i16-attention-continue-as-new': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false, standbyUp: false });
+    const policy = { ...incidentPolicy(config.sites[site]!), standbyReadyTimeoutMs: 500 };
+    const h = await new Incidents(client, TASK_QUEUE, () => policy).trigger(site, { alertId: 'first', source: 'test' });
+    await waitForPhase(h, 'needs_attention');
+    const first = (await h.describe()).runId;
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
+      await h.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
+    }
+    const latest = client.workflow.getHandle(h.workflowId);
+    while ((await latest.describe()).runId === first) await new Promise((r) => setTimeout(r, 50));
+    world.state(site).standbyUp = true;
+    await latest.signal(retry, { by: 'recorder' });
     await waitForPhase(latest, 'on_standby');
     world.state(site).primaryUp = true;
     await latest.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });

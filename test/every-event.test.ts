@@ -9,9 +9,17 @@ import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { Incidents, type IncidentHandle } from '../clients/incidents.ts';
 import { incidentPolicy } from '../config/policies.ts';
 import type { Config } from '../config/schema.ts';
-import { abort, alertOpened, requestFailback, retry, statusQuery } from '../workflows/incident-messages.ts';
+import {
+  abort,
+  alertClosed,
+  alertOpened,
+  requestFailback,
+  retry,
+  statusQuery,
+} from '../workflows/incident-messages.ts';
 import type { IncidentStatus, StepName } from '../workflows/incident-types.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../harness/sites.ts';
+import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
 import { incidentSuite, waitUntil } from './support/incident-suite.ts';
 import { type RunningWorker, testClient } from './support/temporal.ts';
 
@@ -312,6 +320,27 @@ describe('a new outage after the failback verified the primary, with the monitor
   }, 60_000);
 });
 
+describe('a cancel after the failback verified the primary, with the monitor pause still retrying', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('waits for the pause, then the cleanup finishes: the world as before the incident', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false });
+    h.world.inject(site, 'monitor', { times: Infinity }); // the monitor API answers 503 for now
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitForPhase(handle, 'on_standby');
+    h.world.state(site).primaryUp = true;
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    await waitUntil(handle, 'the primary verified', (x) => count(x, 'verify_public_url_on_primary', 'ok') === 1);
+    expect(count(await handle.query(statusQuery), 'pause_monitor', 'running')).toBe(1);
+    await handle.cancel();
+    await new Promise((r) => setTimeout(r, 500));
+    h.world.clearFaults(); // the pause lands, then the cleanup puts the monitor and the standby back
+    expect((await handle.result()).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
+});
+
 describe('needs_attention after a failed failover with the primary down', () => {
   const h = harness(
     (s) =>
@@ -397,4 +426,44 @@ describe('a new outage while the cleanup is being retried', () => {
     expect(closes()).toBe(before);
     expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
   });
+});
+
+describe('a long wait in needs_attention after a failed failover', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('continues as new when suggested, still waiting with its attention; a retry then fails over', async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site, { primaryUp: false, standbyUp: false });
+    const policy = { ...incidentPolicy(h.config.sites[site]!), standbyReadyTimeoutMs: 500 };
+    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
+      alertId: 'first',
+      source: 'test',
+    });
+    const waiting = await waitForPhase(handle, 'needs_attention');
+    // Each signal is at least one event: the dev server suggests continue-as-new past the limit.
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
+      await handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
+    }
+    const runs = async () =>
+      (
+        await client.workflowService.listWorkflowExecutions({
+          namespace: 'default',
+          query: `WorkflowId = '${handle.workflowId}'`,
+        })
+      ).executions.length;
+    await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
+    const latest = client.workflow.getHandle(handle.workflowId);
+    const carried = await latest.query(statusQuery);
+    expect(carried.phase).toBe('needs_attention');
+    expect(carried.attention).toEqual(waiting.attention);
+    expect(carried.phaseSince).toBe(waiting.phaseSince);
+    expect(carried.triggers.length + carried.triggersDropped).toBeGreaterThan(CONTINUE_AS_NEW_AFTER_EVENTS);
+    h.world.state(site).standbyUp = true;
+    await latest.signal(retry, { by: 'test' });
+    await waitUntil(latest, 'on standby', (x) => x.phase === 'on_standby');
+    h.world.state(site).primaryUp = true;
+    await latest.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    expect(((await latest.result()) as IncidentStatus).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
 });

@@ -25,21 +25,46 @@ export class HumanGate {
   }
 
   /** Waits for a human (or, for a failed failover, the primary's recovery; after a cleanup, a new outage). */
-  async awaitHuman(
+  awaitHuman(attention: Omit<Attention, 'since' | 'autoRetryAt'>, autoRetryMs?: number): Promise<AttentionAnswer> {
+    // Without `cut`, the wait ends only with an answer.
+    return this.awaitHumanOrCut(attention, autoRetryMs) as Promise<AttentionAnswer>;
+  }
+
+  /** As awaitHuman; 'continue_as_new' when `cut` says so first (the attention stays in the status). */
+  async awaitHumanOrCut(
     attention: Omit<Attention, 'since' | 'autoRetryAt'>,
     autoRetryMs?: number,
-  ): Promise<AttentionAnswer> {
-    const { state } = this;
-    state.needAttention({ ...attention, ...(autoRetryMs !== undefined && { autoRetryAt: Date.now() + autoRetryMs }) });
+    cut?: () => boolean,
+  ): Promise<AttentionAnswer | 'continue_as_new'> {
+    this.state.needAttention({
+      ...attention,
+      ...(autoRetryMs !== undefined && { autoRetryAt: Date.now() + autoRetryMs }),
+    });
     this.setPhase('needs_attention');
     this.counter.add(1, { site: this.site });
-    if (autoRetryMs === undefined) await condition(() => state.attentionAnswered);
-    else if (!(await condition(() => state.attentionAnswered, autoRetryMs))) {
+    return this.wait(autoRetryMs, cut);
+  }
+
+  /** Waits on in a run continued as new: the attention, its automatic retry's time and any answer were carried. */
+  resumeWait(cut?: () => boolean): Promise<AttentionAnswer | 'continue_as_new'> {
+    const { status } = this.state;
+    const since = status.phaseSince;
+    this.setPhase('needs_attention');
+    if (since !== undefined) status.phaseSince = since;
+    const at = status.attention?.autoRetryAt;
+    return this.wait(at === undefined ? undefined : Math.max(1, at - Date.now()), cut);
+  }
+
+  private async wait(autoRetryMs?: number, cut?: () => boolean): Promise<AttentionAnswer | 'continue_as_new'> {
+    const { state } = this;
+    const done = () => state.attentionAnswered || (cut?.() ?? false);
+    if (autoRetryMs === undefined) await condition(done);
+    else if (!(await condition(done, autoRetryMs))) {
       // Nobody answered in time: retry on our own, recorded as a retry like a human's.
       state.status.autoFailoverRetries = (state.status.autoFailoverRetries ?? 0) + 1;
       state.steer('retry', { by: 'automatic retry' });
     }
-    return state.endAttention();
+    return state.attentionAnswered ? state.endAttention() : 'continue_as_new';
   }
 
   /**

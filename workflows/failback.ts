@@ -8,6 +8,7 @@ import {
   DRAIN_SURVIVES_CANCEL,
   OUTAGE_CANCELS_CLEANUP,
   OUTAGE_SKIPS_PAUSE_WAIT,
+  PAUSE_WAIT_SURVIVES_CANCEL,
   RETRY_CHECKS_PRIMARY,
 } from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
@@ -76,7 +77,9 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   }
   // Users are on the verified primary: the rest is cleanup, never undone, and skipped when the
   // primary failed again meanwhile (the standby must stay open for the next failover).
-  await monitorPausedOrOutage(ctx);
+  // A cancel meanwhile does not end the run: like the drain, the cleanup must still run.
+  const pauseWait = () => monitorPausedOrOutage(ctx);
+  await (patched(PAUSE_WAIT_SURVIVES_CANCEL) ? CancellationScope.nonCancellable(pauseWait) : pauseWait());
   // Resolvers keep a DNS answer for its TTL: users still reach the standby that long.
   const drainMs = ctx.policy.drainBeforeCloseMs ?? 0;
   if (drainMs > 0 && !state.outageAgain) {

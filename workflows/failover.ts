@@ -1,11 +1,21 @@
 // The failover saga: open the standby, wait until it serves, route users to it and verify, with
 // the monitor paused beside it. A failover that fails is undone; one undone while the primary does
 // not serve either waits for a human (docs/workflow.md invariants 1, 3-6).
-import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  patched,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AttentionAnswer } from './incident-state.ts';
+import type { IncidentInput, IncidentStatus } from './incident-types.ts';
 import { enableStandbyAccess, pauseMonitor, routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
 import { autoFailoverRetryMs } from './auto-retry.ts';
-import { FAILOVER_AUTO_RETRY, REFAILOVER_RESTORES } from './incident-patches.ts';
+import { ATTENTION_CONTINUES_AS_NEW, FAILOVER_AUTO_RETRY, REFAILOVER_RESTORES } from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { failureMessage } from './error-text.ts';
@@ -24,24 +34,48 @@ export type FailoverEnding = 'rolled_back' | 'dismissed' | 'acknowledged';
 
 /**
  * Fails over. A failover that failed and was undone ends the incident, unless the primary does
- * not serve either: then users get errors, and the incident waits for a human to retry.
+ * not serve either: then users get errors, and the incident waits for a human to retry. A long
+ * wait continues as new; the next run (`resumed`) waits on where this one stopped.
  */
 export async function failoverUntilSettled(
   ctx: IncidentContext,
   first: boolean,
+  resumed = false,
 ): Promise<'on_standby' | FailoverEnding> {
   const { state, status, gate } = ctx;
   for (let attempt = 0; ; attempt++) {
-    const outcome = await failover(ctx, first && attempt === 0);
-    if (outcome === 'on_standby' || outcome === 'acknowledged') return outcome;
-    if (outcome === 'unconfirmed') return 'dismissed';
-    if (state.abortRequestedBy || !patched(PATCH_ROLLBACK_CHECKS_PRIMARY) || (await primaryServes(ctx))) {
-      return rolledBack(ctx, first);
+    let answer: AttentionAnswer | 'continue_as_new';
+    if (resumed && attempt === 0) answer = await gate.resumeWait(cutWhenSuggested());
+    else {
+      const outcome = await failover(ctx, first && attempt === 0);
+      if (outcome === 'on_standby' || outcome === 'acknowledged') return outcome;
+      if (outcome === 'unconfirmed') return 'dismissed';
+      if (state.abortRequestedBy || !patched(PATCH_ROLLBACK_CHECKS_PRIMARY) || (await primaryServes(ctx))) {
+        return rolledBack(ctx, first);
+      }
+      const reason = `the failover failed (${status.cause}) and was undone, and the primary does not serve: users get errors`;
+      const attention = { reason, retry: 'failover' as const, pending: [] };
+      answer = await gate.awaitHumanOrCut(attention, autoRetryMs(ctx), cutWhenSuggested());
     }
-    const reason = `the failover failed (${status.cause}) and was undone, and the primary does not serve: users get errors`;
-    const answer = await gate.awaitHuman({ reason, retry: 'failover', pending: [] }, autoRetryMs(ctx));
+    if (answer === 'continue_as_new') return continueInAttention(ctx, first);
     if (answer !== 'retry') return rolledBack(ctx, first, answer === 'acknowledge');
   }
+}
+
+/** The wait is cut when the server suggests continue-as-new (never in runs started before that). */
+function cutWhenSuggested(): (() => boolean) | undefined {
+  return patched(ATTENTION_CONTINUES_AS_NEW) ? () => workflowInfo().continueAsNewSuggested : undefined;
+}
+
+/** Continues as new in needs_attention: the status (with the attention), snapshots, alerts seen and answers carried. */
+async function continueInAttention({ site, policy, state, monitorPaused }: IncidentContext, first: boolean) {
+  await monitorPaused;
+  await condition(allHandlersFinished);
+  return continueAsNew<(input: IncidentInput) => Promise<IncidentStatus>>({
+    site,
+    policy,
+    carried: state.carry({ first }),
+  });
 }
 
 /** When to retry the failover on our own (the policy says whether and how often), if at all. */

@@ -21,3 +21,7 @@ export const FAILOVER_AUTO_RETRY = 'failover-auto-retry';
 export const OUTAGE_CANCELS_CLEANUP = 'outage-cancels-cleanup';
 /** A cancel during the drain no longer cuts it short: the drain and the cleanup finish. */
 export const DRAIN_SURVIVES_CANCEL = 'drain-survives-cancel';
+/** A cancel while waiting for the monitor pause after the failback's verification waits on: the cleanup finishes. */
+export const PAUSE_WAIT_SURVIVES_CANCEL = 'pause-wait-survives-cancel';
+/** A wait in needs_attention after a failed failover continues as new when suggested (the history stays bounded). */
+export const ATTENTION_CONTINUES_AS_NEW = 'attention-continues-as-new';

@@ -5,6 +5,7 @@
 import {
   ABORTABLE_PHASES,
   type Attention,
+  type CarriedAttention,
   type CarriedState,
   type FailbackPolicy,
   type IncidentPolicy,
@@ -72,6 +73,9 @@ export class IncidentState {
     this.log = new TriggerLog(this.status, previous, carried?.alerts);
     this.triggered = carried !== undefined;
     this.failbackRequestedBy = carried?.failbackRequestedBy;
+    this.retryRequestedBy = carried?.attention?.retryRequestedBy;
+    this.acknowledgedBy = carried?.attention?.acknowledgedBy;
+    this.primaryRecovered = carried?.attention?.primaryRecovered ?? false;
   }
 
   /** 'again': a new outage while users are on the primary (failing back, or after a failed cleanup). */
@@ -176,10 +180,30 @@ export class IncidentState {
     this.status.phaseSince = Date.now();
   }
 
-  /** What a continued run needs: the status, the snapshots, the alerts seen and an accepted failback request. */
-  carry(): CarriedState {
+  /**
+   * What a continued run needs: the status, the snapshots, the alerts seen and an accepted failback
+   * request. A step still running (the hold-down) is cut by continue-as-new: carried as cancelled,
+   * so the status never shows it running for good; the new run starts it again.
+   */
+  carry(attention?: { first: boolean }): CarriedState {
     const { failbackRequestedBy: by } = this;
-    return { status: this.status, undo: this.undo, alerts: this.log.seen(), ...(by && { failbackRequestedBy: by }) };
+    for (const step of this.status.steps.filter((s) => s.outcome === 'running')) {
+      Object.assign(step, { outcome: 'cancelled', endedAt: Date.now(), error: 'cut by continue-as-new' });
+    }
+    const carried: CarriedState = { status: this.status, undo: this.undo, alerts: this.log.seen() };
+    if (by) carried.failbackRequestedBy = by;
+    if (attention) carried.attention = { ...attention, ...this.answers() };
+    return carried;
+  }
+
+  /** The answers to needs_attention accepted so far. */
+  private answers(): Omit<CarriedAttention, 'first'> {
+    const { retryRequestedBy: retry, acknowledgedBy: ack, primaryRecovered: recovered } = this;
+    return {
+      ...(retry && { retryRequestedBy: retry }),
+      ...(ack && { acknowledgedBy: ack }),
+      ...(recovered && { primaryRecovered: true }),
+    };
   }
 
   /** Keeps a lever's "before" for the failback, from its first read in the incident only. */

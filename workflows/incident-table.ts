@@ -136,7 +136,7 @@ export const INCIDENT_TABLE: Record<TableEvent, Record<TablePhase, string>> = {
     'when suggested: status, snapshots and an accepted failback request carried',
     '–',
     '–',
-    'when suggested, with what the wait needs carried',
+    'after a failed failover: when suggested, the attention and any answer carried (a wait on undo or cleanup steps does not yet)',
     '–',
   ),
 };

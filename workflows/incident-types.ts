@@ -158,6 +158,18 @@ export interface CarriedState {
   failbackRequestedBy?: string;
   /** Alert IDs seen, beyond the capped trigger list (absent in older runs: rebuilt from the list). */
   alerts?: SeenAlerts;
+  /** A wait in needs_attention after a failed failover, cut by continue-as-new: the new run waits on. */
+  attention?: CarriedAttention;
+}
+
+/** What a wait in needs_attention needs in the next run (the attention itself is in the status). */
+export interface CarriedAttention {
+  /** Whether the failover that failed was the incident's first (a later one's rollback restores the snapshots). */
+  first: boolean;
+  /** Answers accepted before the run continued as new. */
+  retryRequestedBy?: string;
+  acknowledgedBy?: string;
+  primaryRecovered?: boolean;
 }
 
 /** The alert IDs an incident has seen opened and closed, the most recent kept (bounded). */

@@ -31,6 +31,10 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     }
     const first = await failoverUntilSettled(ctx, true);
     if (first !== 'on_standby') return ctx.finish(first);
+  } else if (input.carried.attention) {
+    // The previous run continued as new while waiting in needs_attention after a failed failover.
+    const settled = await failoverUntilSettled(ctx, input.carried.attention.first, true);
+    if (settled !== 'on_standby') return ctx.finish(settled);
   }
   for (;;) {
     ctx.setPhase('on_standby');

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import type { IncidentHandle } from '../../clients/incidents.ts';
+import type { ProviderRegistry } from '../../activities/providers/types.ts';
 import { buildRegistry } from '../../clients/providers.ts';
 import type { Config } from '../../config/schema.ts';
 import { testWorld, uniqueSite } from '../../harness/sites.ts';
@@ -11,7 +12,12 @@ import type { IncidentStatus } from '../../workflows/incident-types.ts';
 import { type RunningWorker, startWorker } from './temporal.ts';
 
 /** `count` fresh sites on an in-memory world, with a worker for the describe block they are made in. */
-export function incidentSuite(prefix: string, makeConfig: (sites: string[]) => Config, count: number) {
+export function incidentSuite(
+  prefix: string,
+  makeConfig: (sites: string[]) => Config,
+  count: number,
+  wrap: (registry: ProviderRegistry) => ProviderRegistry = (r) => r,
+) {
   const h = {
     sites: Array.from({ length: count }, () => uniqueSite(prefix)),
     world: undefined as unknown as InMemoryWorld,
@@ -21,7 +27,7 @@ export function incidentSuite(prefix: string, makeConfig: (sites: string[]) => C
   beforeAll(async () => {
     h.world = testWorld();
     h.config = makeConfig(h.sites);
-    h.worker = await startWorker(buildRegistry(h.config, { world: h.world }));
+    h.worker = await startWorker(wrap(buildRegistry(h.config, { world: h.world })));
   });
   afterAll(async () => h.worker?.shutdown());
   return h;
@@ -37,8 +43,8 @@ export async function waitUntil(
   const deadline = Date.now() + timeoutMs;
   let last: IncidentStatus | undefined;
   while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (done(last)) return last;
+    last = await handle.query(statusQuery).catch(() => last); // a query may fail while continuing as new
+    if (last && done(last)) return last;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${what} not seen in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`);
