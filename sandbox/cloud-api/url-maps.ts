@@ -196,8 +196,9 @@ function operationRoute(state: ComputeState, method: string, m: RegExpExecArray)
       op: 'globalOperations.wait',
       handle: async () => {
         const op = find();
-        const hold = Math.min(Math.max(0, op.doneAt - Date.now()), WAIT_CAP_MS);
-        if (hold > 0) await new Promise((r) => setTimeout(r, hold));
+        // A timer may fire a millisecond before Date.now() reaches its end: hold until it has.
+        const until = Math.min(op.doneAt, Date.now() + WAIT_CAP_MS);
+        while (Date.now() < until) await new Promise((r) => setTimeout(r, until - Date.now()));
         return { status: 200, body: operationJson(op) };
       },
     };
