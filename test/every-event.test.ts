@@ -90,21 +90,27 @@ function drainingPolicy(h: { config: Config }, site: string, extra = {}) {
   return { ...incidentPolicy(h.config.sites[site]!), drainBeforeCloseMs: 3000, ...extra };
 }
 
+/** A DNS-like site failed over, then failed back by hand: caught in its drain, the primary verified. */
+async function inTheDrain(h: ReturnType<typeof harness>, site: string): Promise<IncidentHandle> {
+  h.world.addSite(site, { primaryUp: false });
+  const policy = drainingPolicy(h, site);
+  const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
+    alertId: 'first',
+    source: 'test',
+  });
+  await waitForPhase(handle, 'on_standby');
+  h.world.state(site).primaryUp = true;
+  await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+  await waitUntil(handle, 'the drain', running('drain_standby'));
+  return handle;
+}
+
 describe('path 2: a failed re-failover', () => {
   const h = harness((s) => inMemoryConfig(s), 1);
 
   test('ends rolled_back with the world as before the incident (standby closed, monitor resumed)', async () => {
     const site = h.sites[0]!;
-    h.world.addSite(site, { primaryUp: false });
-    const policy = drainingPolicy(h, site);
-    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
-      alertId: 'first',
-      source: 'test',
-    });
-    await waitForPhase(handle, 'on_standby');
-    h.world.state(site).primaryUp = true;
-    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
-    await waitUntil(handle, 'the drain', running('drain_standby'));
+    const handle = await inTheDrain(h, site);
     // A new outage during the drain: fail over again; that failover's verification never passes.
     h.world.inject(site, 'probe:public', { times: Infinity });
     h.world.state(site).primaryUp = false;
@@ -215,16 +221,7 @@ describe('an abort after the failback verified the primary', () => {
 
   test('is refused with a reason (nothing is in flight to undo)', async () => {
     const site = h.sites[0]!;
-    h.world.addSite(site, { primaryUp: false });
-    const policy = drainingPolicy(h, site);
-    const handle = await new Incidents(client, h.worker.taskQueue, () => policy).trigger(site, {
-      alertId: 'first',
-      source: 'test',
-    });
-    await waitForPhase(handle, 'on_standby');
-    h.world.state(site).primaryUp = true;
-    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
-    await waitUntil(handle, 'the drain', running('drain_standby'));
+    const handle = await inTheDrain(h, site);
     await handle.signal(abort, { by: 'test' });
     const s = await handle.result();
     expect(s.phase).toBe('resolved');
