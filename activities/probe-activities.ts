@@ -86,6 +86,37 @@ async function confirmDown(
   }
 }
 
+/**
+ * While the monitor the incident paused cannot be resumed, no alert can report a new outage: the
+ * incident watches the primary itself. Returns once CONFIRM_CHECKS checks in a row fail (one
+ * failed check is not an outage); runs until then, or until the incident cancels it.
+ */
+async function watchUntilDown(registry: ProviderRegistry, site: string): Promise<StepOutcome> {
+  const ctx = Context.current();
+  const { attempt } = ctx.info;
+  let failures = 0;
+  const pulse = setInterval(() => ctx.heartbeat(failures), 1000);
+  try {
+    const { prober, probe: policy } = registry.forSite(site);
+    for (;;) {
+      const result = await prober.check('primary', 'primary', ctx.cancellationSignal).catch((err: unknown) => ({
+        ok: false,
+        detail: errorMessage(err),
+      }));
+      failures = result.ok ? 0 : failures + 1;
+      if (failures >= CONFIRM_CHECKS) {
+        const summary = `the primary failed ${failures} checks in a row: ${result.detail}`;
+        return { changed: false, before: {}, attempt, summary };
+      }
+      await ctx.sleep(policy.intervalMs);
+    }
+  } catch (err) {
+    throw toFailure(err, attempt);
+  } finally {
+    clearInterval(pulse);
+  }
+}
+
 export function createProbeActivities(registry: ProviderRegistry) {
   return {
     awaitStandbyReady: (site: string, timeoutMs: number) => probe(registry, site, 'standby', 'standby', { timeoutMs }),
@@ -96,5 +127,6 @@ export function createProbeActivities(registry: ProviderRegistry) {
     awaitPrimaryStable: (site: string, holdDownMs: number) =>
       probe(registry, site, 'primary', 'primary', { holdDownMs }),
     confirmPrimaryDown: (site: string) => confirmDown(registry, site),
+    awaitPrimaryDown: (site: string) => watchUntilDown(registry, site),
   };
 }

@@ -183,6 +183,18 @@ const scenarios: Record<string, Scenario> = {
     await h.terminate('recorded on standby again');
     return h;
   },
+  // The monitor left paused by the cleanup: the incident's own watch finds the primary dead.
+  'i16-watch-while-monitor-paused': async ({ client, world, site }) => {
+    const h = await cleanupFailed(client, world, site, 'monitor');
+    await until(h, (s) => s.steps.some((x) => x.name === 'watch_primary' && x.outcome === 'running'));
+    world.state(site).primaryUp = false;
+    await until(
+      h,
+      (s) => s.phase === 'on_standby' && s.steps.filter((x) => x.name === 'verify_public_url_on_standby').length === 2,
+    );
+    await h.terminate('recorded on standby again');
+    return h;
+  },
   'i16-retry-primary-down': async ({ client, world, site }) => {
     const h = await cleanupFailed(client, world, site);
     world.state(site).primaryUp = false;
@@ -367,12 +379,17 @@ Object.assign(scenarios, {
 } satisfies Record<string, Scenario>);
 
 /** A site whose failback verified the primary and whose cleanup failed for good: needs_attention. */
-async function cleanupFailed(client: Client, world: InMemoryWorld, site: string): Promise<IncidentHandle> {
+async function cleanupFailed(
+  client: Client,
+  world: InMemoryWorld,
+  site: string,
+  lever: 'standbyAccess' | 'monitor' = 'standbyAccess',
+): Promise<IncidentHandle> {
   world.addSite(site, { primaryUp: false });
   const h = await trigger(client, config, TASK_QUEUE, site);
   await waitForPhase(h, 'on_standby');
   world.state(site).primaryUp = true;
-  world.inject(site, 'standbyAccess', { times: Infinity, error: new ProviderError('permission', 'revoked') });
+  world.inject(site, lever, { times: Infinity, error: new ProviderError('permission', 'revoked') });
   await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
   await waitForPhase(h, 'needs_attention');
   world.clearFaults();

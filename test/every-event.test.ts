@@ -38,22 +38,26 @@ const count = (s: IncidentStatus, step: StepName, outcome?: string) =>
 const running = (step: StepName) => (s: IncidentStatus) => count(s, step, 'running') > 0;
 
 /** An incident whose failback verified the primary and whose cleanup failed for good: needs_attention. */
-async function cleanupFailed(h: { world: InMemoryWorld; config: Config; worker: RunningWorker }, site: string) {
+async function cleanupFailed(
+  h: { world: InMemoryWorld; config: Config; worker: RunningWorker },
+  site: string,
+  lever: 'standbyAccess' | 'monitor' = 'standbyAccess',
+) {
   h.world.addSite(site, { primaryUp: false });
   const handle = await trigger(client, h.config, h.worker.taskQueue, site);
   await waitForPhase(handle, 'on_standby');
   h.world.state(site).primaryUp = true;
-  h.world.inject(site, 'standbyAccess', { times: Infinity, error: REVOKED() });
+  h.world.inject(site, lever, { times: Infinity, error: REVOKED() });
   await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
   const waiting = await waitForPhase(handle, 'needs_attention');
-  expect(waiting.attention?.pending).toContain('close_standby_access');
+  expect(waiting.attention?.pending).toContain(lever === 'monitor' ? 'resume_monitor' : 'close_standby_access');
   expect(h.world.snapshot(site)).toMatchObject({ traffic: 'primary' });
   h.world.clearFaults();
   return handle;
 }
 
 describe('path 1: needs_attention after a failed failback cleanup', () => {
-  const h = harness((s) => inMemoryConfig(s), 2);
+  const h = harness((s) => inMemoryConfig(s), 3);
 
   test('a new outage there fails over again instead of being ignored', async () => {
     const site = h.sites[0]!;
@@ -77,6 +81,22 @@ describe('path 1: needs_attention after a failed failback cleanup', () => {
     await handle.signal(retry, { by: 'test' });
     const s = await waitForPhase(handle, ['on_standby', 'resolved']);
     expect(s.phase).toBe('on_standby');
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+    h.world.state(site).primaryUp = true;
+    await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    expect((await handle.result()).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  });
+
+  test('with the monitor left paused, the incident watches the primary itself: its death fails over again', async () => {
+    const site = h.sites[2]!;
+    const handle = await cleanupFailed(h, site, 'monitor');
+    expect(h.world.snapshot(site)).toMatchObject({ monitor: 'paused', standbyAccess: 'closed' });
+    await waitUntil(handle, 'the watch', running('watch_primary'));
+    h.world.state(site).primaryUp = false; // no alert can come: the monitor is paused
+    const s = await waitUntil(handle, 'on standby again', (x) => x.phase === 'on_standby');
+    expect(count(s, 'watch_primary', 'ok')).toBe(1);
+    expect(s.warnings.join('\n')).toMatch(/the monitor stays paused/);
     expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
     h.world.state(site).primaryUp = true;
     await handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });

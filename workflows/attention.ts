@@ -1,6 +1,8 @@
 // needs_attention: where the orchestrator cannot restore a serving, consistent world on its own,
 // the incident waits for a human (retry or acknowledge), says why, and is counted in the metrics.
-import { type CancellationScope, condition, metricMeter } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, metricMeter, patched } from '@temporalio/workflow';
+import { failureMessage } from './error-text.ts';
+import { WATCH_WHILE_MONITOR_PAUSED } from './incident-patches.ts';
 import type { AttentionAnswer, IncidentState } from './incident-state.ts';
 import type { Attention, Phase } from './incident-types.ts';
 import type { Saga } from './saga.ts';
@@ -70,13 +72,18 @@ export class HumanGate {
   /**
    * Runs a saga's compensations until none is left ('done'), or a human accepts the world as it is
    * ('acknowledged'). With `cleanup` (users on the primary after a verified failback), a new outage
-   * in the wait, or a retry that `cleanup` finds the primary down for, ends it 'outage'.
+   * in the wait, or a retry that `cleanup` finds the primary down for, ends it 'outage'. While the
+   * monitor stays paused no alert can come: `cleanup.watchPrimary` watches for the outage instead.
    */
   async settle(
     saga: Saga,
     what: string,
     phase: 'failing_over' | 'failing_back',
-    cleanup?: { primaryServes: () => Promise<boolean>; scope?: CancellationScope },
+    cleanup?: {
+      primaryServes: () => Promise<boolean>;
+      watchPrimary: () => Promise<{ summary?: string }>;
+      scope?: CancellationScope;
+    },
   ): Promise<'done' | 'acknowledged' | 'outage'> {
     let { problems } = await saga.compensate(this.timeline, cleanup?.scope);
     while (problems.length > 0) {
@@ -84,12 +91,14 @@ export class HumanGate {
       for (const p of problems) this.state.warn(`not undone: ${p}`);
       const reason = `${what}; not done: ${problems.join('; ')}`;
       const pending = saga.pendingNames;
-      const answer = await this.awaitHuman({
+      const waiting = this.awaitHuman({
         reason,
         retry: 'compensations',
         pending,
         ...(cleanup && { onOutage: 'fail_over' }),
       });
+      const blind = cleanup && pending.includes('resume_monitor') && patched(WATCH_WHILE_MONITOR_PAUSED);
+      const answer = await (blind ? this.watchWhile(waiting, cleanup.watchPrimary) : waiting);
       if (answer === 'acknowledge' || answer === 'outage') return answer === 'outage' ? 'outage' : 'acknowledged';
       this.setPhase(phase);
       if (cleanup && !(await cleanup.primaryServes())) {
@@ -99,5 +108,25 @@ export class HumanGate {
       ({ problems } = await saga.compensate(this.timeline, cleanup?.scope));
     }
     return 'done';
+  }
+
+  /** Runs `watch` until `answer` comes; the watch's end (the primary down) is a new outage, which answers it. */
+  private async watchWhile(
+    answer: Promise<AttentionAnswer>,
+    watch: () => Promise<{ summary?: string }>,
+  ): Promise<AttentionAnswer> {
+    const scope = new CancellationScope();
+    const watching = scope.run(watch).then(
+      ({ summary }) => this.state.primaryDownWhileMonitorPaused(summary),
+      (err) => {
+        if (!isCancellation(err)) this.state.warn(`watching the primary stopped: ${failureMessage(err)}`);
+      },
+    );
+    try {
+      return await answer;
+    } finally {
+      scope.cancel();
+      await watching;
+    }
   }
 }

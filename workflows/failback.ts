@@ -115,6 +115,8 @@ async function cleanUp(ctx: IncidentContext): Promise<'done' | 'acknowledged' | 
     const what = 'the failback succeeded, but cleanup did not';
     return await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_back', {
       primaryServes: primary,
+      watchPrimary: () =>
+        ctx.timeline.run('watch_primary', (step) => ctx.act.holdDown(step).awaitPrimaryDown(ctx.site)),
       ...(scope && { scope }),
     });
   } finally {

@@ -120,9 +120,9 @@ export function incidentActivities(policy: IncidentPolicy) {
         probe(summary, policy.primaryCheckTimeoutMs, heartbeat),
       ),
     ),
-    // Waits for as long as the outage lasts (the origin's lasted 55 h); retried forever.
+    // Waits for as long as the outage lasts (the origin's lasted 55 h), or the primary serves; retried forever.
     holdDown: perStep((summary) =>
-      proxyActivities<Pick<A, 'awaitPrimaryStable'>>({
+      proxyActivities<Pick<A, 'awaitPrimaryStable' | 'awaitPrimaryDown'>>({
         summary,
         startToCloseTimeout: '24h',
         heartbeatTimeout: '30s',

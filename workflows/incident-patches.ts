@@ -25,3 +25,5 @@ export const DRAIN_SURVIVES_CANCEL = 'drain-survives-cancel';
 export const PAUSE_WAIT_SURVIVES_CANCEL = 'pause-wait-survives-cancel';
 /** A wait in needs_attention after a failed failover continues as new when suggested (the history stays bounded). */
 export const ATTENTION_CONTINUES_AS_NEW = 'attention-continues-as-new';
+/** In needs_attention after a cleanup that left the monitor paused, the incident watches the primary itself. */
+export const WATCH_WHILE_MONITOR_PAUSED = 'watch-while-monitor-paused';

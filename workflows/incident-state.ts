@@ -271,6 +271,13 @@ export class IncidentState {
     this.warn('retry: the primary does not serve; failing over again instead of cleaning up');
   }
 
+  /** The incident's own watch found the primary down while the monitor stays paused (no alert can come). */
+  primaryDownWhileMonitorPaused(summary: string | undefined): void {
+    this.outageAgain = true;
+    this.primaryRecovered = false;
+    this.warn(`the primary failed while the monitor stays paused (${summary ?? 'down'}): failing over again`);
+  }
+
   private countAutoFailure = (): number =>
     (this.status.autoFailbackFailures = (this.status.autoFailbackFailures ?? 0) + 1);
 

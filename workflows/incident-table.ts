@@ -40,7 +40,7 @@ export const INCIDENT_TABLE: Record<TableEvent, Record<TablePhase, string>> = {
     'recorded, ignored: users are on the standby',
     'failback cancelled and undone: back on the standby',
     'drain cut short, cleanup skipped or cancelled: fail over again; an automatic failback counts it as failed',
-    'after a failed cleanup (users on the primary): fail over again; else recorded, ignored',
+    'after a failed cleanup (users on the primary): fail over again (with the monitor left paused, the incident probes the primary itself); else recorded, ignored',
     'a new run; stale (ignored) if it started before the primary was last verified serving',
   ),
   alertClosed: row(

@@ -59,8 +59,17 @@ const COMPENSATION_STEPS = [
   'undo_pause_monitor',
   'undo_route_traffic_to_primary',
 ] as const;
-/** Every step of the timeline; check_primary_serves follows a failover that was undone. */
-export const STEPS = [...FAILOVER_STEPS, 'check_primary_serves', ...FAILBACK_STEPS, ...COMPENSATION_STEPS] as const;
+/**
+ * Every step of the timeline; check_primary_serves follows a failover that was undone; watch_primary
+ * runs in needs_attention while a cleanup left the monitor paused.
+ */
+export const STEPS = [
+  ...FAILOVER_STEPS,
+  'check_primary_serves',
+  ...FAILBACK_STEPS,
+  ...COMPENSATION_STEPS,
+  'watch_primary',
+] as const;
 export type StepName = (typeof STEPS)[number];
 
 /** The steps that change the world; probes and waits may run again harmlessly. */

@@ -444,7 +444,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       const inFlight = (status?.steps ?? []).filter(
         (s) =>
           s.outcome === 'running' &&
-          !(phase === 'on_standby' && s.name === 'await_primary_healthy' && status?.failbackMode === 'auto'),
+          !(phase === 'on_standby' && s.name === 'await_primary_healthy' && status?.failbackMode === 'auto') &&
+          !(phase === 'needs_attention' && s.name === 'watch_primary'),
       );
       const sig = `${phase}/${status?.steps.length}/${inFlight.length}`;
       if (sig !== signature) {
