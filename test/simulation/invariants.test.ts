@@ -196,6 +196,11 @@ describe('fails what breaks one', () => {
     ],
     ['the workflow failed', { ending: 'failed', error: 'terminated' }, /did not complete: terminated/],
     [
+      'a run that took a changed config',
+      { startedFailbackMode: 'auto' },
+      /the run took a changed config: failback manual, started auto/,
+    ],
+    [
       'one step applied twice with effect',
       {
         mutations: [

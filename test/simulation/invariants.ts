@@ -38,6 +38,8 @@ export interface Observed {
   cancelRequested?: boolean;
   /** The phase the simulation cancelled it in. */
   cancelledIn?: CellPhase;
+  /** The failback mode of the policy the chain started with (a config change must not reach it). */
+  startedFailbackMode?: string;
 }
 
 const FAILOVER = new Set<string>(FAILOVER_STEPS);
@@ -112,6 +114,11 @@ export function checkIncident(o: Observed): string[] {
     if (!serves(atEnd, atEnd.traffic) && !status?.cause)
       problems.push(`needs_attention with users on a target that does not serve, and no cause given (${show(atEnd)})`);
   }
+
+  // --- A run keeps the policy it started with, across continue-as-new (the table's config change row) ---
+  const mode = status?.failbackMode;
+  if (o.startedFailbackMode !== undefined && mode !== undefined && mode !== o.startedFailbackMode)
+    problems.push(`the run took a changed config: failback ${mode}, started ${o.startedFailbackMode}`);
 
   // --- Along the way (the audit log) ---
   for (const m of o.mutations) {

@@ -217,8 +217,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         },
       },
     });
-    const policy = incidentPolicy(config.sites[site]!);
+    let policy = incidentPolicy(config.sites[site]!);
     if (schedule.drainMs > 0) policy.drainBeforeCloseMs = schedule.drainMs;
+    const startedFailbackMode = policy.failback.mode;
     const incidents = new Incidents(client, taskQueue, () => policy);
     const workflowId = incidentWorkflowId(site);
     const latest = () => client.workflow.getHandle<typeof incident>(workflowId);
@@ -371,6 +372,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
           return;
         case 'workerCrash':
           return apply({ at: 0, do: 'killWorker' });
+        case 'configChange': {
+          // What a new deploy of the sites file does: starters pass the new policy from now on.
+          const mode = policy.failback.mode === 'auto' ? 'manual' : 'auto';
+          policy = { ...policy, failback: { ...policy.failback, mode } };
+          return note(`config changed: failback ${mode} for new runs`);
+        }
         case 'continueAsNew':
           return attempt(`${CONTINUE_AS_NEW_FLOOD} duplicate alerts (continue-as-new)`, async () => {
             for (let i = 0; i < CONTINUE_AS_NEW_FLOOD; i += 20)
@@ -493,6 +500,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       primaryDownSince: end ? end.downSince : primaryDownSince,
       ...((acknowledged as boolean) ? { acknowledgedByHuman: true } : {}),
       ...(cancelled && { cancelRequested: true, cancelledIn: cancelled }),
+      startedFailbackMode,
     };
     return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0, hits };
   }
