@@ -376,6 +376,19 @@ Object.assign(scenarios, {
     await latest.result();
     return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
   },
+  'i16-cleanup-continue-as-new': async ({ client, world, site }) => {
+    const h = await cleanupFailed(client, world, site, 'monitor');
+    await until(h, (s) => s.steps.some((x) => x.name === 'watch_primary' && x.outcome === 'running'));
+    const first = (await h.describe()).runId;
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
+      await h.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
+    }
+    const latest = client.workflow.getHandle(h.workflowId);
+    while ((await latest.describe()).runId === first) await new Promise((r) => setTimeout(r, 50));
+    await latest.signal(retry, { by: 'recorder' });
+    await latest.result();
+    return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
+  },
 } satisfies Record<string, Scenario>);
 
 /** A site whose failback verified the primary and whose cleanup failed for good: needs_attention. */

@@ -484,3 +484,37 @@ describe('a long wait in needs_attention after a failed failover', () => {
     expect(h.world.snapshot(site)).toEqual(AT_START);
   }, 60_000);
 });
+
+describe('a long wait in needs_attention after a failed cleanup', () => {
+  const h = harness((s) => inMemoryConfig(s), 1);
+
+  test('continues as new when suggested, waiting on the steps left (and watching); a retry then finishes', async () => {
+    const site = h.sites[0]!;
+    const handle = await cleanupFailed(h, site, 'monitor');
+    const waiting = await waitUntil(handle, 'the watch', running('watch_primary'));
+    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
+      await handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
+    }
+    const runs = async () =>
+      (
+        await client.workflowService.listWorkflowExecutions({
+          namespace: 'default',
+          query: `WorkflowId = '${handle.workflowId}'`,
+        })
+      ).executions.length;
+    await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
+    const latest = client.workflow.getHandle(handle.workflowId);
+    const carried = await waitUntil(
+      latest as IncidentHandle,
+      'the watch again',
+      (x) => count(x, 'watch_primary') === 2,
+    );
+    expect(carried.phase).toBe('needs_attention');
+    expect(carried.attention).toEqual(waiting.attention);
+    expect(carried.attention?.pending).toEqual(['resume_monitor']);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'primary', standbyAccess: 'closed', monitor: 'paused' });
+    await latest.signal(retry, { by: 'test' });
+    expect(((await latest.result()) as IncidentStatus).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
+});

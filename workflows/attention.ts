@@ -26,13 +26,10 @@ export class HumanGate {
     this.setPhase = setPhase;
   }
 
-  /** Waits for a human (or, for a failed failover, the primary's recovery; after a cleanup, a new outage). */
-  awaitHuman(attention: Omit<Attention, 'since' | 'autoRetryAt'>, autoRetryMs?: number): Promise<AttentionAnswer> {
-    // Without `cut`, the wait ends only with an answer.
-    return this.awaitHumanOrCut(attention, autoRetryMs) as Promise<AttentionAnswer>;
-  }
-
-  /** As awaitHuman; 'continue_as_new' when `cut` says so first (the attention stays in the status). */
+  /**
+   * Waits for a human (or, for a failed failover, the primary's recovery; after a cleanup, a new
+   * outage); 'continue_as_new' when `cut` says so first (the attention stays in the status).
+   */
   async awaitHumanOrCut(
     attention: Omit<Attention, 'since' | 'autoRetryAt'>,
     autoRetryMs?: number,
@@ -74,6 +71,8 @@ export class HumanGate {
    * ('acknowledged'). With `cleanup` (users on the primary after a verified failback), a new outage
    * in the wait, or a retry that `cleanup` finds the primary down for, ends it 'outage'. While the
    * monitor stays paused no alert can come: `cleanup.watchPrimary` watches for the outage instead.
+   * A cleanup's wait ends 'continue_as_new' when `cleanup.cut` says so; the next run passes `resumed`
+   * and waits on (its saga rebuilt with the steps still pending).
    */
   async settle(
     saga: Saga,
@@ -83,22 +82,30 @@ export class HumanGate {
       primaryServes: () => Promise<boolean>;
       watchPrimary: () => Promise<{ summary?: string }>;
       scope?: CancellationScope;
+      /** Called as each wait begins: when to cut it (none in runs started before the cut). */
+      cut?: () => (() => boolean) | undefined;
+      resumed?: boolean;
     },
-  ): Promise<'done' | 'acknowledged' | 'outage'> {
-    let { problems } = await saga.compensate(this.timeline, cleanup?.scope);
-    while (problems.length > 0) {
+  ): Promise<'done' | 'acknowledged' | 'outage' | 'continue_as_new'> {
+    let resuming = cleanup?.resumed === true;
+    let { problems } = resuming ? { problems: [] } : await saga.compensate(this.timeline, cleanup?.scope);
+    while (resuming || problems.length > 0) {
       if (cleanup?.scope && this.state.outageAgain) return 'outage'; // cancelled by a new outage
       for (const p of problems) this.state.warn(`not undone: ${p}`);
       const reason = `${what}; not done: ${problems.join('; ')}`;
       const pending = saga.pendingNames;
-      const waiting = this.awaitHuman({
+      const cut = cleanup?.cut?.();
+      const attention = {
         reason,
-        retry: 'compensations',
+        retry: 'compensations' as const,
         pending,
-        ...(cleanup && { onOutage: 'fail_over' }),
-      });
+        ...(cleanup && { onOutage: 'fail_over' as const }),
+      };
+      const waiting = resuming ? this.resumeWait(cut) : this.awaitHumanOrCut(attention, undefined, cut);
+      resuming = false;
       const blind = cleanup && pending.includes('resume_monitor') && patched(WATCH_WHILE_MONITOR_PAUSED);
       const answer = await (blind ? this.watchWhile(waiting, cleanup.watchPrimary) : waiting);
+      if (answer === 'continue_as_new') return answer;
       if (answer === 'acknowledge' || answer === 'outage') return answer === 'outage' ? 'outage' : 'acknowledged';
       this.setPhase(phase);
       if (cleanup && !(await cleanup.primaryServes())) {
@@ -111,10 +118,7 @@ export class HumanGate {
   }
 
   /** Runs `watch` until `answer` comes; the watch's end (the primary down) is a new outage, which answers it. */
-  private async watchWhile(
-    answer: Promise<AttentionAnswer>,
-    watch: () => Promise<{ summary?: string }>,
-  ): Promise<AttentionAnswer> {
+  private async watchWhile<T>(answer: Promise<T>, watch: () => Promise<{ summary?: string }>): Promise<T> {
     const scope = new CancellationScope();
     const watching = scope.run(watch).then(
       ({ summary }) => this.state.primaryDownWhileMonitorPaused(summary),

@@ -1,10 +1,21 @@
 // On standby until it is time to fail back, then the failback saga: route users to the primary,
 // verify, and only then clean up (resume the monitor, close the standby). A failback that fails, or
 // meets a new outage, sends users back to the standby (docs/workflow.md invariants 2, 4, 8).
-import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  patched,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
+import type { IncidentInput, IncidentStatus, StepName } from './incident-types.ts';
 import {
+  CLEANUP_CONTINUES_AS_NEW,
   DRAIN_SURVIVES_CANCEL,
   OUTAGE_CANCELS_CLEANUP,
   OUTAGE_SKIPS_PAUSE_WAIT,
@@ -91,7 +102,21 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
       return { summary: `kept the standby open ${drainMs / 1000} s for resolvers' cached answers` };
     });
   }
-  if (!state.outageAgain && (await cleanUp(ctx)) === 'acknowledged') return 'acknowledged';
+  if (!state.outageAgain && (await cleanUp(ctx, manual)) === 'acknowledged') return 'acknowledged';
+  return afterCleanup(ctx, manual);
+}
+
+/** The run before this one continued as new while its cleanup waited in needs_attention: wait on. */
+export async function resumeCleanup(
+  ctx: IncidentContext,
+  { pending, manual }: { pending: StepName[]; manual: boolean },
+): Promise<'resolved' | 'again' | 'acknowledged'> {
+  if ((await cleanUp(ctx, manual, pending)) === 'acknowledged') return 'acknowledged';
+  return afterCleanup(ctx, manual);
+}
+
+/** Users are on the primary: resolved, unless it failed again meanwhile (fail over again). */
+function afterCleanup({ state }: IncidentContext, manual: boolean): 'resolved' | 'again' {
   if (!state.takeOutageAgain()) return 'resolved';
   state.relapsedAfterFailback(manual);
   return 'again';
@@ -100,9 +125,14 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
 /**
  * Resumes the monitor and closes the standby, restored to what the incident first read. A new
  * outage cancels it: closing the standby only to open it again would cost users the IAM
- * propagation (2-7 min) on the way back. A workflow cancel does not: the cleanup finishes.
+ * propagation (2-7 min) on the way back. A workflow cancel does not: the cleanup finishes. A long
+ * wait in needs_attention continues as new (`resumed`: the steps the previous run had left).
  */
-async function cleanUp(ctx: IncidentContext): Promise<'done' | 'acknowledged' | 'outage'> {
+async function cleanUp(
+  ctx: IncidentContext,
+  manual: boolean,
+  resumed?: StepName[],
+): Promise<'done' | 'acknowledged' | 'outage'> {
   // A human's retry of a failed cleanup must not close the standby behind users on a dead primary.
   const primary = async () => !patched(RETRY_CHECKS_PRIMARY) || (await primaryServes(ctx));
   let scope: CancellationScope | undefined;
@@ -113,15 +143,34 @@ async function cleanUp(ctx: IncidentContext): Promise<'done' | 'acknowledged' | 
   ctx.inFlight = scope;
   try {
     const what = 'the failback succeeded, but cleanup did not';
-    return await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_back', {
+    const saga = restoreBeforeIncident(ctx, resumed);
+    const settled = await ctx.gate.settle(saga, what, 'failing_back', {
       primaryServes: primary,
       watchPrimary: () =>
         ctx.timeline.run('watch_primary', (step) => ctx.act.holdDown(step).awaitPrimaryDown(ctx.site)),
+      cut: () => (patched(CLEANUP_CONTINUES_AS_NEW) ? () => workflowInfo().continueAsNewSuggested : undefined),
+      resumed: resumed !== undefined,
       ...(scope && { scope }),
     });
+    if (settled !== 'continue_as_new') return settled;
+    ctx.inFlight = undefined;
+    return await continueInCleanup(ctx, { pending: saga.pendingNames, manual });
   } finally {
     ctx.inFlight = undefined;
   }
+}
+
+/** Continues as new in the cleanup's needs_attention: status (with the attention), snapshots, steps left, answers. */
+async function continueInCleanup(
+  { site, policy, state }: IncidentContext,
+  cleanup: { pending: StepName[]; manual: boolean },
+): Promise<never> {
+  await condition(allHandlersFinished);
+  return continueAsNew<(input: IncidentInput) => Promise<IncidentStatus>>({
+    site,
+    policy,
+    carried: state.carry(undefined, cleanup),
+  });
 }
 
 /**

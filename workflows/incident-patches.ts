@@ -27,3 +27,5 @@ export const PAUSE_WAIT_SURVIVES_CANCEL = 'pause-wait-survives-cancel';
 export const ATTENTION_CONTINUES_AS_NEW = 'attention-continues-as-new';
 /** In needs_attention after a cleanup that left the monitor paused, the incident watches the primary itself. */
 export const WATCH_WHILE_MONITOR_PAUSED = 'watch-while-monitor-paused';
+/** A wait in needs_attention after a failed cleanup continues as new when suggested (the steps left carried). */
+export const CLEANUP_CONTINUES_AS_NEW = 'cleanup-continues-as-new';

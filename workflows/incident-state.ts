@@ -12,6 +12,7 @@ import {
   type IncidentStatus,
   type Phase,
   type PreviousIncident,
+  type StepName,
   type UndoSnapshots,
 } from './incident-types.ts';
 import { ABORT_AFTER_VERIFIED, OUTAGE_IN_ATTENTION, RELAPSE_COUNTS } from './incident-patches.ts';
@@ -73,9 +74,10 @@ export class IncidentState {
     this.log = new TriggerLog(this.status, previous, carried?.alerts);
     this.triggered = carried !== undefined;
     this.failbackRequestedBy = carried?.failbackRequestedBy;
-    this.retryRequestedBy = carried?.attention?.retryRequestedBy;
-    this.acknowledgedBy = carried?.attention?.acknowledgedBy;
-    this.primaryRecovered = carried?.attention?.primaryRecovered ?? false;
+    const answers = carried?.attention ?? carried?.cleanup;
+    this.retryRequestedBy = answers?.retryRequestedBy;
+    this.acknowledgedBy = answers?.acknowledgedBy;
+    this.primaryRecovered = answers?.primaryRecovered ?? false;
   }
 
   /** 'again': a new outage while users are on the primary (failing back, or after a failed cleanup). */
@@ -185,7 +187,7 @@ export class IncidentState {
    * request. A step still running (the hold-down) is cut by continue-as-new: carried as cancelled,
    * so the status never shows it running for good; the new run starts it again.
    */
-  carry(attention?: { first: boolean }): CarriedState {
+  carry(attention?: { first: boolean }, cleanup?: { pending: StepName[]; manual: boolean }): CarriedState {
     const { failbackRequestedBy: by } = this;
     for (const step of this.status.steps.filter((s) => s.outcome === 'running')) {
       Object.assign(step, { outcome: 'cancelled', endedAt: Date.now(), error: 'cut by continue-as-new' });
@@ -193,6 +195,7 @@ export class IncidentState {
     const carried: CarriedState = { status: this.status, undo: this.undo, alerts: this.log.seen() };
     if (by) carried.failbackRequestedBy = by;
     if (attention) carried.attention = { ...attention, ...this.answers() };
+    if (cleanup) carried.cleanup = { ...cleanup, ...this.answers() };
     return carried;
   }
 

@@ -136,7 +136,7 @@ export const INCIDENT_TABLE: Record<TableEvent, Record<TablePhase, string>> = {
     'when suggested: status, snapshots and an accepted failback request carried',
     '–',
     '–',
-    'after a failed failover: when suggested, the attention and any answer carried (a wait on undo or cleanup steps does not yet)',
+    'after a failed failover or cleanup: when suggested, the attention, the cleanup’s steps left and any answer carried (a wait on a failed failover’s undo does not yet)',
     '–',
   ),
 };

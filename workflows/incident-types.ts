@@ -169,6 +169,15 @@ export interface CarriedState {
   alerts?: SeenAlerts;
   /** A wait in needs_attention after a failed failover, cut by continue-as-new: the new run waits on. */
   attention?: CarriedAttention;
+  /** A wait in needs_attention after a failed failback cleanup, cut by continue-as-new: the new run waits on. */
+  cleanup?: CarriedCleanup;
+}
+
+/** What a wait on a failed cleanup needs in the next run: the steps left (rebuilt from `undo`) and the answers. */
+export interface CarriedCleanup extends Omit<CarriedAttention, 'first'> {
+  pending: StepName[];
+  /** Whether the failback was a human's (an automatic one's relapse counts toward its bound). */
+  manual: boolean;
 }
 
 /** What a wait in needs_attention needs in the next run (the attention itself is in the status). */

@@ -9,7 +9,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { awaitFailbackGo, failback } from './failback.ts';
+import { awaitFailbackGo, failback, resumeCleanup } from './failback.ts';
 import { failoverUntilSettled } from './failover.ts';
 import { IncidentContext } from './incident-context.ts';
 import * as messages from './incident-messages.ts';
@@ -35,6 +35,12 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     // The previous run continued as new while waiting in needs_attention after a failed failover.
     const settled = await failoverUntilSettled(ctx, input.carried.attention.first, true);
     if (settled !== 'on_standby') return ctx.finish(settled);
+  } else if (input.carried.cleanup) {
+    // ... or after a failed cleanup: users are on the primary.
+    const cleaned = await resumeCleanup(ctx, input.carried.cleanup);
+    if (cleaned !== 'again') return ctx.finish(cleaned);
+    const again = await failoverUntilSettled(ctx, false);
+    if (again !== 'on_standby') return ctx.finish(again);
   }
   for (;;) {
     ctx.setPhase('on_standby');

@@ -2,14 +2,20 @@
 // monitor resumed and the standby closed, each restored to what the incident first read. Used by
 // the failback's cleanup and by a re-failover that was rolled back (docs/workflow.md invariant 2).
 import type { IncidentContext } from './incident-context.ts';
+import type { StepName } from './incident-types.ts';
 import { Saga } from './saga.ts';
 
-/** Resumes the monitor and closes the standby, each restored to what the incident first read. */
-export function restoreBeforeIncident({ site, act, state }: IncidentContext): Saga {
+/**
+ * Resumes the monitor and closes the standby, each restored to what the incident first read; `only`
+ * keeps the steps a cleanup cut by continue-as-new had left.
+ */
+export function restoreBeforeIncident({ site, act, state }: IncidentContext, only?: StepName[]): Saga {
   const saga = new Saga();
   const { monitor, standbyAccess } = state.undo;
-  if (monitor) saga.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
-  if (standbyAccess) {
+  const wanted = (step: StepName) => only === undefined || only.includes(step);
+  if (monitor && wanted('resume_monitor'))
+    saga.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
+  if (standbyAccess && wanted('close_standby_access')) {
     saga.add('close_standby_access', (step) => act.standbyAccess(step).restoreStandbyAccess(site, standbyAccess));
   }
   return saga;
