@@ -196,6 +196,11 @@ describe('fails what breaks one', () => {
     ],
     ['the workflow failed', { ending: 'failed', error: 'terminated' }, /did not complete: terminated/],
     [
+      'a watcher that triggers after its locations went silent',
+      { watcherTriggersAfterSilence: 1 },
+      /the watcher triggered 1 time\(s\) after its locations went silent/,
+    ],
+    [
       'a run that took a changed config',
       { startedFailbackMode: 'auto' },
       /the run took a changed config: failback manual, started auto/,

@@ -40,6 +40,8 @@ export interface Observed {
   cancelledIn?: CellPhase;
   /** The failback mode of the policy the chain started with (a config change must not reach it). */
   startedFailbackMode?: string;
+  /** Triggers from the site's watcher after its locations went silent (it heard nothing since). */
+  watcherTriggersAfterSilence?: number;
 }
 
 const FAILOVER = new Set<string>(FAILOVER_STEPS);
@@ -119,6 +121,9 @@ export function checkIncident(o: Observed): string[] {
   const mode = status?.failbackMode;
   if (o.startedFailbackMode !== undefined && mode !== undefined && mode !== o.startedFailbackMode)
     problems.push(`the run took a changed config: failback ${mode}, started ${o.startedFailbackMode}`);
+
+  if (o.watcherTriggersAfterSilence)
+    problems.push(`the watcher triggered ${o.watcherTriggersAfterSilence} time(s) after its locations went silent`);
 
   // --- Along the way (the audit log) ---
   for (const m of o.mutations) {

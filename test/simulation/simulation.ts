@@ -34,8 +34,19 @@ import {
   drawSchedule,
   sweepIndex,
 } from './schedule.ts';
-import { type Cell, type CellEvent, type CellPhase, cell, cellPhase, generatedCells, unhitCells } from './cells.ts';
+import {
+  type Cell,
+  type CellEvent,
+  type CellPhase,
+  WATCHER_EVENTS,
+  cell,
+  cellPhase,
+  generatedCells,
+  unhitCells,
+} from './cells.ts';
 import { errorMessage } from '../../workflows/error-text.ts';
+import type { IncidentPolicy } from '../../workflows/incident-types.ts';
+import { SimWatcher, startLocation, triggersAfterSilence } from './watcher.ts';
 
 export interface SimulationOptions {
   seed: number;
@@ -117,6 +128,15 @@ export function quietRuntime(): void {
   }
 }
 
+interface HostOptions {
+  address: string;
+  taskQueue: string;
+  world: InMemoryWorld;
+  workflows: WorkflowSource;
+  /** How the watcher's trigger activities reach the incidents. */
+  incidents: Incidents;
+}
+
 /** The one worker of the run; `kill()` stops it without grace (activities cancelled, sticky caches lost) and starts a new one. */
 class WorkerHost {
   restarts = 0;
@@ -124,9 +144,9 @@ class WorkerHost {
   private done: Promise<void> = Promise.resolve();
   private restarting: Promise<void> | undefined;
   private lastKill = 0;
-  private readonly o: { address: string; taskQueue: string; world: InMemoryWorld; workflows: WorkflowSource };
+  private readonly o: HostOptions;
 
-  constructor(o: { address: string; taskQueue: string; world: InMemoryWorld; workflows: WorkflowSource }) {
+  constructor(o: HostOptions) {
     this.o = o;
   }
 
@@ -136,6 +156,7 @@ class WorkerHost {
       connection,
       taskQueue: this.o.taskQueue,
       registry: this.o.world,
+      incidents: this.o.incidents,
       workflows: this.o.workflows,
       tuning: { shutdownGraceTime: '0s', maxCachedWorkflows: 500 },
     });
@@ -188,8 +209,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const world = new InMemoryWorld({ intervalMs: 25, successesNeeded: 1 });
   const connection = await Connection.connect({ address: o.address });
   const client = new Client({ connection });
-  const host = new WorkerHost({ address: o.address, taskQueue, world, workflows: o.workflows });
+  // Each site's policy as the starters see it now (a config change replaces it).
+  const policies = new Map<string, IncidentPolicy>();
+  const incidents = new Incidents(client, taskQueue, (site) => policies.get(site)!);
+  const host = new WorkerHost({ address: o.address, taskQueue, world, workflows: o.workflows, incidents });
   await host.start();
+  const location = await startLocation(o.address, taskQueue, world);
 
   const results: IncidentResult[] = [];
   let running = 0;
@@ -208,19 +233,20 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     const t0 = Date.now();
     const journal: string[] = [];
     const note = (line: string): void => void journal.push(`${String(Date.now() - t0).padStart(6)} ms  ${line}`);
-    const config = configSchema.parse({
-      sites: {
-        [site]: {
-          ...SITE,
-          probe: PROBE,
-          failback: { mode: schedule.failback.mode, holdDown: `${schedule.failback.holdDownMs}ms` },
-        },
+    const sites = {
+      [site]: {
+        ...SITE,
+        probe: PROBE,
+        failback: { mode: schedule.failback.mode, holdDown: `${schedule.failback.holdDownMs}ms` },
       },
-    });
+    };
+    const config = configSchema.parse({ sites });
     let policy = incidentPolicy(config.sites[site]!);
     if (schedule.drainMs > 0) policy.drainBeforeCloseMs = schedule.drainMs;
+    policies.set(site, policy);
     const startedFailbackMode = policy.failback.mode;
-    const incidents = new Incidents(client, taskQueue, () => policy);
+    const watched = schedule.cells.some((c) => WATCHER_EVENTS.includes(c.event));
+    const watcher = watched ? new SimWatcher(client, taskQueue, site, sites) : undefined;
     const workflowId = incidentWorkflowId(site);
     const latest = () => client.workflow.getHandle<typeof incident>(workflowId);
 
@@ -376,8 +402,12 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
           // What a new deploy of the sites file does: starters pass the new policy from now on.
           const mode = policy.failback.mode === 'auto' ? 'manual' : 'auto';
           policy = { ...policy, failback: { ...policy.failback, mode } };
-          return note(`config changed: failback ${mode} for new runs`);
+          policies.set(site, policy);
+          note(`config changed: failback ${mode} for new runs${watcher ? ', the watcher reconfigured' : ''}`);
+          return attempt('watcher reconfigured', async () => void (await watcher?.reconfigure()));
         }
+        case 'silentWatcherLocations':
+          return attempt("the watcher's locations silent", async () => void (await watcher?.silence()));
         case 'continueAsNew':
           return attempt(`${CONTINUE_AS_NEW_FLOOD} duplicate alerts (continue-as-new)`, async () => {
             for (let i = 0; i < CONTINUE_AS_NEW_FLOOD; i += 20)
@@ -413,6 +443,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     }
 
     // --- the schedule, and the events put into phases beside it ---
+    if (watcher) await attempt('watcher started', async () => void (await watcher.start()));
     const cellsDone = putCells();
     for (const e of schedule.events) {
       await sleep(t0 + e.at - Date.now());
@@ -481,7 +512,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       await apply({ at: 0, do: 'alert', id: 'a-stale' });
       await sleep(1500);
     }
-    // Leave nothing running: a run started after the end (or a settled one) is terminated.
+    // Leave nothing running: the watcher, then a run started after the end (or a settled one).
+    await watcher?.stop();
     try {
       const d = await latest().describe();
       if (d.status.name === 'RUNNING') await latest().terminate('simulation: incident checked');
@@ -501,6 +533,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       ...((acknowledged as boolean) ? { acknowledgedByHuman: true } : {}),
       ...(cancelled && { cancelRequested: true, cancelledIn: cancelled }),
       startedFailbackMode,
+      watcherTriggersAfterSilence: triggersAfterSilence(status, watcher?.silencedAt),
     };
     return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0, hits };
   }
@@ -533,6 +566,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     }
   } finally {
     clearInterval(progress);
+    await location.stop();
     await host.stop();
     await connection.close();
   }
