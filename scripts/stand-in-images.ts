@@ -22,6 +22,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RECIPES = join(ROOT, 'docker/standins');
 const CONTEXTS = join(ROOT, '.data/compose-cache/ctx');
 const GO_MOD = join(ROOT, 'scripts/go-tools/go.mod');
+const RENDER_CONFIG_SRC = join(ROOT, 'scripts/go-tools/render-config/main.go');
 const BASE = 'failover-local/debian:bookworm';
 const BUILD_BUDGET_MS = 12 * 60_000;
 
@@ -31,6 +32,7 @@ export interface StandIns {
   NODE_IMAGE: string;
   POSTGRES_IMAGE: string;
   TEMPORAL_IMAGE: string;
+  TEMPORAL_ADMIN_TOOLS_IMAGE: string;
   TEMPORAL_UI_IMAGE: string;
   PUBSUB_EMULATOR_IMAGE: string;
 }
@@ -46,15 +48,31 @@ interface Recipe {
 
 const RECIPES_BY_VAR: Record<keyof StandIns, Recipe> = {
   POSTGRES_IMAGE: { name: 'postgres', inputs: () => '', fill: () => {} },
+  // temporalio/server's layout: the server, the CLI its health check runs, Temporal's own config
+  // template rendered by the entrypoint (render-config stands in for the official image's dockerize).
   TEMPORAL_IMAGE: {
-    name: 'temporal',
+    name: 'temporal-server',
+    inputs: () => readFileSync(GO_MOD, 'utf8') + readFileSync(RENDER_CONFIG_SRC, 'utf8'),
+    async fill(ctx) {
+      const bins = await ensureTemporalBinaries();
+      const server = await goModuleDir('go.temporal.io/server');
+      mkdirSync(join(ctx, 'bin'));
+      cpSync(bins.server, join(ctx, 'bin/temporal-server'));
+      cpSync(await temporalCli(), join(ctx, 'bin/temporal'));
+      cpSync(await renderConfig(), join(ctx, 'bin/render-config'));
+      mkdirSync(join(ctx, 'config/dynamicconfig'), { recursive: true });
+      cpSync(join(server, 'docker/config_template.yaml'), join(ctx, 'config/config_template.yaml'));
+      cpSync(join(server, 'config/dynamicconfig/docker.yaml'), join(ctx, 'config/dynamicconfig/docker.yaml'));
+    },
+  },
+  // temporalio/admin-tools' layout, as much of it as the schema one-shot runs.
+  TEMPORAL_ADMIN_TOOLS_IMAGE: {
+    name: 'temporal-admin-tools',
     inputs: () => readFileSync(GO_MOD, 'utf8'),
     async fill(ctx) {
       const bins = await ensureTemporalBinaries();
       mkdirSync(join(ctx, 'bin'));
-      cpSync(bins.server, join(ctx, 'bin/temporal-server'));
       cpSync(bins.sql, join(ctx, 'bin/temporal-sql-tool'));
-      cpSync(await temporalCli(), join(ctx, 'bin/temporal'));
       cpSync(join(bins.schema.temporal, '../../../..'), join(ctx, 'schema'), { recursive: true });
     },
   },
@@ -136,9 +154,9 @@ async function ensureImage(engine: Engine, recipe: Recipe): Promise<string> {
   });
   await step('images', `${tag} (save to the machine's cache)`, BUILD_BUDGET_MS, async (signal) => {
     mkdirSync(imageCache(), { recursive: true });
-    // Older builds of this image are of no further use.
-    for (const f of readdirSync(imageCache()))
-      if (f.startsWith(`${recipe.name}-`) && f.endsWith('.tar')) rmSync(join(imageCache(), f), { force: true });
+    // Older builds of this image are of no further use (only this name's: temporal-<tag> is not temporal-server-<tag>).
+    const older = new RegExp(`^${recipe.name}-[0-9a-f]{12}\\.tar$`);
+    for (const f of readdirSync(imageCache())) if (older.test(f)) rmSync(join(imageCache(), f), { force: true });
     await engine.run(['save', '-o', `${cached}.tmp`, tag], signal);
     await exec('mv', [`${cached}.tmp`, cached]);
   });
@@ -214,6 +232,14 @@ async function temporalCli(): Promise<string> {
   const local = join(ROOT, '.tools/bin/temporal');
   if (!existsSync(local)) await goTool('github.com/temporalio/cli/cmd/temporal', local);
   return local;
+}
+
+/** The server stand-in's config renderer (scripts/go-tools/render-config), built once per source. */
+async function renderConfig(): Promise<string> {
+  const hash = createHash('sha256').update(readFileSync(GO_MOD)).update(readFileSync(RENDER_CONFIG_SRC));
+  const bin = join(ROOT, '.tools', `render-config-${hash.digest('hex').slice(0, 12)}`);
+  if (!existsSync(bin)) await goTool('failover.local/go-tools/render-config', bin);
+  return bin;
 }
 
 /** Where the host's Google Cloud CLI keeps its Pub/Sub emulator (gcloud beta emulators pubsub start). */

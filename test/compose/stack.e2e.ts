@@ -2,7 +2,8 @@
 // test only, local stand-ins for the images no registry serves here, `docker-compose --profile
 // sandbox up -d --build`, then through it: a failover during which the Temporal server container
 // is SIGKILLed and restarted, a failback through the CLI in the worker container, an alert through
-// the Pub/Sub bridge, the UI, and no secret in any log or history. Everything is torn down after.
+// the Pub/Sub bridge, the schema one-shot run again, the UI, and no secret in any log or history.
+// Everything is torn down after.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -281,6 +282,20 @@ test('an alert through Pub/Sub reaches the incident through the bridge', { timeo
     await pubsub.close();
   }
 });
+
+test(
+  'the schema one-shot again, as every `up` runs it: done on migrated databases, the server unharmed',
+  {
+    timeout: 180_000,
+  },
+  async () => {
+    const out = await compose(['run', '--rm', '-T', '--no-deps', 'temporal-schema'], 120_000); // throws unless exit 0
+    expect(out).toContain('temporal-schema: temporal is at the schema');
+    expect(out).toContain('temporal-schema: temporal_visibility is at the schema');
+    const ns = await client.workflowService.describeNamespace({ namespace: 'default' });
+    expect(ns.namespaceInfo?.name).toBe('default');
+  },
+);
 
 test('the Temporal UI answers and reads the namespace through the server', { timeout: 120_000 }, async () => {
   const page = await waitFor(

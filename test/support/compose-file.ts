@@ -9,6 +9,10 @@ export interface ComposeService {
   command?: string[];
   profiles?: string[];
   environment?: Record<string, string | number | boolean | null>;
+  entrypoint?: string[];
+  depends_on?: Record<string, { condition?: string }>;
+  healthcheck?: { test?: string[] };
+  volumes?: string[];
 }
 
 const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}/g;
