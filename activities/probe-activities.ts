@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { StepOutcome, Target } from '../workflows/types.ts';
 import { toFailure } from './errors.ts';
 import { type ProbeProgress, probeUntilServing, pulseFor } from './probe-loop.ts';
-import type { Endpoint, ProviderRegistry } from './providers/types.ts';
+import type { Endpoint, Prober, ProviderRegistry } from './providers/types.ts';
 import { errorMessage } from '../workflows/error-text.ts';
 
 /** Checks of the primary that must all pass before an alert is judged stale. */
@@ -45,6 +45,10 @@ async function probe(
   }
 }
 
+/** One check of the primary; an error is a failed check. */
+const checkPrimary = (prober: Prober, signal: AbortSignal) =>
+  prober.check('primary', 'primary', signal).catch((err: unknown) => ({ ok: false, detail: errorMessage(err) }));
+
 /**
  * Before an alert's failover: checks the primary a few times at the probe cadence. The outage is
  * confirmed by any failed check; a primary that passes every one serves, and the alert is stale.
@@ -62,10 +66,7 @@ async function confirmDown(
   try {
     const { prober, probe: policy } = registry.forSite(site);
     for (let i = 1; i <= checks; i++) {
-      const result = await prober.check('primary', 'primary', ctx.cancellationSignal).catch((err: unknown) => ({
-        ok: false,
-        detail: errorMessage(err),
-      }));
+      const result = await checkPrimary(prober, ctx.cancellationSignal);
       done = i;
       ctx.heartbeat(i);
       if (!result.ok)
@@ -99,10 +100,7 @@ async function watchUntilDown(registry: ProviderRegistry, site: string): Promise
   try {
     const { prober, probe: policy } = registry.forSite(site);
     for (;;) {
-      const result = await prober.check('primary', 'primary', ctx.cancellationSignal).catch((err: unknown) => ({
-        ok: false,
-        detail: errorMessage(err),
-      }));
+      const result = await checkPrimary(prober, ctx.cancellationSignal);
       failures = result.ok ? 0 : failures + 1;
       if (failures >= CONFIRM_CHECKS) {
         const summary = `the primary failed ${failures} checks in a row: ${result.detail}`;

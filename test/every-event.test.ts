@@ -20,7 +20,7 @@ import {
 import type { IncidentStatus, StepName } from '../workflows/incident-types.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../harness/sites.ts';
 import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
-import { incidentSuite, waitUntil } from './support/incident-suite.ts';
+import { floodUntilContinuedAsNew, incidentSuite, waitUntil } from './support/incident-suite.ts';
 import { type RunningWorker, testClient } from './support/temporal.ts';
 
 let client: Client;
@@ -457,18 +457,9 @@ describe('a long wait in needs_attention after a failed failover', () => {
       source: 'test',
     });
     const waiting = await waitForPhase(handle, 'needs_attention');
-    // Each signal is at least one event: the dev server suggests continue-as-new past the limit.
-    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
-      await handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
-    }
-    const runs = async () =>
-      (
-        await client.workflowService.listWorkflowExecutions({
-          namespace: 'default',
-          query: `WorkflowId = '${handle.workflowId}'`,
-        })
-      ).executions.length;
-    await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
+    await floodUntilContinuedAsNew(client, handle, (i) =>
+      handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' }),
+    );
     const latest = client.workflow.getHandle(handle.workflowId);
     const carried = await latest.query(statusQuery);
     expect(carried.phase).toBe('needs_attention');
@@ -492,22 +483,14 @@ describe('a long wait in needs_attention after a failed cleanup', () => {
     const site = h.sites[0]!;
     const handle = await cleanupFailed(h, site, 'monitor');
     const waiting = await waitUntil(handle, 'the watch', running('watch_primary'));
-    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
-      await handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
-    }
-    const runs = async () =>
-      (
-        await client.workflowService.listWorkflowExecutions({
-          namespace: 'default',
-          query: `WorkflowId = '${handle.workflowId}'`,
-        })
-      ).executions.length;
-    await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
+    await floodUntilContinuedAsNew(client, handle, (i) =>
+      handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' }),
+    );
     const latest = client.workflow.getHandle(handle.workflowId);
     const carried = await waitUntil(
       latest as IncidentHandle,
       'the watch again',
-      (x) => count(x, 'watch_primary') === 2,
+      (x) => count(x, 'watch_primary') >= 2 && running('watch_primary')(x),
     );
     expect(carried.phase).toBe('needs_attention');
     expect(carried.attention).toEqual(waiting.attention);

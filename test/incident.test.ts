@@ -19,6 +19,7 @@ import {
   statusQuery,
 } from '../workflows/incident-messages.ts';
 import { CONTINUE_AS_NEW_AFTER_EVENTS } from './support/global-setup.ts';
+import { floodUntilContinuedAsNew } from './support/incident-suite.ts';
 import { phaseAttribute } from '../workflows/search-attributes.ts';
 import type { StepName } from '../workflows/incident-types.ts';
 import { inMemoryConfig, testWorld, trigger, uniqueSite, waitForPhase } from '../harness/sites.ts';
@@ -413,17 +414,7 @@ describe('a long stay on standby', () => {
     h.world.addSite(site, { primaryUp: false });
     const handle = await trigger(client, h.config, h.worker.taskQueue, site);
     await waitForPhase(handle, 'on_standby');
-    // Each signal is at least one event, however the server batches them into workflow tasks.
-    for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++)
-      await handle.signal(primaryRecovered, { by: `watcher-${i}` });
-    const runs = async () =>
-      (
-        await client.workflowService.listWorkflowExecutions({
-          namespace: 'default',
-          query: `WorkflowId = '${handle.workflowId}'`,
-        })
-      ).executions.length;
-    await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
+    await floodUntilContinuedAsNew(client, handle, (i) => handle.signal(primaryRecovered, { by: `watcher-${i}` }));
 
     const latest = client.workflow.getHandle(handle.workflowId);
     const carried = await waitForPhase(latest, 'on_standby');

@@ -1,6 +1,7 @@
 // What the workflow-level failure suites share: sites with their own worker on the suite's dev
 // server, and waiting for a status the incident reaches.
-import { afterAll, beforeAll } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { InMemoryWorld } from '../../activities/providers/in-memory/world.ts';
 import type { IncidentHandle } from '../../clients/incidents.ts';
 import type { ProviderRegistry } from '../../activities/providers/types.ts';
@@ -9,6 +10,7 @@ import type { Config } from '../../config/schema.ts';
 import { testWorld, uniqueSite } from '../../harness/sites.ts';
 import { statusQuery } from '../../workflows/incident-messages.ts';
 import type { IncidentStatus } from '../../workflows/incident-types.ts';
+import { CONTINUE_AS_NEW_AFTER_EVENTS } from './global-setup.ts';
 import { type RunningWorker, startWorker } from './temporal.ts';
 
 /** `count` fresh sites on an in-memory world, with a worker for the describe block they are made in. */
@@ -48,4 +50,21 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${what} not seen in ${timeoutMs} ms; last status: ${JSON.stringify(last, null, 1)}`);
+}
+
+/** Sends `send(i)` until Temporal suggests continue-as-new (each signal is an event), then waits for the next run. */
+export async function floodUntilContinuedAsNew(
+  client: Client,
+  handle: { workflowId: string },
+  send: (i: number) => Promise<unknown>,
+): Promise<void> {
+  for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) await send(i);
+  const runs = async () =>
+    (
+      await client.workflowService.listWorkflowExecutions({
+        namespace: 'default',
+        query: `WorkflowId = '${handle.workflowId}'`,
+      })
+    ).executions.length;
+  await expect.poll(runs, { timeout: 20_000 }).toBeGreaterThan(1);
 }
