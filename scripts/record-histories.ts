@@ -376,6 +376,32 @@ Object.assign(scenarios, {
     await latest.result();
     return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
   },
+  'i16-undo-continue-as-new': async ({ client, world, site }) => {
+    world.addSite(site);
+    world.inject(site, 'probe:public', { times: Infinity });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_standby' && x.outcome === 'running'));
+    world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'revoked') });
+    await waitForPhase(h, 'needs_attention');
+    return continuedThenRetried(client, world, h);
+  },
+  'i16-failback-undo-continue-as-new': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    world.inject(site, 'probe:public', { times: Infinity });
+    void h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await until(h, (s) => s.steps.some((x) => x.name === 'verify_public_url_on_primary' && x.outcome === 'running'));
+    world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'revoked') });
+    await waitForPhase(h, 'needs_attention');
+    const ids = await continuedThenRetried(client, world, h, false);
+    const latest = client.workflow.getHandle(h.workflowId) as IncidentHandle;
+    await waitForPhase(latest, 'on_standby');
+    await latest.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await latest.result();
+    return ids;
+  },
   'i16-cleanup-continue-as-new': async ({ client, world, site }) => {
     const h = await cleanupFailed(client, world, site, 'monitor');
     await until(h, (s) => s.steps.some((x) => x.name === 'watch_primary' && x.outcome === 'running'));
@@ -390,6 +416,21 @@ Object.assign(scenarios, {
     return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
   },
 } satisfies Record<string, Scenario>);
+
+/** Floods an incident in needs_attention until it continues as new, then clears the faults and retries. */
+async function continuedThenRetried(client: Client, world: InMemoryWorld, h: IncidentHandle, toTheEnd = true) {
+  const first = (await h.describe()).runId;
+  for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) {
+    await h.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' });
+  }
+  const latest = client.workflow.getHandle(h.workflowId);
+  while ((await latest.describe()).runId === first) await new Promise((r) => setTimeout(r, 50));
+  await waitForPhase(latest as IncidentHandle, 'needs_attention');
+  world.clearFaults();
+  await latest.signal(retry, { by: 'recorder' });
+  if (toTheEnd) await latest.result();
+  return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
+}
 
 /** A site whose failback verified the primary and whose cleanup failed for good: needs_attention. */
 async function cleanupFailed(

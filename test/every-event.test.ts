@@ -501,3 +501,60 @@ describe('a long wait in needs_attention after a failed cleanup', () => {
     expect(h.world.snapshot(site)).toEqual(AT_START);
   }, 60_000);
 });
+
+describe("a long wait in needs_attention on a saga's undo steps", () => {
+  const h = harness((s) => inMemoryConfig(s), 2);
+  const revokedTraffic = () => ({ times: Infinity, error: new ProviderError('permission', 'token revoked') });
+
+  /** Floods the run until it continues as new; the next run waits with the same attention. */
+  async function continued(handle: IncidentHandle, waiting: IncidentStatus): Promise<IncidentHandle> {
+    await floodUntilContinuedAsNew(client, handle, (i) =>
+      handle.signal(alertClosed, { alertId: `closed-${i}`, source: 'test' }),
+    );
+    const latest = client.workflow.getHandle(handle.workflowId) as IncidentHandle;
+    const carried = await waitForPhase(latest, 'needs_attention');
+    expect(carried.attention).toEqual(waiting.attention);
+    return latest;
+  }
+
+  test("a failed failover's: continues as new with the steps left; a retry then rolls back", async () => {
+    const site = h.sites[0]!;
+    h.world.addSite(site);
+    h.world.inject(site, 'probe:public', { times: Infinity });
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitUntil(handle, 'verification on the standby', running('verify_public_url_on_standby'));
+    h.world.inject(site, 'traffic', revokedTraffic());
+    const waiting = await waitForPhase(handle, 'needs_attention');
+    expect(waiting.attention?.pending).toEqual(['undo_route_traffic_to_standby', 'undo_enable_standby_access']);
+    const latest = await continued(handle, waiting);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+    h.world.clearFaults();
+    await latest.signal(retry, { by: 'test' });
+    expect(((await latest.result()) as IncidentStatus).phase).toBe('rolled_back');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
+
+  test("a failed failback's: continues as new; a retry puts users back on the standby, a failback then resolves", async () => {
+    const site = h.sites[1]!;
+    h.world.addSite(site, { primaryUp: false });
+    const handle = await trigger(client, h.config, h.worker.taskQueue, site);
+    await waitForPhase(handle, 'on_standby');
+    h.world.state(site).primaryUp = true;
+    h.world.inject(site, 'probe:public', { times: Infinity });
+    void handle.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    await waitUntil(handle, 'verification on the primary', running('verify_public_url_on_primary'));
+    h.world.inject(site, 'traffic', revokedTraffic());
+    const waiting = await waitForPhase(handle, 'needs_attention');
+    expect(waiting.attention?.pending).toEqual(['undo_route_traffic_to_primary']);
+    const latest = await continued(handle, waiting);
+    h.world.clearFaults();
+    await latest.signal(retry, { by: 'test' });
+    // Back on the standby, and the failback request was used up: no new failback starts by itself.
+    const back = await waitUntil(latest, 'on standby again', (x) => x.phase === 'on_standby');
+    expect(count(back, 'route_traffic_to_primary')).toBe(1);
+    expect(h.world.snapshot(site)).toMatchObject({ traffic: 'standby', standbyAccess: 'open' });
+    await latest.executeUpdate(requestFailback, { args: [{ by: 'test' }] });
+    expect(((await latest.result()) as IncidentStatus).phase).toBe('resolved');
+    expect(h.world.snapshot(site)).toEqual(AT_START);
+  }, 60_000);
+});

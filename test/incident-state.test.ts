@@ -186,15 +186,15 @@ describe('needs_attention', () => {
     s.alertOpened({ alertId: 'a', source: 'pubsub' });
     s.needAttention({ reason: 'primary down too', retry: 'failover', pending: [], autoRetryAt: 5 });
     s.status.phase = 'needs_attention';
-    const quiet = new IncidentState('www', policy, s.carry({ first: true }));
+    const quiet = new IncidentState('www', policy, s.carry({ attention: { first: true } }));
     expect(quiet.attentionAnswered).toBe(false);
     expect(quiet.status.attention).toMatchObject({ reason: 'primary down too', autoRetryAt: 5 });
     s.reportRecovered({ by: 'watcher' });
-    const recovered = new IncidentState('www', policy, s.carry({ first: false }));
+    const recovered = new IncidentState('www', policy, s.carry({ attention: { first: false } }));
     expect(recovered.attentionAnswered).toBe(true);
     expect(recovered.endAttention()).toBe('recovered');
     s.steer('acknowledge', { by: 'b' });
-    const carried = s.carry({ first: true });
+    const carried = s.carry({ attention: { first: true } });
     expect(carried.attention).toEqual({ first: true, acknowledgedBy: 'b', primaryRecovered: true });
     expect(new IncidentState('www', policy, carried).endAttention()).toBe('acknowledge');
   });

@@ -71,8 +71,8 @@ export class HumanGate {
    * ('acknowledged'). With `cleanup` (users on the primary after a verified failback), a new outage
    * in the wait, or a retry that `cleanup` finds the primary down for, ends it 'outage'. While the
    * monitor stays paused no alert can come: `cleanup.watchPrimary` watches for the outage instead.
-   * A cleanup's wait ends 'continue_as_new' when `cleanup.cut` says so; the next run passes `resumed`
-   * and waits on (its saga rebuilt with the steps still pending).
+   * A wait ends 'continue_as_new' when `carry.cut` says so; the next run passes `carry.resumed` and
+   * waits on (its saga rebuilt with the steps still pending).
    */
   async settle(
     saga: Saga,
@@ -82,19 +82,21 @@ export class HumanGate {
       primaryServes: () => Promise<boolean>;
       watchPrimary: () => Promise<{ summary?: string }>;
       scope?: CancellationScope;
+    },
+    carry?: {
       /** Called as each wait begins: when to cut it (none in runs started before the cut). */
-      cut?: () => (() => boolean) | undefined;
-      resumed?: boolean;
+      cut: () => (() => boolean) | undefined;
+      resumed: boolean;
     },
   ): Promise<'done' | 'acknowledged' | 'outage' | 'continue_as_new'> {
-    let resuming = cleanup?.resumed === true;
+    let resuming = carry?.resumed === true;
     let { problems } = resuming ? { problems: [] } : await saga.compensate(this.timeline, cleanup?.scope);
     while (resuming || problems.length > 0) {
       if (cleanup?.scope && this.state.outageAgain) return 'outage'; // cancelled by a new outage
       for (const p of problems) this.state.warn(`not undone: ${p}`);
       const reason = `${what}; not done: ${problems.join('; ')}`;
       const pending = saga.pendingNames;
-      const cut = cleanup?.cut?.();
+      const cut = carry?.cut();
       const attention = {
         reason,
         retry: 'compensations' as const,

@@ -1,36 +1,51 @@
 // The change steps of both sagas: what each reads first, changes, and restores when undone.
 import type { IncidentContext } from './incident-context.ts';
-import type { ChangeStep } from './saga.ts';
+import type { ChangeStep, LeverRestore } from './saga.ts';
 import type { Target } from './types.ts';
 
-export function pauseMonitor({ act, site }: IncidentContext): ChangeStep {
+export function pauseMonitor(ctx: IncidentContext): ChangeStep {
+  const { act, site } = ctx;
   return {
     name: 'pause_monitor',
+    lever: 'monitor',
     undoName: 'undo_pause_monitor',
     read: (step) => act.read(step).readMonitor(site),
     apply: (step) => act.monitor(step).pauseMonitor(site),
-    restore: (step, before) => act.monitor(step).restoreMonitor(site, before),
+    restore: (step, before) => restoreLever(ctx)('monitor', step, before),
   };
 }
 
-export function enableStandbyAccess({ act, site }: IncidentContext): ChangeStep {
+export function enableStandbyAccess(ctx: IncidentContext): ChangeStep {
+  const { act, site } = ctx;
   return {
     name: 'enable_standby_access',
+    lever: 'standbyAccess',
     undoName: 'undo_enable_standby_access',
     read: (step) => act.read(step).readStandbyAccess(site),
     apply: (step) => act.standbyAccess(step).openStandbyAccess(site),
-    restore: (step, before) => act.standbyAccess(step).restoreStandbyAccess(site, before),
+    restore: (step, before) => restoreLever(ctx)('standbyAccess', step, before),
     // The standby is never closed while traffic may still reach it (docs/workflow.md invariant 2).
     after: ['undo_route_traffic_to_standby'],
   };
 }
 
-export function routeTraffic({ act, site }: IncidentContext, target: Target): ChangeStep {
+export function routeTraffic(ctx: IncidentContext, target: Target): ChangeStep {
+  const { act, site } = ctx;
   return {
     name: `route_traffic_to_${target}`,
+    lever: 'traffic',
     undoName: `undo_route_traffic_to_${target}`,
     read: (step) => act.read(step).readTraffic(site),
     apply: (step) => act.traffic(step).routeTraffic(site, target),
-    restore: (step, before) => act.traffic(step).restoreTraffic(site, before),
+    restore: (step, before) => restoreLever(ctx)('traffic', step, before),
+  };
+}
+
+/** Puts a lever back to a snapshot: every undo and restore of both sagas. */
+export function restoreLever({ act, site }: IncidentContext): LeverRestore {
+  return (lever, step, before) => {
+    if (lever === 'monitor') return act.monitor(step).restoreMonitor(site, before);
+    if (lever === 'standbyAccess') return act.standbyAccess(step).restoreStandbyAccess(site, before);
+    return act.traffic(step).restoreTraffic(site, before);
   };
 }

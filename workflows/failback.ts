@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
-import type { IncidentInput, IncidentStatus, StepName } from './incident-types.ts';
+import type { CarriedUndoWait, IncidentInput, IncidentStatus, StepName } from './incident-types.ts';
 import {
   CLEANUP_CONTINUES_AS_NEW,
   DRAIN_SURVIVES_CANCEL,
@@ -24,6 +24,7 @@ import {
 } from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
+import { resumedSaga, settleUndo } from './undo-wait.ts';
 import { failureMessage } from './error-text.ts';
 
 /**
@@ -80,8 +81,7 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
     await ctx.inFlight.run(() => failbackSteps(ctx, saga, manual));
   } catch (err) {
     state.failbackFailed(err, manual);
-    const what = 'the failback could not be undone: traffic may be on the primary';
-    return (await ctx.gate.settle(saga, what, 'failing_back')) === 'done' ? 'on_standby' : 'acknowledged';
+    return await undoFailback(ctx, saga, manual);
   } finally {
     ctx.inFlight = undefined;
     state.failbackOver();
@@ -104,6 +104,26 @@ export async function failback(ctx: IncidentContext): Promise<'resolved' | 'on_s
   }
   if (!state.outageAgain && (await cleanUp(ctx, manual)) === 'acknowledged') return 'acknowledged';
   return afterCleanup(ctx, manual);
+}
+
+/** Undoes a failed failback: users back on the standby ('on_standby'), unless a human acknowledges first. */
+async function undoFailback(
+  ctx: IncidentContext,
+  saga: Saga,
+  manual: boolean,
+  resumed = false,
+): Promise<'on_standby' | 'acknowledged'> {
+  const what = 'the failback could not be undone: traffic may be on the primary';
+  const wait = { saga: 'failback', first: false, manual } as const;
+  return (await settleUndo(ctx, saga, what, 'failing_back', wait, resumed)) === 'done' ? 'on_standby' : 'acknowledged';
+}
+
+/** The run before this one continued as new while a failed failback's undo waited in needs_attention. */
+export function resumeFailbackUndo(
+  ctx: IncidentContext,
+  wait: CarriedUndoWait,
+): Promise<'on_standby' | 'acknowledged'> {
+  return undoFailback(ctx, resumedSaga(ctx, wait), wait.manual, true);
 }
 
 /** The run before this one continued as new while its cleanup waited in needs_attention: wait on. */
@@ -144,14 +164,21 @@ async function cleanUp(
   try {
     const what = 'the failback succeeded, but cleanup did not';
     const saga = restoreBeforeIncident(ctx, resumed);
-    const settled = await ctx.gate.settle(saga, what, 'failing_back', {
-      primaryServes: primary,
-      watchPrimary: () =>
-        ctx.timeline.run('watch_primary', (step) => ctx.act.holdDown(step).awaitPrimaryDown(ctx.site)),
-      cut: () => (patched(CLEANUP_CONTINUES_AS_NEW) ? () => workflowInfo().continueAsNewSuggested : undefined),
-      resumed: resumed !== undefined,
-      ...(scope && { scope }),
-    });
+    const settled = await ctx.gate.settle(
+      saga,
+      what,
+      'failing_back',
+      {
+        primaryServes: primary,
+        watchPrimary: () =>
+          ctx.timeline.run('watch_primary', (step) => ctx.act.holdDown(step).awaitPrimaryDown(ctx.site)),
+        ...(scope && { scope }),
+      },
+      {
+        cut: () => (patched(CLEANUP_CONTINUES_AS_NEW) ? () => workflowInfo().continueAsNewSuggested : undefined),
+        resumed: resumed !== undefined,
+      },
+    );
     if (settled !== 'continue_as_new') return settled;
     ctx.inFlight = undefined;
     return await continueInCleanup(ctx, { pending: saga.pendingNames, manual });
@@ -169,7 +196,7 @@ async function continueInCleanup(
   return continueAsNew<(input: IncidentInput) => Promise<IncidentStatus>>({
     site,
     policy,
-    carried: state.carry(undefined, cleanup),
+    carried: state.carry({ cleanup }),
   });
 }
 

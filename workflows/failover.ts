@@ -11,13 +11,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AttentionAnswer } from './incident-state.ts';
-import type { IncidentInput, IncidentStatus } from './incident-types.ts';
+import type { CarriedUndoWait, IncidentInput, IncidentStatus } from './incident-types.ts';
 import { enableStandbyAccess, pauseMonitor, routeTraffic } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
 import { autoFailoverRetryMs } from './auto-retry.ts';
 import { ATTENTION_CONTINUES_AS_NEW, FAILOVER_AUTO_RETRY, REFAILOVER_RESTORES } from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
+import { resumedSaga, settleUndo } from './undo-wait.ts';
 import { failureMessage } from './error-text.ts';
 
 /** Gate for runs recorded before a rolled-back failover checked the primary (replay of older histories). */
@@ -35,19 +36,24 @@ export type FailoverEnding = 'rolled_back' | 'dismissed' | 'acknowledged';
 /**
  * Fails over. A failover that failed and was undone ends the incident, unless the primary does
  * not serve either: then users get errors, and the incident waits for a human to retry. A long
- * wait continues as new; the next run (`resumed`) waits on where this one stopped.
+ * wait continues as new; the next run (`resumed`: the attention, or an undo's) waits on where this
+ * one stopped.
  */
 export async function failoverUntilSettled(
   ctx: IncidentContext,
   first: boolean,
-  resumed = false,
+  resumed?: 'attention' | CarriedUndoWait,
 ): Promise<'on_standby' | FailoverEnding> {
   const { state, status, gate } = ctx;
+  if (typeof resumed === 'object' && resumed.saga === 'restore') return rolledBack(ctx, first, false, resumed);
   for (let attempt = 0; ; attempt++) {
     let answer: AttentionAnswer | 'continue_as_new';
-    if (resumed && attempt === 0) answer = await gate.resumeWait(cutWhenSuggested());
+    if (resumed === 'attention' && attempt === 0) answer = await gate.resumeWait(cutWhenSuggested());
     else {
-      const outcome = await failover(ctx, first && attempt === 0);
+      const outcome =
+        typeof resumed === 'object' && attempt === 0
+          ? await undoFailover(ctx, resumedSaga(ctx, resumed), first, true)
+          : await failover(ctx, first && attempt === 0, first);
       if (outcome === 'on_standby' || outcome === 'acknowledged') return outcome;
       if (outcome === 'unconfirmed') return 'dismissed';
       if (state.abortRequestedBy || !patched(PATCH_ROLLBACK_CHECKS_PRIMARY) || (await primaryServes(ctx))) {
@@ -74,7 +80,7 @@ async function continueInAttention({ site, policy, state, monitorPaused }: Incid
   return continueAsNew<(input: IncidentInput) => Promise<IncidentStatus>>({
     site,
     policy,
-    carried: state.carry({ first }),
+    carried: state.carry({ attention: { first } }),
   });
 }
 
@@ -89,21 +95,36 @@ function autoRetryMs({ policy, status, state }: IncidentContext): number | undef
  * as before the incident; a later one's only restored it as before itself (standby open, monitor
  * paused, as a failback's drain or cleanup left them), so the pre-incident snapshots are applied.
  */
-async function rolledBack(ctx: IncidentContext, first: boolean, acknowledged = false): Promise<FailoverEnding> {
-  if (first || !patched(REFAILOVER_RESTORES)) return 'rolled_back';
+async function rolledBack(
+  ctx: IncidentContext,
+  first: boolean,
+  acknowledged = false,
+  resumed?: CarriedUndoWait,
+): Promise<FailoverEnding> {
+  if (!resumed && (first || !patched(REFAILOVER_RESTORES))) return 'rolled_back';
   if (acknowledged) return 'acknowledged'; // a human accepted the world as it is
   const what = 'the failover again was undone, but the standby and monitor could not be put back';
-  return (await ctx.gate.settle(restoreBeforeIncident(ctx), what, 'failing_over')) === 'done'
+  const saga = resumed ? resumedSaga(ctx, resumed) : restoreBeforeIncident(ctx);
+  const wait = { saga: 'restore', first, manual: false } as const;
+  return (await settleUndo(ctx, saga, what, 'failing_over', wait, resumed !== undefined)) === 'done'
     ? 'rolled_back'
     : 'acknowledged';
+}
+
+/** Undoes a failed failover ('failed' once done), unless a human acknowledges first. */
+async function undoFailover(ctx: IncidentContext, saga: Saga, first: boolean, resumed = false) {
+  const what = `failover failed (${ctx.status.cause}); undoing it`;
+  const wait = { saga: 'failover', first, manual: false } as const;
+  return (await settleUndo(ctx, saga, what, 'failing_over', wait, resumed)) === 'done' ? 'failed' : 'acknowledged';
 }
 
 /** 'on_standby' when users are on a verified standby; 'failed' once the attempt was undone. */
 async function failover(
   ctx: IncidentContext,
   confirm: boolean,
+  first: boolean,
 ): Promise<'on_standby' | 'failed' | 'unconfirmed' | 'acknowledged'> {
-  const { state, status } = ctx;
+  const { state } = ctx;
   ctx.setPhase('failing_over');
   const saga = new Saga();
   ctx.inFlight = new CancellationScope();
@@ -118,8 +139,7 @@ async function failover(
   } catch (err) {
     state.failoverFailed(err, isCancellation(err));
     await CancellationScope.nonCancellable(() => ctx.monitorPaused);
-    const settled = await ctx.gate.settle(saga, `failover failed (${status.cause}); undoing it`, 'failing_over');
-    return settled === 'done' ? 'failed' : 'acknowledged';
+    return await undoFailover(ctx, saga, first);
   } finally {
     ctx.inFlight = undefined;
   }

@@ -29,3 +29,5 @@ export const ATTENTION_CONTINUES_AS_NEW = 'attention-continues-as-new';
 export const WATCH_WHILE_MONITOR_PAUSED = 'watch-while-monitor-paused';
 /** A wait in needs_attention after a failed cleanup continues as new when suggested (the steps left carried). */
 export const CLEANUP_CONTINUES_AS_NEW = 'cleanup-continues-as-new';
+/** A wait in needs_attention on undo steps continues as new when suggested (the steps carried as data). */
+export const UNDO_CONTINUES_AS_NEW = 'undo-wait-continues-as-new';

@@ -5,14 +5,15 @@
 import {
   ABORTABLE_PHASES,
   type Attention,
-  type CarriedAttention,
+  type CarriedAnswers,
+  type CarriedCleanup,
   type CarriedState,
+  type CarriedUndoWait,
   type FailbackPolicy,
   type IncidentPolicy,
   type IncidentStatus,
   type Phase,
   type PreviousIncident,
-  type StepName,
   type UndoSnapshots,
 } from './incident-types.ts';
 import { ABORT_AFTER_VERIFIED, OUTAGE_IN_ATTENTION, RELAPSE_COUNTS } from './incident-patches.ts';
@@ -74,7 +75,8 @@ export class IncidentState {
     this.log = new TriggerLog(this.status, previous, carried?.alerts);
     this.triggered = carried !== undefined;
     this.failbackRequestedBy = carried?.failbackRequestedBy;
-    const answers = carried?.attention ?? carried?.cleanup;
+    this.abortRequestedBy = carried?.undoWait?.abortedBy;
+    const answers = carried?.attention ?? carried?.cleanup ?? carried?.undoWait;
     this.retryRequestedBy = answers?.retryRequestedBy;
     this.acknowledgedBy = answers?.acknowledgedBy;
     this.primaryRecovered = answers?.primaryRecovered ?? false;
@@ -187,20 +189,28 @@ export class IncidentState {
    * request. A step still running (the hold-down) is cut by continue-as-new: carried as cancelled,
    * so the status never shows it running for good; the new run starts it again.
    */
-  carry(attention?: { first: boolean }, cleanup?: { pending: StepName[]; manual: boolean }): CarriedState {
+  carry(
+    wait: {
+      attention?: { first: boolean };
+      cleanup?: Omit<CarriedCleanup, keyof CarriedAnswers>;
+      undoWait?: Omit<CarriedUndoWait, keyof CarriedAnswers>;
+    } = {},
+  ): CarriedState {
     const { failbackRequestedBy: by } = this;
     for (const step of this.status.steps.filter((s) => s.outcome === 'running')) {
       Object.assign(step, { outcome: 'cancelled', endedAt: Date.now(), error: 'cut by continue-as-new' });
     }
     const carried: CarriedState = { status: this.status, undo: this.undo, alerts: this.log.seen() };
     if (by) carried.failbackRequestedBy = by;
-    if (attention) carried.attention = { ...attention, ...this.answers() };
-    if (cleanup) carried.cleanup = { ...cleanup, ...this.answers() };
+    const answers = this.answers();
+    if (wait.attention) carried.attention = { ...wait.attention, ...answers };
+    if (wait.cleanup) carried.cleanup = { ...wait.cleanup, ...answers };
+    if (wait.undoWait) carried.undoWait = { ...wait.undoWait, ...answers };
     return carried;
   }
 
   /** The answers to needs_attention accepted so far. */
-  private answers(): Omit<CarriedAttention, 'first'> {
+  private answers(): CarriedAnswers {
     const { retryRequestedBy: retry, acknowledgedBy: ack, primaryRecovered: recovered } = this;
     return {
       ...(retry && { retryRequestedBy: retry }),

@@ -136,7 +136,7 @@ export const INCIDENT_TABLE: Record<TableEvent, Record<TablePhase, string>> = {
     'when suggested: status, snapshots and an accepted failback request carried',
     '–',
     '–',
-    'after a failed failover or cleanup: when suggested, the attention, the cleanup’s steps left and any answer carried (a wait on a failed failover’s undo does not yet)',
+    'when suggested: the attention, the undo or cleanup steps left (as data) and any answer carried; the next run waits on',
     '–',
   ),
 };

@@ -171,10 +171,38 @@ export interface CarriedState {
   attention?: CarriedAttention;
   /** A wait in needs_attention after a failed failback cleanup, cut by continue-as-new: the new run waits on. */
   cleanup?: CarriedCleanup;
+  /** A wait in needs_attention on a saga's undo steps, cut by continue-as-new: the new run waits on. */
+  undoWait?: CarriedUndoWait;
+}
+
+/** The answers to needs_attention a continued run carries. */
+export type CarriedAnswers = Omit<CarriedAttention, 'first'>;
+
+/** One compensation as data: which lever to put back to what (the saga's closures are not carried). */
+export interface CarriedUndo {
+  name: StepName;
+  lever: keyof UndoSnapshots;
+  before: Snapshot;
+  after: StepName[];
+}
+
+/**
+ * A wait on undo steps that failed: a failed failover's, a failed failback's, or the restore of
+ * the pre-incident state after a failover again was undone.
+ */
+export interface CarriedUndoWait extends CarriedAnswers {
+  saga: 'failover' | 'failback' | 'restore';
+  pending: CarriedUndo[];
+  /** Whether the failover was the incident's first (its rollback restores nothing more). */
+  first: boolean;
+  /** Whether the failback was a human's. */
+  manual: boolean;
+  /** Who aborted the failover being undone (an aborted one is rolled back whether the primary serves or not). */
+  abortedBy?: string;
 }
 
 /** What a wait on a failed cleanup needs in the next run: the steps left (rebuilt from `undo`) and the answers. */
-export interface CarriedCleanup extends Omit<CarriedAttention, 'first'> {
+export interface CarriedCleanup extends CarriedAnswers {
   pending: StepName[];
   /** Whether the failback was a human's (an automatic one's relapse counts toward its bound). */
   manual: boolean;

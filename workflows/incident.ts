@@ -9,7 +9,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { awaitFailbackGo, failback, resumeCleanup } from './failback.ts';
+import { awaitFailbackGo, failback, resumeCleanup, resumeFailbackUndo } from './failback.ts';
 import { failoverUntilSettled } from './failover.ts';
 import { IncidentContext } from './incident-context.ts';
 import * as messages from './incident-messages.ts';
@@ -33,7 +33,14 @@ export async function incident(input: IncidentInput): Promise<IncidentStatus> {
     if (first !== 'on_standby') return ctx.finish(first);
   } else if (input.carried.attention) {
     // The previous run continued as new while waiting in needs_attention after a failed failover.
-    const settled = await failoverUntilSettled(ctx, input.carried.attention.first, true);
+    const settled = await failoverUntilSettled(ctx, input.carried.attention.first, 'attention');
+    if (settled !== 'on_standby') return ctx.finish(settled);
+  } else if (input.carried.undoWait?.saga === 'failback') {
+    // ... or on a failed failback's undo (users may be on the primary).
+    if ((await resumeFailbackUndo(ctx, input.carried.undoWait)) === 'acknowledged') return ctx.finish('acknowledged');
+  } else if (input.carried.undoWait) {
+    // ... or on a failed failover's undo, or the restore after a failover again.
+    const settled = await failoverUntilSettled(ctx, input.carried.undoWait.first, input.carried.undoWait);
     if (settled !== 'on_standby') return ctx.finish(settled);
   } else if (input.carried.cleanup) {
     // ... or after a failed cleanup: users are on the primary.

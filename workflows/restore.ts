@@ -1,6 +1,7 @@
 // Putting the site back as it was before the incident once users are on a serving primary: the
 // monitor resumed and the standby closed, each restored to what the incident first read. Used by
 // the failback's cleanup and by a re-failover that was rolled back (docs/workflow.md invariant 2).
+import { restoreLever } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
 import type { StepName } from './incident-types.ts';
 import { Saga } from './saga.ts';
@@ -9,14 +10,19 @@ import { Saga } from './saga.ts';
  * Resumes the monitor and closes the standby, each restored to what the incident first read; `only`
  * keeps the steps a cleanup cut by continue-as-new had left.
  */
-export function restoreBeforeIncident({ site, act, state }: IncidentContext, only?: StepName[]): Saga {
+export function restoreBeforeIncident(ctx: IncidentContext, only?: StepName[]): Saga {
   const saga = new Saga();
-  const { monitor, standbyAccess } = state.undo;
+  const restore = restoreLever(ctx);
+  const { monitor, standbyAccess } = ctx.state.undo;
   const wanted = (step: StepName) => only === undefined || only.includes(step);
   if (monitor && wanted('resume_monitor'))
-    saga.add('resume_monitor', (step) => act.monitor(step).restoreMonitor(site, monitor));
+    saga.add('resume_monitor', (step) => restore('monitor', step, monitor), [], { lever: 'monitor', before: monitor });
   if (standbyAccess && wanted('close_standby_access')) {
-    saga.add('close_standby_access', (step) => act.standbyAccess(step).restoreStandbyAccess(site, standbyAccess));
+    const before = standbyAccess;
+    saga.add('close_standby_access', (step) => restore('standbyAccess', step, before), [], {
+      lever: 'standbyAccess',
+      before,
+    });
   }
   return saga;
 }

@@ -3,7 +3,7 @@
 // or was held back stays pending, so a later `compensate` (a human's retry) runs just that
 // (docs/workflow.md invariants 2-4).
 import { CancellationScope } from '@temporalio/workflow';
-import type { StepName } from './incident-types.ts';
+import type { CarriedUndo, StepName, UndoSnapshots } from './incident-types.ts';
 import type { Snapshot, StepOutcome } from './types.ts';
 import { type Timeline } from './timeline.ts';
 import { failureMessage } from './error-text.ts';
@@ -13,11 +13,17 @@ interface Compensation {
   run: (step: StepName) => Promise<StepOutcome>;
   /** Compensations that must have succeeded (when registered at all) before this one may run. */
   after: StepName[];
+  /** The lever it puts back, and to what: continue-as-new carries it as data. */
+  restores?: { lever: keyof UndoSnapshots; before: Snapshot };
 }
+
+/** Runs the restore of a lever to a snapshot, as step `step`. */
+export type LeverRestore = (lever: keyof UndoSnapshots, step: StepName, before: Snapshot) => Promise<StepOutcome>;
 
 /** A change step: read the state, register its undo, then change it. */
 export interface ChangeStep {
   name: StepName;
+  lever: keyof UndoSnapshots;
   undoName: StepName;
   read: (step: StepName) => Promise<Snapshot>;
   apply: (step: StepName) => Promise<StepOutcome>;
@@ -34,8 +40,31 @@ export interface CompensationResult {
 export class Saga {
   private pending: Compensation[] = [];
 
-  add(name: StepName, run: (step: StepName) => Promise<StepOutcome>, after: StepName[] = []): void {
-    this.pending.push({ name, run, after });
+  add(
+    name: StepName,
+    run: (step: StepName) => Promise<StepOutcome>,
+    after: StepName[] = [],
+    restores?: Compensation['restores'],
+  ): void {
+    this.pending.push({ name, run, after, ...(restores && { restores }) });
+  }
+
+  /** A saga holding compensations carried by a run that continued as new. */
+  static resume(carried: CarriedUndo[], restore: LeverRestore): Saga {
+    const saga = new Saga();
+    for (const { name, lever, before, after } of carried)
+      saga.add(name, (step) => restore(lever, step, before), after, { lever, before });
+    return saga;
+  }
+
+  /** The pending compensations as data, in registration order; undefined when one cannot be carried. */
+  get carried(): CarriedUndo[] | undefined {
+    const out: CarriedUndo[] = [];
+    for (const { name, after, restores } of this.pending) {
+      if (!restores) return undefined;
+      out.push({ name, after, ...restores });
+    }
+    return out;
   }
 
   /**
@@ -47,7 +76,7 @@ export class Saga {
     await timeline.run(c.name, async () => {
       const before = await c.read(c.name);
       remember?.(before);
-      this.add(c.undoName, () => c.restore(c.undoName, before), c.after);
+      this.add(c.undoName, () => c.restore(c.undoName, before), c.after, { lever: c.lever, before });
       return c.apply(c.name);
     });
   }
