@@ -25,3 +25,5 @@ export const DRAIN_SURVIVES_CANCEL = 'drain-survives-cancel';
 export const PAUSE_WAIT_SURVIVES_CANCEL = 'pause-wait-survives-cancel';
 /** A wait in needs_attention after a failed failover continues as new when suggested (the history stays bounded). */
 export const ATTENTION_CONTINUES_AS_NEW = 'attention-continues-as-new';
+/** Each phase change is notified to the configured channels (a child workflow, started and abandoned). */
+export const NOTIFY_PHASE = 'notify-phase';

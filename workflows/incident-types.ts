@@ -1,4 +1,5 @@
 // The incident workflow's data: its input, policy, phases, steps, status and timeline. No behaviour.
+import type { NotifyPolicy } from './notification-types.ts';
 import type { Snapshot } from './types.ts';
 
 /** The incident's phases; FailoverPhase (a search attribute) holds one. */
@@ -122,6 +123,8 @@ export interface IncidentPolicy {
    * Absent in older runs and for levers that make no remote call: the workflow's defaults apply.
    */
   levers?: Partial<Record<'standbyAccess' | 'traffic' | 'monitor', LeverStepPolicy>>;
+  /** Where phase changes are notified (absent: nowhere, and in runs started before notifications). */
+  notify?: NotifyPolicy;
 }
 
 /** The bounds of one lever's change step: one attempt's start-to-close, and the first retry interval. */
