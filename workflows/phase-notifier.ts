@@ -1,6 +1,7 @@
 // The incident's phase changes, as notification events: deterministic IDs (workflow, run, sequence),
 // started beside the saga and never awaited by it; only the run's end waits for them to have started.
 import { patched, workflowInfo } from '@temporalio/workflow';
+import { incidentWorkflowId } from './incident-messages.ts';
 import { NOTIFY_PHASE } from './incident-patches.ts';
 import type { IncidentStatus, Phase } from './incident-types.ts';
 import type { NotificationEvent, NotifyPolicy } from './notification-types.ts';
@@ -25,7 +26,8 @@ export class PhaseNotifier {
     const at = status.phaseSince ?? Date.now();
     const cause = phaseCause(status);
     const event: NotificationEvent = {
-      id: `${info.workflowId}/${info.runId}/${this.seq}`,
+      // The ID of the site's incident (what info.workflowId is, but a replayer may name the run otherwise).
+      id: `${incidentWorkflowId(status.site)}/${info.runId}/${this.seq}`,
       kind: 'phase',
       site: status.site,
       state: status.phase,

@@ -106,7 +106,9 @@ async function endOf(h: IncidentHandle): Promise<IncidentHandle> {
 export function scenarioConfig(): { config: Config; sites: Record<string, string> } {
   const sites = Object.fromEntries(Object.keys(scenarios).map((name) => [name, uniqueSite(name)]));
   const probe = { interval: '20ms', successesNeeded: 1, verifyTimeout: '300ms', primaryCheckTimeout: '1s' };
-  const config = inMemoryConfig(Object.values(sites), { probe });
+  // Notifications on (issue 18): today's starters put them in the policy, which an older worker ignores.
+  const notifications = { channels: { ops: { type: 'webhook', urlEnv: 'UPGRADE_TEST_WEBHOOK_URL' } } };
+  const config = inMemoryConfig(Object.values(sites), { probe }, { notifications });
   Object.assign(
     config.sites,
     inMemoryConfig([sites['auto-failback-retried']!], {
