@@ -234,6 +234,7 @@ async function main(argv: string[]): Promise<number> {
       summary: summarize(analyses),
       analyses,
       runs: r.runs,
+      ...(r.notifications && { notifications: r.notifications }),
     });
   }
   result.finishedAt = new Date().toISOString();

@@ -7,6 +7,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
+import { type SandboxNotification, startSandboxNotifications } from '../sandbox/notifications.ts';
 import {
   createTopicAndSubscription,
   emulatorClient,
@@ -35,6 +36,8 @@ export interface ScenarioRun {
   /** Notes the report must show (e.g. a fallback taken). */
   notes: string[];
   startedAt: number;
+  /** What the sandbox's notification endpoint received (docs/notifications.md). */
+  notifications?: SandboxNotification[];
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -47,9 +50,11 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
   const cleanups: Array<() => Promise<unknown>> = [];
   const runs: RunRecord[] = [];
   const startedAt = Date.now();
+  let notifications: SandboxNotification[] | undefined;
   let dev: DevServer | undefined;
   let world: SandboxWorld | undefined;
   let checker: UptimeChecker | undefined;
+  let notified: (() => SandboxNotification[]) | undefined;
   try {
     progress(`[${s.name}] starting the Temporal dev server, the sandbox and the worker`);
     dev = await startDevServer({ logFile: join(dir, 'temporal.log') });
@@ -103,10 +108,18 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         s = { ...s, pubsub: 'direct' };
       }
     }
+    const endpoint = await startSandboxNotifications();
+    cleanups.push(() => endpoint.stop());
+    notified = endpoint.received;
+    extra.notifications = endpoint.config;
     const configPath = join(dir, 'sandbox.yaml');
     w.writeConfig(configPath, extra);
 
-    const worker = spawnWorker({ config: configPath, env: w.env, logFile: join(dir, 'worker.log') });
+    const worker = spawnWorker({
+      config: configPath,
+      env: { ...w.env, ...endpoint.env },
+      logFile: join(dir, 'worker.log'),
+    });
     cleanups.push(() => worker.stop(35_000));
     let bridge: Proc | undefined;
     if (emulator) {
@@ -221,14 +234,16 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         }
       }
     }
+    await sleep(1000); // the last phase's notification is sent as the incident ends
   } catch (err) {
     notes.push(`The drill stopped early: ${errorMessage(err)}`);
     progress(`[${s.name}] failed: ${errorMessage(err)}`);
   } finally {
     checker?.stop();
+    notifications = notified?.();
     for (const c of cleanups.reverse()) await c().catch(() => {});
   }
-  return { scenario: s, runs, notes, startedAt };
+  return { scenario: s, runs, notes, startedAt, ...(notifications && { notifications }) };
 }
 
 /** The Monitoring path without the emulator: what the bridge would do with this message. */

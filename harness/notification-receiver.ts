@@ -1,8 +1,9 @@
 // A local endpoint that receives the orchestrator's notifications (webhook and Slack alike): it
 // records every request, can be told to fail the next N of them, and de-duplicates by event ID as
-// a receiver should. The tests, the sandbox and the drill use it.
+// a receiver should. The tests, the sandbox and the drill use it; GET /_received and POST /_fail
+// ({"n": 2}) do the same from another process.
 import { once } from 'node:events';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedNotification {
@@ -44,11 +45,22 @@ export function eventIdOf(n: ReceivedNotification): string | undefined {
   return /event `([^`]+)`/.exec(JSON.stringify(n.body))?.[1];
 }
 
-export async function startNotificationReceiver(port = 0): Promise<NotificationReceiver> {
+function sendJson(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export async function startNotificationReceiver(port = 0, host = '127.0.0.1'): Promise<NotificationReceiver> {
   const requests: ReceivedNotification[] = [];
   let failing: { left: number; status: number; path: string } = { left: 0, status: 503, path: '/' };
   const server: Server = createServer((req, res) => {
     void readJson(req).then((body) => {
+      // Its control, for a process that did not start it: what arrived, and failing the next N.
+      if (req.url === '/_received' && req.method === 'GET') return void sendJson(res, requests);
+      if (req.url === '/_fail' && req.method === 'POST') {
+        const { n = 1, status = 503, path = '/' } = body as { n?: number; status?: number; path?: string };
+        failing = { left: n, status, path };
+        return void sendJson(res, failing);
+      }
       const fail = failing.left > 0 && (req.url ?? '/').startsWith(failing.path);
       if (fail) failing = { ...failing, left: failing.left - 1 };
       const status = req.method !== 'POST' ? 405 : fail ? failing.status : 200;
@@ -57,11 +69,11 @@ export async function startNotificationReceiver(port = 0): Promise<NotificationR
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'failing on purpose');
     });
   });
-  server.listen(port, '127.0.0.1');
+  server.listen(port, host);
   await once(server, 'listening');
   const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: `http://${host}:${bound}`,
     requests: () => [...requests],
     delivered(path) {
       const seen = new Set<string>();
