@@ -131,9 +131,10 @@ describe('an incident through failover and failback, the webhook failing twice f
       });
     }
     const byState = Object.fromEntries(events.map((e) => [e.body.state, e.body]));
-    expect(byState.failing_over).toMatchObject({ cause: 'test alert a1', timings: { startedAt: end.startedAt } });
+    const iso = (ms: number | undefined) => new Date(ms!).toISOString();
+    expect(byState.failing_over).toMatchObject({ cause: 'test alert a1', timings: { startedAt: iso(end.startedAt) } });
     expect(byState.on_standby).toMatchObject({ previous: 'failing_over', timings: { failoverMs } });
-    expect(byState.resolved).toMatchObject({ previous: 'failing_back', timings: { endedAt: end.endedAt } });
+    expect(byState.resolved).toMatchObject({ previous: 'failing_back', timings: { endedAt: iso(end.endedAt) } });
 
     // Slack: Block Kit, the same IDs, once each.
     const slack = receiver.delivered('/slack').filter((r) => JSON.stringify(r.body).includes(site));
@@ -148,7 +149,7 @@ describe('an incident through failover and failback, the webhook failing twice f
     expect(JSON.parse(mine[0]!.data.toString('utf8'))).toMatchObject({ site, kind: 'phase' });
 
     // The saga did not wait: on standby before the failover's notification got through its retries.
-    const firstDelivered = events.find((e) => e.body.state === 'failing_over')!.at;
+    const firstDelivered = events.find((e) => e.body.state === 'failing_over')!.at; // when it arrived
     expect(end.onStandbyAt!).toBeLessThan(firstDelivered);
     expect(failoverMs).toBeLessThan(baseline.failoverMs + 1000);
     console.log(`failover ${failoverMs} ms with notifications, ${baseline.failoverMs} ms without`);

@@ -1,6 +1,6 @@
 // What a notification channel is: something that takes one event's message and delivers it, or
 // throws a ProviderError saying why (never its URL: the URLs are secrets).
-import type { NotificationEvent, NotificationTimings } from '../../workflows/notification-types.ts';
+import type { NotificationEvent } from '../../workflows/notification-types.ts';
 
 /** The message every channel sends: the event, its times readable, and the link to the workflow. */
 export interface NotificationMessage {
@@ -12,10 +12,31 @@ export interface NotificationMessage {
   cause?: string;
   /** ISO 8601. */
   at: string;
-  timings: NotificationTimings;
+  /** `*At`: ISO 8601; `*Ms`: milliseconds. */
+  timings: MessageTimings;
   /** The workflow in the Temporal UI, when the config names the UI's URL. */
   link?: string;
   workflow: NotificationEvent['workflow'];
+}
+
+export interface MessageTimings {
+  startedAt?: string;
+  previousMs?: number;
+  onStandbyAt?: string;
+  failoverMs?: number;
+  endedAt?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function timingsOf({ startedAt, previousMs, onStandbyAt, failoverMs, endedAt }: NotificationEvent['timings']) {
+  return {
+    ...(startedAt !== undefined && { startedAt: iso(startedAt) }),
+    ...(previousMs !== undefined && { previousMs }),
+    ...(onStandbyAt !== undefined && { onStandbyAt: iso(onStandbyAt) }),
+    ...(failoverMs !== undefined && { failoverMs }),
+    ...(endedAt !== undefined && { endedAt: iso(endedAt) }),
+  };
 }
 
 export interface NotificationChannel {
@@ -41,8 +62,8 @@ export function messageOf(event: NotificationEvent, temporalUiUrl?: string): Not
     state: event.state,
     ...(event.previous !== undefined && { previous: event.previous }),
     ...(event.cause !== undefined && { cause: event.cause }),
-    at: new Date(event.at).toISOString(),
-    timings: event.timings,
+    at: iso(event.at),
+    timings: timingsOf(event.timings),
     ...(base && {
       link: `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`,
     }),
