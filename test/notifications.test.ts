@@ -211,3 +211,55 @@ describe('a dead endpoint', () => {
     expect(await historyText(`notify/incident-${site}/${runId}/1`)).not.toContain(WEBHOOK_SECRET);
   }, 60_000);
 });
+
+describe('a worker restart while notifications are being retried', () => {
+  const site = uniqueSite('restart');
+  const world = testWorld();
+  const config = inMemoryConfig(
+    [site],
+    {},
+    { notifications: { channels: { ops: { type: 'webhook', urlEnv: 'RESTART_URL' } } } },
+  );
+  const notifiers = () => buildNotifiers(config, { env: { RESTART_URL: `${receiver.url}/restart/${WEBHOOK_SECRET}` } });
+
+  test('the deliveries resume on the next worker; each event arrives once, with its ID', async () => {
+    const first = await startWorker(buildRegistry(config, { world }), {
+      notifiers: notifiers()!,
+      shutdownGraceTime: '0s',
+    });
+    receiver.failNext(1000, { path: '/restart' });
+    world.addSite(site, { primaryUp: false });
+    const handle = await trigger(client, config, first.taskQueue, site);
+    await waitForPhase(handle, 'on_standby');
+    await waitFor('both notifications refused once', () =>
+      receiver.requests().filter((r) => r.path.startsWith('/restart')).length >= 2 ? true : undefined,
+    );
+    await first.shutdown();
+    receiver.failNext(0);
+    const second = await startWorker(buildRegistry(config, { world }), {
+      taskQueue: first.taskQueue,
+      notifiers: notifiers()!,
+    });
+    try {
+      world.state(site).primaryUp = true;
+      await handle.executeUpdate(requestFailback, { args: [{ by: 'alice' }] });
+      expect((await handle.result()).phase).toBe('resolved');
+      const { runId } = await handle.describe();
+      const ids = [1, 2, 3, 4].map((seq) => `incident-${site}/${runId}/${seq}`);
+      const outcomes = await Promise.all(
+        ids.map((id) => client.workflow.getHandle(`notify/${id}`).result() as Promise<NotificationOutcome>),
+      );
+      expect(outcomes.every((o) => o.delivered.length === 1 && o.failed.length === 0)).toBe(true);
+      const delivered = receiver.requests().filter((r) => r.path.startsWith('/restart') && r.status === 200);
+      expect(delivered.map((r) => r.key).sort()).toEqual([...ids].sort());
+      expect(delivered.map((r) => r.body.state).sort()).toEqual([
+        'failing_back',
+        'failing_over',
+        'on_standby',
+        'resolved',
+      ]);
+    } finally {
+      await second.shutdown();
+    }
+  }, 60_000);
+});
