@@ -31,6 +31,7 @@ export function incidentPolicy(site: SiteConfig, notifications?: NotificationsCo
     confirmOutage: site.probe.confirmOutage,
     ...(drain !== undefined && { drainBeforeCloseMs: drain }),
     ...(Object.keys(levers).length > 0 && { levers }),
+    ...(site.standby.warmup && { warmStandby: true }),
     ...(notifications && { notify: notifyPolicy(notifications) }),
   };
 }

@@ -86,7 +86,11 @@ export const site = z
   .strictObject({
     publicUrl: httpUrl,
     primary: endpoint,
-    standby: endpoint.extend({ access: standbyAccess }),
+    standby: endpoint.extend({
+      access: standbyAccess,
+      /** A warmed standby: its service-level minimum instances raised before it is opened (cloud-run, in-memory). */
+      warmup: z.strictObject({ minInstances: z.number().int().min(1).max(1000) }).optional(),
+    }),
     traffic,
     monitor: monitor.default({ type: 'none' }),
     probe,

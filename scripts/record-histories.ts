@@ -347,6 +347,16 @@ Object.assign(scenarios, {
     await h.result();
     return h;
   },
+  // A warmed standby (standby.warmup): warm_standby before the standby is opened, cool_standby after the failback.
+  'i18-warm-standby': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false, minInstances: 1 });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await h.result();
+    return h;
+  },
 } satisfies Record<string, Scenario>);
 
 // Since issue 16: every trigger source, Pub/Sub with the confirm-outage and bounded-failback
@@ -404,6 +414,16 @@ Object.assign(scenarios, {
     await latest.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
     await latest.result();
     return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
+  },
+  // A warmed standby (standby.warmup): warm_standby before the standby is opened, cool_standby after the failback.
+  'i18-warm-standby': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false, minInstances: 1 });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await h.result();
+    return h;
   },
 } satisfies Record<string, Scenario>);
 
@@ -465,6 +485,15 @@ Object.assign(
   inMemoryConfig([...autoSites], {
     failback: { mode: 'auto', holdDown: '500ms', maxAutoAttempts: 2, retryBackoff: '300ms' },
     probe: { interval: '20ms', successesNeeded: 1, verifyTimeout: '500ms' },
+  }).sites,
+);
+
+const warmSites = ['i18-warm-standby'];
+Object.assign(
+  config.sites,
+  inMemoryConfig(warmSites, {
+    standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' }, warmup: { minInstances: 2 } },
+    probe: { interval: '20ms', successesNeeded: 1, verifyTimeout: '1s', primaryCheckTimeout: '1s' },
   }).sites,
 );
 

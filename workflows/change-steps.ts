@@ -13,6 +13,19 @@ export function pauseMonitor({ act, site }: IncidentContext): ChangeStep {
   };
 }
 
+/** The standby's minimum instances raised before it is opened (standby.warmup); undone after the standby's closing. */
+export function warmStandby({ act, site }: IncidentContext): ChangeStep {
+  return {
+    name: 'warm_standby',
+    undoName: 'undo_warm_standby',
+    read: (step) => act.read(step).readWarmup(site),
+    apply: (step) => act.warmup(step).warmStandby(site),
+    restore: (step, before) => act.warmup(step).restoreWarmup(site, before),
+    // Cooled only once it no longer serves: after the standby is closed again.
+    after: ['undo_enable_standby_access'],
+  };
+}
+
 export function enableStandbyAccess({ act, site }: IncidentContext): ChangeStep {
   return {
     name: 'enable_standby_access',

@@ -27,3 +27,5 @@ export const PAUSE_WAIT_SURVIVES_CANCEL = 'pause-wait-survives-cancel';
 export const ATTENTION_CONTINUES_AS_NEW = 'attention-continues-as-new';
 /** Each phase change is notified to the configured channels (a child workflow, started and abandoned). */
 export const NOTIFY_PHASE = 'notify-phase';
+/** A site with standby.warmup raises the standby's minimum instances before opening it (warm_standby, cool_standby). */
+export const WARM_STANDBY = 'warm-standby';

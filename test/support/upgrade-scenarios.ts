@@ -47,6 +47,8 @@ const failoverThenFailback =
 
 const scenarios: Record<string, Scenario> = {
   ...Object.fromEntries(SOURCES.map((s) => [`source-${s}`, failoverThenFailback(s)])),
+  // Its site has standby.warmup: today's starters ask for the warm-up, which an older worker ignores.
+  'warm-standby': failoverThenFailback('test'),
   'rolled-back': async ({ world, incidents, site }) => {
     world.addSite(site);
     world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'no edit') });
@@ -114,6 +116,13 @@ export function scenarioConfig(): { config: Config; sites: Record<string, string
     inMemoryConfig([sites['auto-failback-retried']!], {
       probe,
       failback: { mode: 'auto', holdDown: '200ms', maxAutoAttempts: 3, retryBackoff: '200ms' },
+    }).sites,
+  );
+  Object.assign(
+    config.sites,
+    inMemoryConfig([sites['warm-standby']!], {
+      probe,
+      standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' }, warmup: { minInstances: 2 } },
     }).sites,
   );
   return { config, sites };
