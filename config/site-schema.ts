@@ -97,7 +97,19 @@ export const site = z
     failover,
     failback,
   })
-  .check(z.superRefine(checkSiteUrls));
+  .check(z.superRefine(checkSiteUrls), z.superRefine(checkWarmup));
+
+/** The warm-up raises the minimum instances of the standby-access service: only Cloud Run (and in-memory) have one. */
+function checkWarmup(s: { standby: { access: { type: string }; warmup?: unknown } }, ctx: z.RefinementCtx): void {
+  const { type } = s.standby.access;
+  if (s.standby.warmup && type !== 'cloud-run' && type !== 'in-memory') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['standby', 'warmup'],
+      message: `needs standby.access of type cloud-run (its service's minimum instances are raised), not "${type}"`,
+    });
+  }
+}
 
 /**
  * The primary and the standby are probed directly: a URL on the public hostname goes wherever the

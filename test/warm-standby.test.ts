@@ -16,6 +16,20 @@ const warmConfig = (sites: string[]) =>
     standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' }, warmup: { minInstances: 2 } },
   });
 
+test('the config refuses a warm-up without a Cloud Run standby', () => {
+  expect(() =>
+    inMemoryConfig(['x'], {
+      standby: { url: 'https://standby.example.test/', access: { type: 'always-open' }, warmup: { minInstances: 2 } },
+    }),
+  ).toThrow(/"warmup"[^]*needs standby\.access of type cloud-run/);
+  expect(() => warmConfig(['x']).sites.x!.standby.warmup).not.toThrow();
+  expect(() =>
+    inMemoryConfig(['x'], {
+      standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' }, warmup: { minInstances: 0 } },
+    }),
+  ).toThrow(/minInstances/);
+});
+
 let client: Client;
 beforeAll(async () => {
   client = await testClient();
