@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
 import { type SandboxNotification, startSandboxNotifications } from '../sandbox/notifications.ts';
+import { DOCUMENTED_GRANTS } from '../sandbox/cloud-api/iam.ts';
 import {
   createTopicAndSubscription,
   emulatorClient,
@@ -73,6 +74,7 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         primaryCheckTimeout: '10s',
       },
       failback: { mode: s.failback, holdDown: s.holdDownMs },
+      coldStartMs: s.coldStartMs,
     });
     const w = world;
     cleanups.push(() => w.stop());
@@ -107,6 +109,12 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         );
         s = { ...s, pubsub: 'direct' };
       }
+    }
+    if (s.warmStandby > 0) {
+      // standby.warmup; its calls need run.services.update and run.operations.get beyond the documented grants.
+      const standby = (w.rawConfig.sites as Record<string, { standby: Record<string, unknown> }>)[SITE]!.standby;
+      standby.warmup = { minInstances: s.warmStandby };
+      await w.control.changeIam({ grants: [...DOCUMENTED_GRANTS, { role: 'roles/run.developer' }] });
     }
     const endpoint = await startSandboxNotifications();
     cleanups.push(() => endpoint.stop());

@@ -286,7 +286,7 @@ export async function renderReport(result: DrillResult): Promise<string> {
     const repeatRows = s.analyses
       .map(
         (a) =>
-          `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`,
+          `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${secs(a.standbyReadyMs, 3)}</td><td class="num">${a.firstStandbyMs ?? '–'} ms</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`,
       )
       .join('\n');
     const charts: string[] = [];
@@ -305,7 +305,7 @@ export async function renderReport(result: DrillResult): Promise<string> {
 <h2>${esc(s.scenario.name)}</h2>
 <p>${esc(s.description)}</p>
 ${s.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
-<table><thead><tr><th>repeat</th><th>end phase</th><th>downtime</th><th>failed/requests</th><th>detect</th><th>failover</th><th>failback</th><th>failback failed/requests</th><th>machine load</th><th>error</th></tr></thead><tbody>${repeatRows}</tbody></table>
+<table><thead><tr><th>repeat</th><th>end phase</th><th>downtime</th><th>failed/requests</th><th>detect</th><th>failover</th><th>failback</th><th>standby ready</th><th>first standby page</th><th>failback failed/requests</th><th>machine load</th><th>error</th></tr></thead><tbody>${repeatRows}</tbody></table>
 ${m && mRun ? `<h3>Timeline of repeat ${m.repeat} (the median)</h3>${timelineTable(mRun, m)}<h3>What users saw</h3><div class="pair">${windowTable('failover (failure → primary back)', m.failover)}${windowTable('failback (primary back → end)', m.failback)}</div>` : ''}
 ${notificationsTable(s)}
 <h3>Availability and latency over time</h3>

@@ -113,3 +113,34 @@ describe('Cloud Run warm-up (service-level minimum instances)', () => {
     expect(() => warmup('warm-a', 1.5)).toThrow(/minInstances/);
   });
 });
+
+describe("the sandbox standby's cold start (what the warm-up avoids; the drill's --cold-start)", () => {
+  test('the first page after idling waits for an instance, unless the service keeps a minimum', async () => {
+    const cold = await startSandboxWorld({
+      sites: [
+        { name: 'cold', access: 'always-open' },
+        { name: 'kept', access: 'always-open' },
+      ],
+      coldStartMs: 800,
+    });
+    try {
+      const timed = async (url: string) => {
+        const t = Date.now();
+        const res = await fetch(url);
+        await res.text();
+        return Date.now() - t;
+      };
+      const [first, during] = await Promise.all([
+        timed(cold.urls.sites.cold!.standby),
+        timed(cold.urls.sites.cold!.standby),
+      ]);
+      expect(first).toBeGreaterThanOrEqual(750);
+      expect(during).toBeGreaterThanOrEqual(700); // waits for the same instance to start
+      expect(await timed(cold.urls.sites.cold!.standby)).toBeLessThan(400);
+      cold.api.state.service(cold.sites.kept!.serviceName)!.minInstanceCount = 1;
+      expect(await timed(cold.urls.sites.kept!.standby)).toBeLessThan(400);
+    } finally {
+      await cold.stop();
+    }
+  });
+});
