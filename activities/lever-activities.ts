@@ -3,9 +3,9 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { Snapshot, StepOutcome, Target } from '../workflows/types.ts';
-import { toFailure } from './errors.ts';
+import { ProviderError, toFailure } from './errors.ts';
 import { type CallBudget, attemptDeadline } from './providers/budget.ts';
-import type { Change, ProviderRegistry } from './providers/types.ts';
+import type { Change, ProviderRegistry, SiteProviders, Warmup } from './providers/types.ts';
 
 /**
  * This attempt's budget for its provider calls: its cancellation, and a deadline a little inside
@@ -39,14 +39,22 @@ async function mutate(act: (budget: CallBudget) => Promise<Change>): Promise<Ste
   }
 }
 
+/** The site's warm-up lever; a run that asks for it on a worker whose config has none fails, not retried. */
+function warmupOf(p: SiteProviders, site: string): Warmup {
+  if (!p.warmup)
+    throw new ProviderError('invalid_config', `site ${site} has no standby.warmup in this worker's config`);
+  return p.warmup;
+}
+
 async function read(
   registry: ProviderRegistry,
   site: string,
-  lever: 'standbyAccess' | 'traffic' | 'monitor',
+  lever: 'standbyAccess' | 'traffic' | 'monitor' | 'warmup',
 ): Promise<Snapshot> {
   const ctx = Context.current();
   try {
-    return await registry.forSite(site)[lever].read(attemptBudget(ctx));
+    const p = registry.forSite(site);
+    return await (lever === 'warmup' ? warmupOf(p, site) : p[lever]).read(attemptBudget(ctx));
   } catch (err) {
     throw failure(ctx, err);
   }
@@ -67,6 +75,11 @@ export function createLeverActivities(registry: ProviderRegistry) {
     routeTraffic: (site: string, target: Target) => mutate((b) => providers(site).traffic.set(target, b)),
     restoreTraffic: (site: string, before: Snapshot) => mutate((b) => providers(site).traffic.restore(before, b)),
     pauseMonitor: (site: string) => mutate((b) => providers(site).monitor.set('paused', b)),
+    // The warmed standby (standby.warmup): its minimum instances, read, raised, put back.
+    readWarmup: (site: string) => read(registry, site, 'warmup'),
+    warmStandby: (site: string) => mutate((b) => warmupOf(providers(site), site).set('warm', b)),
+    restoreWarmup: (site: string, before: Snapshot) =>
+      mutate((b) => warmupOf(providers(site), site).restore(before, b)),
     restoreMonitor: (site: string, before: Snapshot) => mutate((b) => providers(site).monitor.restore(before, b)),
   };
 }

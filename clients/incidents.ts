@@ -52,7 +52,7 @@ export class Incidents implements IncidentControl {
 
   /** Incidents of the sites of a config, each started with its site's policy. */
   static of(client: Client, config: Config, taskQueue: string): Incidents {
-    return new Incidents(client, taskQueue, (site) => incidentPolicy(siteConfig(config, site)));
+    return new Incidents(client, taskQueue, (site) => incidentPolicy(siteConfig(config, site), config.notifications));
   }
 
   /** The site's incident: its latest run, or a given one. */

@@ -7,6 +7,7 @@ import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { providerFor } from '../activities/providers/registry.ts';
 import type { ProbeRegistry, Prober, ProviderRegistry, SiteProviders } from '../activities/providers/types.ts';
 import type { Config, SiteConfig } from '../config/schema.ts';
+import { buildWarmup } from './warmup.ts';
 
 export interface RegistryDeps {
   /** Backs the sites whose providers are `in-memory` (demo, tests, benchmarks). */
@@ -28,13 +29,16 @@ export function buildRegistry(config: Config, deps: RegistryDeps = {}): Provider
       if (!providers) {
         const cfg = config.sites[site];
         if (!cfg) throw new ProviderError('invalid_config', `unknown site "${site}": not in the worker's config`);
-        providers = buildSite(cfg, {
+        const ctx = {
           site,
           apis: config.apis ?? {},
           env: deps.env ?? process.env,
           shared,
           inMemory: inMemorySite(site, deps),
-        });
+        };
+        providers = buildSite(cfg, ctx);
+        const warmup = buildWarmup(cfg, ctx, deps.world);
+        if (warmup) providers = { ...providers, warmup };
         built.set(site, providers);
       }
       return providers;

@@ -2,13 +2,15 @@
 // watcher's (no secrets, no endpoints: these travel in workflow inputs).
 import type { CallProfile } from '../activities/providers/descriptor.ts';
 import type { IncidentPolicy, LeverStepPolicy } from '../workflows/incident-types.ts';
+import type { NotifyPolicy } from '../workflows/notification-types.ts';
 import type { WatchPolicy } from '../workflows/watch-types.ts';
 import { leverConfigs, leverProvider } from './levers.ts';
 import { ConfigError, siteConfig } from './load.ts';
+import type { NotificationsConfig } from './notifications-schema.ts';
 import type { Config, SiteConfig } from './schema.ts';
 
-/** The part of a site's config the workflow needs (no secrets, no endpoints). */
-export function incidentPolicy(site: SiteConfig): IncidentPolicy {
+/** The part of a site's config the workflow needs (no secrets, no endpoints); `notifications`: the config's. */
+export function incidentPolicy(site: SiteConfig, notifications?: NotificationsConfig): IncidentPolicy {
   const drain = drainAfterFailback(site);
   const levers = leverSteps(site);
   return {
@@ -29,6 +31,18 @@ export function incidentPolicy(site: SiteConfig): IncidentPolicy {
     confirmOutage: site.probe.confirmOutage,
     ...(drain !== undefined && { drainBeforeCloseMs: drain }),
     ...(Object.keys(levers).length > 0 && { levers }),
+    ...(site.standby.warmup && { warmStandby: true }),
+    ...(notifications && { notify: notifyPolicy(notifications) }),
+  };
+}
+
+/** Channel names and bounds only: the URLs stay with the worker. */
+export function notifyPolicy(n: NotificationsConfig): NotifyPolicy {
+  return {
+    channels: Object.keys(n.channels),
+    phases: n.phases,
+    deliverForMs: n.deliverFor,
+    attemptTimeoutMs: n.attemptTimeout,
   };
 }
 

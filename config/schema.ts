@@ -2,6 +2,7 @@
 // config: they come from the environment (see README, "Credentials").
 import { z } from 'zod';
 import { duration } from '../activities/duration.ts';
+import { notifications } from './notifications-schema.ts';
 import { httpUrl, positive, site } from './site-schema.ts';
 
 const SITE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -135,6 +136,7 @@ export const configSchema = z
     ),
     alerts: alerts.optional(),
     watcher: watcher.optional(),
+    notifications: notifications.optional(),
   })
   .check(z.superRefine(checkTriggerReferences));
 

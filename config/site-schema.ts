@@ -86,14 +86,30 @@ export const site = z
   .strictObject({
     publicUrl: httpUrl,
     primary: endpoint,
-    standby: endpoint.extend({ access: standbyAccess }),
+    standby: endpoint.extend({
+      access: standbyAccess,
+      /** A warmed standby: its service-level minimum instances raised before it is opened (cloud-run, in-memory). */
+      warmup: z.strictObject({ minInstances: z.number().int().min(1).max(1000) }).optional(),
+    }),
     traffic,
     monitor: monitor.default({ type: 'none' }),
     probe,
     failover,
     failback,
   })
-  .check(z.superRefine(checkSiteUrls));
+  .check(z.superRefine(checkSiteUrls), z.superRefine(checkWarmup));
+
+/** The warm-up raises the minimum instances of the standby-access service: only Cloud Run (and in-memory) have one. */
+function checkWarmup(s: { standby: { access: { type: string }; warmup?: unknown } }, ctx: z.RefinementCtx): void {
+  const { type } = s.standby.access;
+  if (s.standby.warmup && type !== 'cloud-run' && type !== 'in-memory') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['standby', 'warmup'],
+      message: `needs standby.access of type cloud-run (its service's minimum instances are raised), not "${type}"`,
+    });
+  }
+}
 
 /**
  * The primary and the standby are probed directly: a URL on the public hostname goes wherever the

@@ -92,6 +92,10 @@ export interface RunAnalysis {
   failoverMs?: number;
   /** Primary back → failback resolved (ms). */
   failbackMs?: number;
+  /** await_standby_ready: the standby probed until it served (its cold start, if any, is in it). */
+  standbyReadyMs?: number;
+  /** The latency of the first user request the standby answered. */
+  firstStandbyMs?: number;
   failover: WindowReport;
   failback?: WindowReport;
   /** Requests answered before the failure that failed (should be 0: the drill's own noise floor). */
@@ -234,6 +238,7 @@ export function analyzeRun(run: RunRecord): RunAnalysis {
   timeline.sort((a, b) => a.at - b.at);
 
   const verified = onStandbyAt;
+  const ready = status?.steps.find((s) => s.name === 'await_standby_ready' && s.outcome === 'ok');
   const ok = !run.error && status?.phase === 'resolved';
   return {
     repeat: run.repeat,
@@ -244,6 +249,8 @@ export function analyzeRun(run: RunRecord): RunAnalysis {
     ...(trigger && { detectionMs: trigger.at - t0 }),
     ...(trigger && verified !== undefined && { failoverMs: verified - trigger.at }),
     ...(run.reviveAt !== undefined && resolvedAt !== undefined && { failbackMs: resolvedAt - run.reviveAt }),
+    ...(ready?.endedAt !== undefined && { standbyReadyMs: ready.endedAt - ready.startedAt }),
+    ...(firstStandby && { firstStandbyMs: firstStandby.ms }),
     failover,
     ...(failback && { failback }),
     failedBefore: before.filter(isBad).length,

@@ -52,6 +52,12 @@ const program = new Command('drill')
   .addOption(new Option('--standby <how>', 'standby kept open, or opened on demand').choices(['open', 'on-demand']))
   .addOption(new Option('--traffic <how>', 'how traffic is switched').choices(Object.keys(TRAFFIC_MODES)))
   .option('--dns-ttl <seconds>', "DNS record TTL (honoured by the users' resolvers)", (v) => Number(v))
+  .option('--cold-start <duration>', "the standby's cold start (its first page after being idle)")
+  .option(
+    '--warm-standby <n>',
+    'standby.warmup: minimum instances while failed over (needs --standby on-demand)',
+    (v) => Number(v),
+  )
   .option('--provider-latency <duration>', 'added to every provider API call')
   .option('--fault-rate <p>', 'share of provider API calls that fail (0..1)', (v) => Number(v))
   .addOption(new Option('--fault-status <code>', 'status of a failed provider call').choices(['429', '500', '503']))
@@ -103,6 +109,8 @@ function overrides(o: Opts): Partial<Scenario> {
     traffic: o.traffic as Scenario['traffic'] | undefined,
     dnsTtlSeconds: o.dnsTtl as number | undefined,
     providerLatencyMs: d('providerLatency'),
+    coldStartMs: d('coldStart'),
+    warmStandby: o.warmStandby as number | undefined,
     faultRate: o.faultRate as number | undefined,
     faultStatus: o.faultStatus === undefined ? undefined : (Number(o.faultStatus) as Scenario['faultStatus']),
     failback: o.failback as Scenario['failback'] | undefined,
@@ -131,6 +139,9 @@ function validate(s: Scenario): void {
     problems.push(
       '--uptime-period: Cloud Monitoring checks at most once a minute (use --time-scale to compress time, reported as such)',
     );
+  if (!(Number.isInteger(s.warmStandby) && s.warmStandby >= 0)) problems.push('--warm-standby must be a whole number');
+  if (s.warmStandby > 0 && s.standby !== 'on-demand')
+    problems.push('--warm-standby needs --standby on-demand (a Cloud Run standby whose minimum instances are raised)');
   if (problems.length) throw new UsageError(problems.join('\n'));
 }
 
@@ -234,6 +245,7 @@ async function main(argv: string[]): Promise<number> {
       summary: summarize(analyses),
       analyses,
       runs: r.runs,
+      ...(r.notifications && { notifications: r.notifications }),
     });
   }
   result.finishedAt = new Date().toISOString();

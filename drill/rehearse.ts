@@ -7,6 +7,8 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { startSandboxWorld, type SandboxWorld } from '../sandbox/world.ts';
+import { type SandboxNotification, startSandboxNotifications } from '../sandbox/notifications.ts';
+import { DOCUMENTED_GRANTS } from '../sandbox/cloud-api/iam.ts';
 import {
   createTopicAndSubscription,
   emulatorClient,
@@ -35,6 +37,8 @@ export interface ScenarioRun {
   /** Notes the report must show (e.g. a fallback taken). */
   notes: string[];
   startedAt: number;
+  /** What the sandbox's notification endpoint received (docs/notifications.md). */
+  notifications?: SandboxNotification[];
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -47,9 +51,11 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
   const cleanups: Array<() => Promise<unknown>> = [];
   const runs: RunRecord[] = [];
   const startedAt = Date.now();
+  let notifications: SandboxNotification[] | undefined;
   let dev: DevServer | undefined;
   let world: SandboxWorld | undefined;
   let checker: UptimeChecker | undefined;
+  let notified: (() => SandboxNotification[]) | undefined;
   try {
     progress(`[${s.name}] starting the Temporal dev server, the sandbox and the worker`);
     dev = await startDevServer({ logFile: join(dir, 'temporal.log') });
@@ -68,6 +74,7 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         primaryCheckTimeout: '10s',
       },
       failback: { mode: s.failback, holdDown: s.holdDownMs },
+      coldStartMs: s.coldStartMs,
     });
     const w = world;
     cleanups.push(() => w.stop());
@@ -103,10 +110,24 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         s = { ...s, pubsub: 'direct' };
       }
     }
+    if (s.warmStandby > 0) {
+      // standby.warmup; its calls need run.services.update and run.operations.get beyond the documented grants.
+      const standby = (w.rawConfig.sites as Record<string, { standby: Record<string, unknown> }>)[SITE]!.standby;
+      standby.warmup = { minInstances: s.warmStandby };
+      await w.control.changeIam({ grants: [...DOCUMENTED_GRANTS, { role: 'roles/run.developer' }] });
+    }
+    const endpoint = await startSandboxNotifications();
+    cleanups.push(() => endpoint.stop());
+    notified = endpoint.received;
+    extra.notifications = endpoint.config;
     const configPath = join(dir, 'sandbox.yaml');
     w.writeConfig(configPath, extra);
 
-    const worker = spawnWorker({ config: configPath, env: w.env, logFile: join(dir, 'worker.log') });
+    const worker = spawnWorker({
+      config: configPath,
+      env: { ...w.env, ...endpoint.env },
+      logFile: join(dir, 'worker.log'),
+    });
     cleanups.push(() => worker.stop(35_000));
     let bridge: Proc | undefined;
     if (emulator) {
@@ -221,14 +242,16 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
         }
       }
     }
+    await sleep(1000); // the last phase's notification is sent as the incident ends
   } catch (err) {
     notes.push(`The drill stopped early: ${errorMessage(err)}`);
     progress(`[${s.name}] failed: ${errorMessage(err)}`);
   } finally {
     checker?.stop();
+    notifications = notified?.();
     for (const c of cleanups.reverse()) await c().catch(() => {});
   }
-  return { scenario: s, runs, notes, startedAt };
+  return { scenario: s, runs, notes, startedAt, ...(notifications && { notifications }) };
 }
 
 /** The Monitoring path without the emulator: what the bridge would do with this message. */

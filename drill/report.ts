@@ -248,6 +248,22 @@ function timelineTable(run: RunRecord, a: RunAnalysis): string {
 <p class="small">Offsets from the failure injection (${new Date(run.t0).toISOString()}). Step times come from the incident's <code>status</code> query; request times from the load generator.</p>`;
 }
 
+/** What the sandbox's notification endpoint received: one row per request, failed attempts included. */
+function notificationsTable(s: DrillResult['scenarios'][number]): string {
+  const list = s.notifications;
+  if (!list) return '';
+  const ids = new Set(list.filter((n) => n.status === 200).map((n) => `${n.channel} ${n.id}`));
+  const rows = list
+    .map((n) => {
+      const clock = new Date(n.at).toISOString().slice(11, 23);
+      return `<tr><td>${clock}</td><td>${esc(n.channel)}</td><td>${esc(n.state)}</td><td><code>${esc(n.id)}</code></td><td class="num">${n.status}</td></tr>`;
+    })
+    .join('\n');
+  return `<h3>Notifications</h3>
+<table class="notifications"><thead><tr><th>UTC</th><th>channel</th><th>state</th><th>event ID</th><th>answered</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="small">${ids.size} event deliveries to the sandbox's endpoint (${list.length} requests; a redelivery carries the same event ID).</p>`;
+}
+
 export async function renderReport(result: DrillResult): Promise<string> {
   const sections: string[] = [];
   const summaryRows = result.scenarios
@@ -270,7 +286,7 @@ export async function renderReport(result: DrillResult): Promise<string> {
     const repeatRows = s.analyses
       .map(
         (a) =>
-          `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`,
+          `<tr${a === m ? ' class="median"' : ''}><td>${a.repeat}${a === m ? ' (median)' : ''}</td><td>${esc(a.phase ?? '–')}</td><td class="num">${secs(a.failover.downtimeMs, 3)}</td><td class="num">${a.failover.failed}/${a.failover.requests}</td><td class="num">${secs(a.detectionMs, 3)}</td><td class="num">${secs(a.failoverMs, 3)}</td><td class="num">${secs(a.failbackMs, 3)}</td><td class="num">${secs(a.standbyReadyMs, 3)}</td><td class="num">${a.firstStandbyMs ?? '–'} ms</td><td class="num">${a.failback ? `${a.failback.failed}/${a.failback.requests}` : '–'}</td><td class="num">${esc(loadOf(s.runs, a.repeat))}</td><td>${esc(a.error ?? '')}</td></tr>`,
       )
       .join('\n');
     const charts: string[] = [];
@@ -289,8 +305,9 @@ export async function renderReport(result: DrillResult): Promise<string> {
 <h2>${esc(s.scenario.name)}</h2>
 <p>${esc(s.description)}</p>
 ${s.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
-<table><thead><tr><th>repeat</th><th>end phase</th><th>downtime</th><th>failed/requests</th><th>detect</th><th>failover</th><th>failback</th><th>failback failed/requests</th><th>machine load</th><th>error</th></tr></thead><tbody>${repeatRows}</tbody></table>
+<table><thead><tr><th>repeat</th><th>end phase</th><th>downtime</th><th>failed/requests</th><th>detect</th><th>failover</th><th>failback</th><th>standby ready</th><th>first standby page</th><th>failback failed/requests</th><th>machine load</th><th>error</th></tr></thead><tbody>${repeatRows}</tbody></table>
 ${m && mRun ? `<h3>Timeline of repeat ${m.repeat} (the median)</h3>${timelineTable(mRun, m)}<h3>What users saw</h3><div class="pair">${windowTable('failover (failure → primary back)', m.failover)}${windowTable('failback (primary back → end)', m.failback)}</div>` : ''}
+${notificationsTable(s)}
 <h3>Availability and latency over time</h3>
 ${charts.join('\n')}
 </section>`);

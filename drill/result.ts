@@ -1,6 +1,7 @@
 // What a drill writes to data.json (and renders): every scenario's raw rehearsals and analyses.
 import type { RunAnalysis, RunRecord, ScenarioSummary } from './analyze.ts';
 import type { Scenario } from './scenario.ts';
+import type { SandboxNotification } from '../sandbox/notifications.ts';
 
 export interface DrillResult {
   version: 1;
@@ -17,5 +18,7 @@ export interface DrillResult {
     summary: ScenarioSummary;
     analyses: RunAnalysis[];
     runs: RunRecord[];
+    /** What the sandbox's notification endpoint received (absent in older data and against real infrastructure). */
+    notifications?: SandboxNotification[];
   }>;
 }

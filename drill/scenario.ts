@@ -29,6 +29,10 @@ export interface Scenario {
   traffic: Traffic;
   /** DNS mode: the record's TTL, honoured by each user's resolver. */
   dnsTtlSeconds: number;
+  /** The standby's cold start: its first page after being idle waits this long for an instance (0: none). */
+  coldStartMs: number;
+  /** standby.warmup: minimum instances kept while failed over (0: no warm-up; needs the standby on demand). */
+  warmStandby: number;
   /** Added to every provider API call. */
   providerLatencyMs: number;
   /** Share of provider API calls that fail (retried by the workflow). */
@@ -62,6 +66,8 @@ export const BASE: Scenario = {
   standby: 'open',
   traffic: 'redirect-rule',
   dnsTtlSeconds: 60,
+  coldStartMs: 0,
+  warmStandby: 0,
   providerLatencyMs: 0,
   faultRate: 0,
   faultStatus: 503,
@@ -126,6 +132,9 @@ export function describe(s: Scenario): string {
   const standby =
     s.standby === 'open' ? 'standby kept open' : `standby opened on demand (IAM delay ${s.iamDelayMs / 1000} s)`;
   const traffic = s.traffic === 'dns' ? `DNS (TTL ${s.dnsTtlSeconds} s)` : s.traffic;
+  const cold =
+    (s.coldStartMs ? `; cold start ${s.coldStartMs / 1000} s` : '') +
+    (s.warmStandby ? `; warmed standby (${s.warmStandby} min instances)` : '');
   const providers =
     s.providerLatencyMs || s.faultRate
       ? `; providers +${s.providerLatencyMs} ms/call, ${Math.round(s.faultRate * 100)} % → ${s.faultStatus}`
@@ -134,7 +143,7 @@ export function describe(s: Scenario): string {
     s.failback === 'auto'
       ? `auto failback after ${s.holdDownMs / 1000} s hold-down`
       : 'failback approved by a human (signal)';
-  return `${detect}; ${standby}; ${traffic}${providers}; ${failback}; load ${s.rate} req/s from ${s.users} users, timeout ${s.timeoutMs / 1000} s; primary ${s.killMode === 'refuse' ? 'refuses connections' : 'answers 503'}`;
+  return `${detect}; ${standby}${cold}; ${traffic}${providers}; ${failback}; load ${s.rate} req/s from ${s.users} users, timeout ${s.timeoutMs / 1000} s; primary ${s.killMode === 'refuse' ? 'refuses connections' : 'answers 503'}`;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;

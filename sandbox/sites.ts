@@ -18,6 +18,8 @@ export interface SiteServerOptions {
   port?: number;
   /** Consulted on every request: a status to answer instead of the page (the standby's 403). */
   gate?: () => number | undefined;
+  /** Consulted on every request that gets the page: how long it waits for an instance (a cold start), ms. */
+  coldStart?: () => number;
 }
 
 const FORBIDDEN = `<html><head><title>403 Forbidden</title></head><body><h1>Error: Forbidden</h1>
@@ -29,6 +31,7 @@ export class SiteServer {
   private readonly host: string;
   private port: number;
   private readonly gate: (() => number | undefined) | undefined;
+  private readonly coldStart: (() => number) | undefined;
   private server: Server | undefined;
   private down: KillMode | undefined;
   /** A status every request gets, whatever the state (tests: "the standby is broken"). */
@@ -41,6 +44,7 @@ export class SiteServer {
     this.host = opts.host ?? '127.0.0.1';
     this.port = opts.port ?? 0;
     this.gate = opts.gate;
+    this.coldStart = opts.coldStart;
   }
 
   get url(): string {
@@ -111,10 +115,15 @@ export class SiteServer {
       res.end(`${status} from the ${this.role} of ${this.site}\n`);
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(
-      `<html><body><h1>${this.site}</h1><p>${MARKER[this.role]}</p><p>path: ${path.replace(/[<>&"]/g, '')}</p></body></html>\n`,
-    );
+    const page = () => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(
+        `<html><body><h1>${this.site}</h1><p>${MARKER[this.role]}</p><p>path: ${path.replace(/[<>&"]/g, '')}</p></body></html>\n`,
+      );
+    };
+    const wait = this.coldStart?.() ?? 0;
+    if (wait > 0) setTimeout(page, wait);
+    else page();
   }
 
   /** "refuse": the port closes (connection refused); "503": it answers 503 Service Unavailable. */

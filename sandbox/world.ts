@@ -65,6 +65,11 @@ export interface SandboxWorldOptions {
   /** Merged into every site's probe section (defaults are fast: 100 ms interval). */
   probe?: Record<string, unknown>;
   failback?: Record<string, unknown>;
+  /**
+   * A standby's cold start: the first page after it was idle waits this long for an instance, unless
+   * the service keeps a minimum of instances (its warm-up, cloud-api/cloud-run-scaling.ts). Default 0.
+   */
+  coldStartMs?: number;
 }
 
 /** A sandbox site, with the ids of the resources its traffic mode made (TrafficIds). */
@@ -114,6 +119,30 @@ const DEFAULT_PROBE = {
   primaryCheckTimeout: '5s',
 };
 
+/** Instances scale to zero after this long without a request (Cloud Run: about 15 minutes). */
+const IDLE_MS = 15 * 60_000;
+
+/** The wait of each page: none while an instance is warm (a minimum kept, or a recent request), else the cold start. */
+function coldStarts(coldStartMs: number, service: () => { minInstanceCount: number } | undefined): () => number {
+  let readyAt = 0;
+  let lastServed = -Infinity;
+  return () => {
+    const now = Date.now();
+    if ((service()?.minInstanceCount ?? 0) > 0) {
+      lastServed = now;
+      return 0;
+    }
+    if (readyAt > now) return readyAt - now; // a cold start under way: wait for it
+    if (now - lastServed < IDLE_MS) {
+      lastServed = now;
+      return 0;
+    }
+    readyAt = now + coldStartMs;
+    lastServed = readyAt;
+    return coldStartMs;
+  };
+}
+
 export async function startSandboxWorld(options: SandboxWorldOptions = {}): Promise<SandboxWorld> {
   const host = options.host ?? '127.0.0.1';
   const project = options.project ?? 'sandbox-project';
@@ -146,6 +175,7 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         host,
         ...(spec.ports?.standby && { port: spec.ports.standby }),
         gate: () => (spec.access === 'always-open' || state.isPublic(serviceName) ? undefined : 403),
+        ...(options.coldStartMs && { coldStart: coldStarts(options.coldStartMs, () => state.service(serviceName)) }),
       });
       await primary.start();
       started.push(primary);

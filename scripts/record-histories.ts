@@ -25,6 +25,9 @@ import type { Client } from '@temporalio/client';
 import { type IncidentHandle, Incidents } from '../clients/incidents.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../harness/sites.ts';
 import type { IncidentStatus } from '../workflows/incident-types.ts';
+import { NOTIFIED_PHASES, type NotifyPolicy } from '../workflows/notification-types.ts';
+import { buildNotifiers } from '../clients/notifiers.ts';
+import { startNotificationReceiver } from '../harness/notification-receiver.ts';
 import type { TriggerSource } from '../workflows/types.ts';
 
 const OUT = new URL('../test/histories/', import.meta.url);
@@ -320,6 +323,54 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
+// Issue 18: an incident that notifies its phase changes (the webhook failing twice first), and one
+// notification's own workflow, with its failed attempts.
+const NOTIFY: NotifyPolicy = {
+  channels: ['ops'],
+  phases: [...NOTIFIED_PHASES],
+  deliverForMs: 60_000,
+  attemptTimeoutMs: 5000,
+};
+const notifying = (client: Client) =>
+  new Incidents(client, TASK_QUEUE, (s) => ({ ...incidentPolicy(config.sites[s]!), notify: NOTIFY }));
+async function notifiedFailback({ client, world, site }: Parameters<Scenario>[0]): Promise<IncidentHandle> {
+  world.addSite(site, { primaryUp: false });
+  receiver.failNext(2);
+  const h = await notifying(client).trigger(site, { alertId: 'n-1', source: 'test' });
+  await waitForPhase(h, 'on_standby');
+  world.state(site).primaryUp = true;
+  await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+  await h.result();
+  return h;
+}
+Object.assign(scenarios, {
+  'i18-notify-failback': notifiedFailback,
+  'i18-notification': async (ctx) => {
+    const h = await notifiedFailback(ctx);
+    const { runId } = await h.describe();
+    const first = ctx.client.workflow.getHandle(`notify/${h.workflowId}/${runId}/1`);
+    await first.result();
+    return { workflowId: first.workflowId, runIds: [(await first.describe()).runId] };
+  },
+  'i18-notify-rollback': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: true });
+    world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'zone z: missing') });
+    const h = await notifying(client).trigger(site, { alertId: 'n-1', source: 'test' });
+    await h.result();
+    return h;
+  },
+  // A warmed standby (standby.warmup): warm_standby before the standby is opened, cool_standby after the failback.
+  'i18-warm-standby': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false, minInstances: 1 });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await h.result();
+    return h;
+  },
+} satisfies Record<string, Scenario>);
+
 // Since issue 16: every trigger source, Pub/Sub with the confirm-outage and bounded-failback
 // markers, a rollback with the primary serving, and continue-as-new with its carried run.
 Object.assign(scenarios, {
@@ -415,6 +466,16 @@ Object.assign(scenarios, {
     await latest.result();
     return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
   },
+  // A warmed standby (standby.warmup): warm_standby before the standby is opened, cool_standby after the failback.
+  'i18-warm-standby': async ({ client, world, site }) => {
+    world.addSite(site, { primaryUp: false, minInstances: 1 });
+    const h = await trigger(client, config, TASK_QUEUE, site);
+    await waitForPhase(h, 'on_standby');
+    world.state(site).primaryUp = true;
+    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
+    await h.result();
+    return h;
+  },
 } satisfies Record<string, Scenario>);
 
 /** Floods an incident in needs_attention until it continues as new, then clears the faults and retries. */
@@ -498,6 +559,15 @@ Object.assign(
   }).sites,
 );
 
+const warmSites = ['i18-warm-standby'];
+Object.assign(
+  config.sites,
+  inMemoryConfig(warmSites, {
+    standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' }, warmup: { minInstances: 2 } },
+    probe: { interval: '20ms', successesNeeded: 1, verifyTimeout: '1s', primaryCheckTimeout: '1s' },
+  }).sites,
+);
+
 async function main(): Promise<void> {
   if (names.length === 0) return console.log('every scenario has a recorded history; name some to record them again');
   const cli = process.env.TEMPORAL_CLI;
@@ -511,10 +581,15 @@ async function main(): Promise<void> {
     `limit.historyCount.suggestContinueAsNew=${CONTINUE_AS_NEW_AFTER_EVENTS}`,
   ]);
   const world = new InMemoryWorld({ intervalMs: 20, successesNeeded: 1 });
+  const notifiers = buildNotifiers(
+    { ...config, notifications: { ...NOTIFICATIONS, channels: { ops: { type: 'webhook', urlEnv: 'OPS_URL' } } } },
+    { env: { OPS_URL: `${receiver.url}/webhook` } },
+  );
   const worker = await createMainWorker({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
     registry: buildRegistry(config, { world }),
+    ...(notifiers && { notifiers }),
   });
   mkdirSync(OUT, { recursive: true });
   await worker.runUntil(async () => {
@@ -545,6 +620,10 @@ async function main(): Promise<void> {
     }
   });
   await env.teardown();
+  await receiver.close();
 }
+
+const receiver = await startNotificationReceiver();
+const NOTIFICATIONS = { phases: [...NOTIFIED_PHASES], deliverFor: 60_000, attemptTimeout: 5000 };
 
 await main();

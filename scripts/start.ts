@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { portOpen, waitForPort } from '../harness/ports.ts';
 import { devServerArgs } from '../harness/temporal.ts';
 import { startSandboxWorld } from '../sandbox/world.ts';
+import { startSandboxNotifications } from '../sandbox/notifications.ts';
 import { errorMessage } from '../workflows/error-text.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -239,6 +240,7 @@ async function main(): Promise<void> {
   }
 
   let config = userConfig;
+  let notifyUrl: string | undefined;
   let workerEnv: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
@@ -253,13 +255,22 @@ async function main(): Promise<void> {
       probe: { interval: '250ms', successesNeeded: 2 },
       failback: { mode: 'auto', holdDown: '20s' },
     });
-    cleanups.push({ name: 'sandbox', stop: () => world.stop() });
+    const sandbox = { name: 'sandbox', stop: () => world.stop() };
+    cleanups.push(sandbox);
+    // Phase changes are posted to a local endpoint (docs/notifications.md): GET <url>/_received lists them.
+    const notifications = await startSandboxNotifications({
+      port: Number(process.env.SANDBOX_NOTIFY_PORT ?? 0),
+      temporalUiUrl: `http://localhost:${UI_PORT}`,
+    });
+    sandbox.stop = () => notifications.stop().then(() => world.stop()); // part of the sandbox
+    notifyUrl = notifications.receiver.url;
     config = SANDBOX_CONFIG;
     world.writeConfig(config, {
       temporal: { address: `127.0.0.1:${TEMPORAL_PORT}`, taskQueue: 'failover' },
       watcher: { interval: '1s', failuresToTrigger: 3 },
+      notifications: notifications.config,
     });
-    workerEnv = { ...workerEnv, ...world.env };
+    workerEnv = { ...workerEnv, ...world.env, ...notifications.env };
     writePointer({
       FAILOVER_CONFIG: config,
       FAILOVER_TOKEN_ENV: 'CLOUDFLARE_API_TOKEN',
@@ -290,7 +301,7 @@ async function main(): Promise<void> {
                   the watcher sees it within ~3 s; the incident opens the standby, waits, switches the redirect
   Recovery      curl -X POST http://127.0.0.1:${API_PORT}/_sandbox/sites/www/primary/revive -d '{}'
                   automatic failback after 20 s of health (or: ./scripts/failover failback www)
-  Steer         ./scripts/failover status | history www | start shop --dry-run | abort www${pointer}
+  Steer         ./scripts/failover status | history www | start shop --dry-run | abort www${pointer}${notifyUrl ? `\n  Notified      curl ${notifyUrl}/_received   (each phase change, as a webhook and Slack receive it)` : ''}
   Stop          Ctrl-C
 `);
 }

@@ -81,6 +81,14 @@ describe('npm run drill (smoke)', () => {
     expect(labels).toContain('first good response (from the standby)');
     const served = new Set(scenario!.runs[0]!.samples.filter((s) => s.kind === 'ok').map((s) => s.servedBy));
     expect([...served].sort()).toEqual(['primary', 'standby']);
+    // The sandbox's notification endpoint got each phase change once per channel (issue 18).
+    const notified = scenario!.notifications ?? [];
+    for (const channel of ['webhook', 'slack'] as const) {
+      const delivered = notified.filter((n) => n.channel === channel && n.status === 200);
+      // Sorted: each event is its own delivery, so two close together may arrive in either order.
+      expect(delivered.map((n) => n.state).sort()).toEqual(['failing_back', 'failing_over', 'on_standby', 'resolved']);
+      expect(new Set(delivered.map((n) => n.id)).size).toBe(4);
+    }
     // The terminal summary.
     expect(stdout).toMatch(/open-standby\s+1\/1\s+\d+\.\d\d s/);
     expect(stdout).toContain('report: ');
@@ -107,6 +115,7 @@ describe('npm run drill (smoke)', () => {
     const downtime = result.scenarios[0]!.summary.downtimeMs!;
     expect(summary).toContain(`${(downtime / 1000).toFixed(2)} s`);
     expect(await page.locator('table.timeline tr').count()).toBeGreaterThan(15);
+    expect(await page.locator('table.notifications tbody tr').count()).toBe(result.scenarios[0]!.notifications!.length);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     await page.close();
   });

@@ -9,6 +9,7 @@ import { registerSecret } from '../activities/secrets.ts';
 import { checkCredentialsFile } from '../clients/google-credentials.ts';
 import { Incidents } from '../clients/incidents.ts';
 import { logger } from '../clients/logger.ts';
+import { buildNotifiers } from '../clients/notifiers.ts';
 import { buildRegistry } from '../clients/providers.ts';
 import { resolveTemporal } from '../clients/temporal.ts';
 import { ensureWatchers } from '../clients/watchers.ts';
@@ -36,6 +37,7 @@ export async function runWorker(configPath: string): Promise<void> {
     }
   });
   if (problems.length > 0) throw new ConfigError(configPath, problems);
+  const notifiers = buildNotifiers(config); // a missing webhook URL fails the start, not a notification
   void checkProviders(registry, Object.keys(config.sites));
   const connection = await connectWorker(temporal);
   const { namespace, taskQueue } = temporal;
@@ -50,7 +52,7 @@ export async function runWorker(configPath: string): Promise<void> {
   }
   const client = new Client({ connection, namespace });
   const incidents = Incidents.of(client, config, taskQueue);
-  const worker = await createMainWorker({ connection, namespace, taskQueue, registry, incidents });
+  const worker = await createMainWorker({ connection, namespace, taskQueue, registry, incidents, notifiers });
   // Health watcher (docs/triggers.md): this process probes from its own location, and makes sure
   // every watched site has its watch workflow, with the current policy.
   const location = config.watcher && (process.env.FAILOVER_WATCH_LOCATION ?? config.watcher.locations[0]);

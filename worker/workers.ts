@@ -4,6 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createIncidentActivities } from '../activities/incident.ts';
+import type { Notifiers } from '../activities/notifications/channel.ts';
+import { createNotificationActivities } from '../activities/notify.ts';
 import type { ProbeRegistry, ProviderRegistry } from '../activities/providers/types.ts';
 import { createWatchProbeActivities } from '../activities/watch-probe.ts';
 import { type IncidentControl, createWatchTriggerActivities } from '../activities/watch-trigger.ts';
@@ -19,10 +21,11 @@ export function connectWorker(t: ResolvedTemporal): Promise<NativeConnection> {
 /** The workflows a worker runs: from source (bundled at start), or an already built bundle (tests). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { code: string } };
 
-/** The activities of the main worker: every step, and the watcher's triggers when it has incidents to reach. */
-function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl) {
+/** The activities of the main worker: every step, the notifications, and the watcher's triggers when it has incidents to reach. */
+function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl, notifiers?: Notifiers) {
   return {
     ...createIncidentActivities(registry),
+    ...createNotificationActivities(notifiers),
     ...(incidents && createWatchTriggerActivities(incidents)),
   };
 }
@@ -34,6 +37,8 @@ export interface MainWorkerOptions {
   registry: ProviderRegistry;
   /** Needed by the watcher's trigger activities; without it the worker hosts incidents only. */
   incidents?: IncidentControl;
+  /** The notification channels (clients/notifiers.ts); without them a notification fails, and is given up. */
+  notifiers?: Notifiers;
   workflows?: WorkflowSource;
   /** Anything else (slots, pollers, grace time) for benchmarks and tests. */
   tuning?: Partial<WorkerOptions>;
@@ -55,7 +60,7 @@ export function createMainWorker(o: MainWorkerOptions): Promise<Worker> {
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
     ...(o.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: mainActivities(o.registry, o.incidents),
+    activities: mainActivities(o.registry, o.incidents, o.notifiers),
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
     ...o.tuning,

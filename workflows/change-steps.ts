@@ -15,6 +15,21 @@ export function pauseMonitor(ctx: IncidentContext): ChangeStep {
   };
 }
 
+/** The standby's minimum instances raised before it is opened (standby.warmup); undone after the standby's closing. */
+export function warmStandby(ctx: IncidentContext): ChangeStep {
+  const { act, site } = ctx;
+  return {
+    name: 'warm_standby',
+    lever: 'warmup',
+    undoName: 'undo_warm_standby',
+    read: (step) => act.read(step).readWarmup(site),
+    apply: (step) => act.warmup(step).warmStandby(site),
+    restore: (step, before) => restoreLever(ctx)('warmup', step, before),
+    // Cooled only once it no longer serves: after the standby is closed again.
+    after: ['undo_enable_standby_access'],
+  };
+}
+
 export function enableStandbyAccess(ctx: IncidentContext): ChangeStep {
   const { act, site } = ctx;
   return {
@@ -46,6 +61,7 @@ export function restoreLever({ act, site }: IncidentContext): LeverRestore {
   return (lever, step, before) => {
     if (lever === 'monitor') return act.monitor(step).restoreMonitor(site, before);
     if (lever === 'standbyAccess') return act.standbyAccess(step).restoreStandbyAccess(site, before);
+    if (lever === 'warmup') return act.warmup(step).restoreWarmup(site, before);
     return act.traffic(step).restoreTraffic(site, before);
   };
 }

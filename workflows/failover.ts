@@ -12,10 +12,15 @@ import {
 } from '@temporalio/workflow';
 import type { AttentionAnswer } from './incident-state.ts';
 import type { CarriedUndoWait, IncidentInput, IncidentStatus } from './incident-types.ts';
-import { enableStandbyAccess, pauseMonitor, routeTraffic } from './change-steps.ts';
+import { enableStandbyAccess, pauseMonitor, routeTraffic, warmStandby } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
 import { autoFailoverRetryMs } from './auto-retry.ts';
-import { ATTENTION_CONTINUES_AS_NEW, FAILOVER_AUTO_RETRY, REFAILOVER_RESTORES } from './incident-patches.ts';
+import {
+  ATTENTION_CONTINUES_AS_NEW,
+  FAILOVER_AUTO_RETRY,
+  REFAILOVER_RESTORES,
+  WARM_STANDBY,
+} from './incident-patches.ts';
 import { primaryServes, restoreBeforeIncident } from './restore.ts';
 import { Saga } from './saga.ts';
 import { resumedSaga, settleUndo } from './undo-wait.ts';
@@ -161,6 +166,8 @@ async function failoverSteps(ctx: IncidentContext, saga: Saga, confirm: boolean)
     .change(saga, pauseMonitor(ctx), 'monitor')
     .catch((err) => void state.warn(`monitor not paused: ${failureMessage(err)}`));
   ctx.monitorPaused = Promise.all([earlier, paused]).then(() => undefined);
+  // A warmed standby: instances started before users come (standby.warmup; its own first read is kept).
+  if (policy.warmStandby && patched(WARM_STANDBY)) await ctx.change(saga, warmStandby(ctx), 'warmup');
   await ctx.change(saga, enableStandbyAccess(ctx), 'standbyAccess');
   // Never route users to something that has not served: probe the standby directly first.
   await timeline.run('await_standby_ready', (step) =>

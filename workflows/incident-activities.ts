@@ -79,6 +79,12 @@ function change(policy: IncidentPolicy, lever: LeverName, summary: StepName) {
   };
 }
 
+/**
+ * The warm-up: a read, one update and its long-running operation polled until the service is
+ * reconciled (seconds to a minute on Cloud Run), within one attempt.
+ */
+const WARMUP_ATTEMPT = '2m';
+
 /** A probe bounded by its own timeout, heartbeating as it goes. */
 const probe = (summary: StepName, timeoutMs: number, heartbeatTimeout: number) => ({
   summary,
@@ -93,7 +99,7 @@ export function incidentActivities(policy: IncidentPolicy) {
     // Reads of a provider's state before changing it: short, so local activities (no trip
     // through the task queue), with their result recorded in the history.
     read: perStep((summary) =>
-      proxyLocalActivities<Pick<A, 'readStandbyAccess' | 'readTraffic' | 'readMonitor'>>({
+      proxyLocalActivities<Pick<A, 'readStandbyAccess' | 'readTraffic' | 'readMonitor' | 'readWarmup'>>({
         summary,
         startToCloseTimeout: '20s',
         scheduleToCloseTimeout: READ_BUDGET,
@@ -108,6 +114,15 @@ export function incidentActivities(policy: IncidentPolicy) {
     ),
     monitor: perStep((summary) =>
       proxyActivities<Pick<A, 'pauseMonitor' | 'restoreMonitor'>>(change(policy, 'monitor', summary)),
+    ),
+    warmup: perStep((summary) =>
+      proxyActivities<Pick<A, 'warmStandby' | 'restoreWarmup'>>({
+        summary,
+        ...mutation,
+        startToCloseTimeout: WARMUP_ATTEMPT,
+        scheduleToCloseTimeout: CHANGE_BUDGET,
+        retry: retries,
+      }),
     ),
     standbyProbe: perStep((summary) =>
       proxyActivities<Pick<A, 'awaitStandbyReady'>>(probe(summary, policy.standbyReadyTimeoutMs, heartbeat)),

@@ -6,6 +6,7 @@ import { incidentActivities } from './incident-activities.ts';
 import { IncidentState } from './incident-state.ts';
 import type { IncidentInput, IncidentPolicy, IncidentStatus, Phase, UndoSnapshots } from './incident-types.ts';
 import type { ChangeStep, Saga } from './saga.ts';
+import { PhaseNotifier } from './phase-notifier.ts';
 import { phaseAttribute } from './search-attributes.ts';
 import { Timeline } from './timeline.ts';
 
@@ -16,6 +17,8 @@ export class IncidentContext {
   readonly act: ReturnType<typeof incidentActivities>;
   readonly timeline: Timeline;
   readonly gate: HumanGate;
+  /** Phase changes to the configured channels, beside the saga (docs/notifications.md). */
+  readonly notifier: PhaseNotifier;
   /** The failover or failback in flight; abort (or a new outage while failing back) cancels it. */
   inFlight: CancellationScope | undefined;
   /** The monitor pause runs beside the failover and may finish after it: off the critical path. */
@@ -32,6 +35,7 @@ export class IncidentContext {
     this.state = new IncidentState(input.site, input.policy, input.carried, previous, (id) => patched(id));
     this.act = incidentActivities(input.policy);
     this.timeline = new Timeline(this.state.status);
+    this.notifier = new PhaseNotifier(input.policy.notify);
     this.gate = new HumanGate(input.site, this.state, this.timeline, (phase) => this.setPhase(phase));
   }
 
@@ -41,6 +45,7 @@ export class IncidentContext {
 
   /** Enters a phase: in the status, the FailoverPhase search attribute and the UI's current details. */
   setPhase(phase: Phase): void {
+    const { phase: previous, phaseSince } = this.status;
     this.state.enterPhase(phase);
     upsertSearchAttributes([{ key: phaseAttribute, value: phase }]);
     const { attention, cause } = this.status;
@@ -48,6 +53,7 @@ export class IncidentContext {
     setCurrentDetails(
       `**${this.site}**: ${phase.replaceAll('_', ' ')}${problem ? `\n\nlast problem: ${problem}` : ''}`,
     );
+    this.notifier.changed(previous, phaseSince, this.status);
   }
 
   finish(phase: Phase): IncidentStatus {

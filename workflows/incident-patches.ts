@@ -31,3 +31,7 @@ export const WATCH_WHILE_MONITOR_PAUSED = 'watch-while-monitor-paused';
 export const CLEANUP_CONTINUES_AS_NEW = 'cleanup-continues-as-new';
 /** A wait in needs_attention on undo steps continues as new when suggested (the steps carried as data). */
 export const UNDO_CONTINUES_AS_NEW = 'undo-wait-continues-as-new';
+/** Each phase change is notified to the configured channels (a child workflow, started and abandoned). */
+export const NOTIFY_PHASE = 'notify-phase';
+/** A site with standby.warmup raises the standby's minimum instances before opening it (warm_standby, cool_standby). */
+export const WARM_STANDBY = 'warm-standby';

@@ -1,4 +1,5 @@
 // The incident workflow's data: its input, policy, phases, steps, status and timeline. No behaviour.
+import type { NotifyPolicy } from './notification-types.ts';
 import type { Snapshot } from './types.ts';
 
 /** The incident's phases; FailoverPhase (a search attribute) holds one. */
@@ -39,6 +40,7 @@ export interface TriggerRecord {
 export const FAILOVER_STEPS = [
   'confirm_primary_down',
   'pause_monitor',
+  'warm_standby', // only with standby.warmup: the minimum instances raised before the standby is opened
   'enable_standby_access',
   'await_standby_ready',
   'route_traffic_to_standby',
@@ -52,8 +54,10 @@ export const FAILBACK_STEPS = [
   'drain_standby',
   'close_standby_access',
   'resume_monitor',
+  'cool_standby', // the minimum instances put back as found (standby.warmup)
 ] as const;
 const COMPENSATION_STEPS = [
+  'undo_warm_standby',
   'undo_enable_standby_access',
   'undo_route_traffic_to_standby',
   'undo_pause_monitor',
@@ -75,11 +79,13 @@ export type StepName = (typeof STEPS)[number];
 /** The steps that change the world; probes and waits may run again harmlessly. */
 export const CHANGE_STEPS = [
   'pause_monitor',
+  'warm_standby',
   'enable_standby_access',
   'route_traffic_to_standby',
   'route_traffic_to_primary',
   'close_standby_access',
   'resume_monitor',
+  'cool_standby',
 ] as const satisfies readonly StepName[];
 /** What a failover changes (and `failover start --dry-run` plans). */
 export type FailoverChange = (typeof CHANGE_STEPS)[number] & (typeof FAILOVER_STEPS)[number];
@@ -131,6 +137,10 @@ export interface IncidentPolicy {
    * Absent in older runs and for levers that make no remote call: the workflow's defaults apply.
    */
   levers?: Partial<Record<'standbyAccess' | 'traffic' | 'monitor', LeverStepPolicy>>;
+  /** Raise the standby's minimum instances before opening it, and put them back after (absent: no). */
+  warmStandby?: boolean;
+  /** Where phase changes are notified (absent: nowhere, and in runs started before notifications). */
+  notify?: NotifyPolicy;
 }
 
 /** The bounds of one lever's change step: one attempt's start-to-close, and the first retry interval. */
@@ -226,6 +236,8 @@ export interface SeenAlerts {
 
 /** The "before" snapshots the failback and the compensations restore. */
 export interface UndoSnapshots {
+  /** The standby's minimum instances before the warm-up (standby.warmup). */
+  warmup?: Snapshot;
   standbyAccess?: Snapshot;
   traffic?: Snapshot;
   monitor?: Snapshot;

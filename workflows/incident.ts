@@ -18,8 +18,18 @@ import { siteAttribute } from './search-attributes.ts';
 
 export async function incident(input: IncidentInput): Promise<IncidentStatus> {
   const ctx = new IncidentContext(input);
-  const { site, policy, state } = ctx;
   handleMessages(ctx);
+  try {
+    return await run(ctx, input);
+  } finally {
+    // A notification's start must not be lost with the run (ended or continued as new); its delivery is its own.
+    await ctx.notifier.started();
+  }
+}
+
+/** From the trigger to the end (or a continue-as-new). */
+async function run(ctx: IncidentContext, input: IncidentInput): Promise<IncidentStatus> {
+  const { site, policy, state } = ctx;
 
   if (!input.carried) {
     upsertSearchAttributes([{ key: siteAttribute, value: site }]);

@@ -1,5 +1,5 @@
 // Putting the site back as it was before the incident once users are on a serving primary: the
-// monitor resumed and the standby closed, each restored to what the incident first read. Used by
+// monitor resumed, the standby closed and cooled, each restored to what the incident first read. Used by
 // the failback's cleanup and by a re-failover that was rolled back (docs/workflow.md invariant 2).
 import { restoreLever } from './change-steps.ts';
 import type { IncidentContext } from './incident-context.ts';
@@ -13,8 +13,16 @@ import { Saga } from './saga.ts';
 export function restoreBeforeIncident(ctx: IncidentContext, only?: StepName[]): Saga {
   const saga = new Saga();
   const restore = restoreLever(ctx);
-  const { monitor, standbyAccess } = ctx.state.undo;
+  const { monitor, standbyAccess, warmup } = ctx.state.undo;
   const wanted = (step: StepName) => only === undefined || only.includes(step);
+  // Added first, so it runs last: the standby cools down once it is closed (only runs that warmed it have the snapshot).
+  if (warmup && wanted('cool_standby')) {
+    const after = standbyAccess ? (['close_standby_access'] as const) : [];
+    saga.add('cool_standby', (step) => restore('warmup', step, warmup), [...after], {
+      lever: 'warmup',
+      before: warmup,
+    });
+  }
   if (monitor && wanted('resume_monitor'))
     saga.add('resume_monitor', (step) => restore('monitor', step, monitor), [], { lever: 'monitor', before: monitor });
   if (standbyAccess && wanted('close_standby_access')) {

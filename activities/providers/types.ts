@@ -32,6 +32,8 @@ export interface Lever<Position extends string> {
 export type StandbyAccess = Lever<'open' | 'closed'>;
 export type TrafficRouter = Lever<Target>;
 export type Monitor = Lever<'paused' | 'enabled'>;
+/** The standby's minimum instances: raised ('warm') before it is opened, restored after. */
+export type Warmup = Lever<'warm'>;
 
 /** What a probe is aimed at: the primary or standby directly, or the public URL users hit. */
 export type Endpoint = 'primary' | 'standby' | 'public';
@@ -57,6 +59,8 @@ export interface SiteProviders {
   standbyAccess: StandbyAccess;
   traffic: TrafficRouter;
   monitor: Monitor;
+  /** Only for a site with standby.warmup. */
+  warmup?: Warmup;
   prober: Prober;
   probe: ProbePolicy;
 }

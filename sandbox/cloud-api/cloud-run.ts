@@ -1,9 +1,11 @@
 // Cloud Run Admin API v2, the part the standby-access step uses: GET a service, and its IAM
 // policy (getIamPolicy / setIamPolicy with etags), in the JSON the REST transport of
-// @google-cloud/run sends and expects.
+// @google-cloud/run sends and expects. The service-level scaling (PATCH with an update mask, a
+// long-running operation) is in cloud-run-scaling.ts.
 import { googleDialect, type SimulatedApi } from './api-module.ts';
 import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { iamOf, memberDomainRefusal } from './iam.ts';
+import { scalingRoute } from './cloud-run-scaling.ts';
 import { sortedBindings, type CloudState, type RunService } from './state.ts';
 import type { FaultRule, IamBinding } from './types.ts';
 
@@ -13,11 +15,12 @@ const SERVICE =
 const MEMBER =
   /^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group|domain|deleted:user|deleted:serviceAccount|deleted:group):.+|principal(Set)?:\/\/.+)$/;
 
-function semantic(svc: RunService | undefined): unknown {
+export function semantic(svc: RunService | undefined): unknown {
   if (!svc) return null;
   return {
     invokerIamDisabled: svc.invokerIamDisabled,
     bindings: sortedBindings(svc.bindings),
+    ...(svc.minInstanceCount > 0 && { minInstanceCount: svc.minInstanceCount }),
   };
 }
 
@@ -25,7 +28,7 @@ function policyJson(state: CloudState, svc: RunService): Record<string, unknown>
   return { version: svc.policyVersion, etag: state.etagOf(svc), bindings: structuredClone(svc.bindings) };
 }
 
-function serviceJson(state: CloudState, svc: RunService): Record<string, unknown> {
+export function serviceJson(state: CloudState, svc: RunService): Record<string, unknown> {
   return {
     name: svc.name,
     uid: svc.uid,
@@ -42,6 +45,10 @@ function serviceJson(state: CloudState, svc: RunService): Record<string, unknown
       ],
     },
     invokerIamDisabled: svc.invokerIamDisabled,
+    // proto3 JSON leaves out a zero: an unset minimum is absent, as the real API answers it.
+    ...(svc.minInstanceCount > 0 && { scaling: { minInstanceCount: svc.minInstanceCount } }),
+    latestReadyRevision: `${svc.name}/revisions/${svc.revision}`,
+    latestCreatedRevision: `${svc.name}/revisions/${svc.revision}`,
     uri: svc.uri,
     urls: [svc.uri],
     observedGeneration: String(svc.generation),
@@ -51,7 +58,7 @@ function serviceJson(state: CloudState, svc: RunService): Record<string, unknown
   };
 }
 
-function notFound(name: string): GoogleApiError {
+export function notFound(name: string): GoogleApiError {
   const [, project, region, service] = /^projects\/([^/]+)\/locations\/([^/]+)\/services\/(.+)$/.exec(name) ?? [];
   return new GoogleApiError(
     404,
@@ -81,6 +88,8 @@ function parseBindings(raw: unknown): IamBinding[] {
 }
 
 export function cloudRunRoute(state: CloudState, method: string, path: string): Route | undefined {
+  const scaling = scalingRoute(state, method, decodeURIComponent(path));
+  if (scaling) return scaling;
   const m = SERVICE.exec(decodeURIComponent(path));
   if (!m) return undefined;
   const name = m[1]!;

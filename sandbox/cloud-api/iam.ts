@@ -19,6 +19,7 @@ export const PREDEFINED_ROLES: Readonly<Record<string, readonly string[]>> = {
     'run.services.list',
     'run.services.setIamPolicy',
     'run.services.update',
+    'run.operations.get',
     'run.routes.invoke',
   ],
   'roles/run.developer': [
@@ -28,8 +29,9 @@ export const PREDEFINED_ROLES: Readonly<Record<string, readonly string[]>> = {
     'run.services.getIamPolicy',
     'run.services.list',
     'run.services.update',
+    'run.operations.get',
   ],
-  'roles/run.viewer': ['run.services.get', 'run.services.getIamPolicy', 'run.services.list'],
+  'roles/run.viewer': ['run.services.get', 'run.services.getIamPolicy', 'run.services.list', 'run.operations.get'],
   'roles/run.invoker': ['run.routes.invoke'],
   'roles/monitoring.alertPolicyEditor': [
     'monitoring.alertPolicies.create',

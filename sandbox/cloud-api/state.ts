@@ -21,6 +21,10 @@ export interface RunService {
   policySeq: number;
   /** When allUsers gained or lost the invoker role, for the simulated propagation delay. */
   accessChanges: { at: number; public: boolean }[];
+  /** Service-level scaling.minInstanceCount (0: unset); changing it makes no revision. */
+  minInstanceCount: number;
+  /** The one revision: the simulator deploys none (only service-level fields change). */
+  revision: string;
 }
 
 export type Json = Record<string, unknown>;
@@ -101,6 +105,8 @@ export class CloudState {
       bindings,
       policySeq: 1,
       accessChanges: [{ at: -Infinity, public: hasPublicInvoker(bindings) }],
+      minInstanceCount: 0,
+      revision: `${opts.service}-00001-sbx`,
     };
     this.services.set(name, svc);
     return svc;
@@ -244,7 +250,11 @@ export class CloudState {
   snapshot(): StateSnapshot {
     const snap: StateSnapshot = { run: {}, monitoring: {}, cloudflare: {} };
     for (const [name, s] of this.services)
-      snap.run[name] = { invokerIamDisabled: s.invokerIamDisabled, bindings: sortedBindings(s.bindings) };
+      snap.run[name] = {
+        invokerIamDisabled: s.invokerIamDisabled,
+        bindings: sortedBindings(s.bindings),
+        ...(s.minInstanceCount > 0 && { minInstanceCount: s.minInstanceCount }),
+      };
     for (const [name, p] of this.alertPolicies) snap.monitoring[name] = clone(omit(p, ['mutationRecord']));
     for (const [id, z] of this.zones) {
       const zone: StateSnapshot['cloudflare'][string] = { pageRules: {}, rulesets: {}, dnsRecords: {} };

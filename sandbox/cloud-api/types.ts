@@ -91,7 +91,8 @@ export interface HeldRequest {
 
 /** The provider state that matters (no etags, versions or timestamps): what snapshot/diff compare. */
 export interface StateSnapshot {
-  run: Record<string, { invokerIamDisabled: boolean; bindings: IamBinding[] }>;
+  /** `minInstanceCount`: the service-level minimum, only when set (above 0). */
+  run: Record<string, { invokerIamDisabled: boolean; bindings: IamBinding[]; minInstanceCount?: number }>;
   monitoring: Record<string, Record<string, unknown>>;
   cloudflare: Record<
     string,

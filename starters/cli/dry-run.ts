@@ -54,6 +54,7 @@ async function planStep<P extends string>(kind: PlannedStep['step'], lever: Leve
 export async function planFailover(registry: ProviderRegistry, site: string, cfg: SiteConfig): Promise<FailoverPlan> {
   const p = registry.forSite(site);
   const steps = await Promise.all([
+    ...(p.warmup ? [planStep('warm_standby', p.warmup, 'warm')] : []),
     planStep('enable_standby_access', p.standbyAccess, 'open'),
     planStep('route_traffic_to_standby', p.traffic, 'standby'),
     planStep('pause_monitor', p.monitor, 'paused'),

@@ -47,6 +47,8 @@ const failoverThenFailback =
 
 const scenarios: Record<string, Scenario> = {
   ...Object.fromEntries(SOURCES.map((s) => [`source-${s}`, failoverThenFailback(s)])),
+  // Its site has standby.warmup: today's starters ask for the warm-up, which an older worker ignores.
+  'warm-standby': failoverThenFailback('test'),
   'rolled-back': async ({ world, incidents, site }) => {
     world.addSite(site);
     world.inject(site, 'traffic', { times: Infinity, error: new ProviderError('permission', 'no edit') });
@@ -106,12 +108,21 @@ async function endOf(h: IncidentHandle): Promise<IncidentHandle> {
 export function scenarioConfig(): { config: Config; sites: Record<string, string> } {
   const sites = Object.fromEntries(Object.keys(scenarios).map((name) => [name, uniqueSite(name)]));
   const probe = { interval: '20ms', successesNeeded: 1, verifyTimeout: '300ms', primaryCheckTimeout: '1s' };
-  const config = inMemoryConfig(Object.values(sites), { probe });
+  // Notifications on (issue 18): today's starters put them in the policy, which an older worker ignores.
+  const notifications = { channels: { ops: { type: 'webhook', urlEnv: 'UPGRADE_TEST_WEBHOOK_URL' } } };
+  const config = inMemoryConfig(Object.values(sites), { probe }, { notifications });
   Object.assign(
     config.sites,
     inMemoryConfig([sites['auto-failback-retried']!], {
       probe,
       failback: { mode: 'auto', holdDown: '200ms', maxAutoAttempts: 3, retryBackoff: '200ms' },
+    }).sites,
+  );
+  Object.assign(
+    config.sites,
+    inMemoryConfig([sites['warm-standby']!], {
+      probe,
+      standby: { url: 'https://standby.example.test/', access: { type: 'in-memory' }, warmup: { minInstances: 2 } },
     }).sites,
   );
   return { config, sites };

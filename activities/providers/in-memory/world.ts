@@ -13,9 +13,11 @@ export interface InMemorySiteState {
   primaryUp: boolean;
   /** The standby container runs; it still answers 403 while access is closed. */
   standbyUp: boolean;
+  /** The standby's minimum instances (standby.warmup; in-memory/warmup.ts); absent: 0. */
+  minInstances?: number;
 }
 
-export type Operation = 'standbyAccess' | 'traffic' | 'monitor' | `probe:${Endpoint}`;
+export type Operation = 'standbyAccess' | 'traffic' | 'monitor' | 'warmup' | `probe:${Endpoint}`;
 
 export interface Fault {
   /** Thrown for levers; for probes, a failing check. Default: a retryable 503. */
@@ -40,7 +42,7 @@ export interface CallOrigin {
 
 export interface Mutation {
   site: string;
-  op: 'standbyAccess' | 'traffic' | 'monitor';
+  op: 'standbyAccess' | 'traffic' | 'monitor' | 'warmup';
   from: string;
   to: string;
   at: number;
@@ -134,7 +136,8 @@ export class InMemoryWorld implements ProviderRegistry {
     return pending;
   }
 
-  private async call<T>(site: string, op: Operation, act: () => T, onLostReply?: () => void): Promise<T> {
+  /** One call to the world's API: its latency and faults, then `act` (the levers beside this file use it too). */
+  async call<T>(site: string, op: Operation, act: () => T, onLostReply?: () => void): Promise<T> {
     const latency = this.latency(site, op);
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const fault = this.fault(site, op);
@@ -204,7 +207,7 @@ export class InMemoryWorld implements ProviderRegistry {
   }
 }
 
-function callOrigin(): CallOrigin | undefined {
+export function callOrigin(): CallOrigin | undefined {
   try {
     const { workflowExecution, activityId, activityType, attempt } = Context.current().info;
     if (!workflowExecution) return undefined;
