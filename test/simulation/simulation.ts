@@ -533,7 +533,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       ...((acknowledged as boolean) ? { acknowledgedByHuman: true } : {}),
       ...(cancelled && { cancelRequested: true, cancelledIn: cancelled }),
       startedFailbackMode,
-      watcherTriggersAfterSilence: triggersAfterSilence(status, watcher?.silencedAt),
+      watcherTriggersAfterSilence: triggersAfterSilence(status, watcher?.silenceTakenAt),
     };
     return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0, hits };
   }

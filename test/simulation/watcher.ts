@@ -6,7 +6,7 @@ import type { InMemoryWorld } from '../../activities/providers/in-memory/world.t
 import { ensureWatchers } from '../../clients/watchers.ts';
 import { type Config, configSchema } from '../../config/schema.ts';
 import { createLocationWorker } from '../../worker/workers.ts';
-import { watchWorkflowId } from '../../workflows/watch-messages.ts';
+import { watchStatusQuery, watchWorkflowId } from '../../workflows/watch-messages.ts';
 import type { IncidentStatus } from '../../workflows/incident-types.ts';
 
 /** The one location a worker serves. */
@@ -14,8 +14,6 @@ const LOCATION = 'sim';
 /** A location no worker serves: the watcher configured with it alone hears nothing. */
 const SILENT = 'silent';
 const WATCHER = { timeout: '300ms', failuresToTrigger: 3, successesToRecover: 2, quorum: 1 };
-/** A probe report already on its way when the locations went silent may still land within this. */
-export const SILENCE_GRACE_MS = 1500;
 
 /** The probe worker of the simulation's location; `stop()` ends it. */
 export async function startLocation(
@@ -37,6 +35,8 @@ export async function startLocation(
 /** One site's watcher, driven by the simulation's events. */
 export class SimWatcher {
   silencedAt: number | undefined;
+  /** When the watcher restarted its probes on the silent location (its own note), read as it stops. */
+  silenceTakenAt: number | undefined;
   private readonly client: Client;
   private readonly taskQueue: string;
   private readonly sites: Record<string, unknown>;
@@ -65,10 +65,14 @@ export class SimWatcher {
   }
 
   async stop(): Promise<void> {
-    await this.client.workflow
-      .getHandle(watchWorkflowId(this.site))
-      .terminate('simulation: incident checked')
-      .catch(() => {});
+    const handle = this.client.workflow.getHandle(watchWorkflowId(this.site));
+    const silenced = this.silencedAt;
+    if (silenced !== undefined) {
+      // A report of the old location taken before the watcher restarted its probes still counts.
+      const status = await handle.query(watchStatusQuery).catch(() => undefined);
+      this.silenceTakenAt = status?.events.findLast((e) => e.what === 'reconfigured' && e.at >= silenced)?.at;
+    }
+    await handle.terminate('simulation: incident checked').catch(() => {});
   }
 
   private configure(intervalMs: number, locations: string[]): Promise<unknown> {
@@ -80,10 +84,14 @@ export class SimWatcher {
   }
 }
 
-/** Triggers from the watcher after its locations went silent (beyond the grace): it heard nothing. */
-export function triggersAfterSilence(status: IncidentStatus | undefined, silencedAt: number | undefined): number {
-  if (!status || silencedAt === undefined) return 0;
-  return status.triggers.filter(
-    (t) => t.kind === 'alert_opened' && t.source === 'watcher' && (t.lastAt ?? t.at) > silencedAt + SILENCE_GRACE_MS,
-  ).length;
+/**
+ * Triggers the watcher decided after it restarted its probes on the silent location: it heard
+ * nothing since. Its alert ID carries when it decided (`watcher:<site>:<ISO time>`); the incident
+ * may receive it much later under load.
+ */
+export function triggersAfterSilence(status: IncidentStatus | undefined, takenAt: number | undefined): number {
+  if (!status || takenAt === undefined) return 0;
+  const decidedAt = (id = '') => Date.parse(/:(\d{4}-\d\d-\d\dT[\d:.]+Z)$/.exec(id)?.[1] ?? '');
+  return status.triggers.filter((t) => t.kind === 'alert_opened' && t.source === 'watcher' && decidedAt(t.id) > takenAt)
+    .length;
 }
