@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createIncidentActivities } from '../activities/incident.ts';
 import type { ProbeRegistry, ProviderRegistry } from '../activities/providers/types.ts';
+import { type ReadinessDeps, createReadinessActivities } from '../activities/readiness/index.ts';
 import { createWatchProbeActivities } from '../activities/watch-probe.ts';
 import { type IncidentControl, createWatchTriggerActivities } from '../activities/watch-trigger.ts';
 import { watchTaskQueue } from '../config/policies.ts';
@@ -20,10 +21,11 @@ export function connectWorker(t: ResolvedTemporal): Promise<NativeConnection> {
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { code: string } };
 
 /** The activities of the main worker: every step, and the watcher's triggers when it has incidents to reach. */
-function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl) {
+function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl, readiness?: ReadinessDeps) {
   return {
     ...createIncidentActivities(registry),
     ...(incidents && createWatchTriggerActivities(incidents)),
+    ...(readiness && createReadinessActivities(readiness)),
   };
 }
 
@@ -34,6 +36,8 @@ export interface MainWorkerOptions {
   registry: ProviderRegistry;
   /** Needed by the watcher's trigger activities; without it the worker hosts incidents only. */
   incidents?: IncidentControl;
+  /** Needed by the readiness workflow's checks (docs/readiness.md). */
+  readiness?: ReadinessDeps;
   workflows?: WorkflowSource;
   /** Anything else (slots, pollers, grace time) for benchmarks and tests. */
   tuning?: Partial<WorkerOptions>;
@@ -55,7 +59,7 @@ export function createMainWorker(o: MainWorkerOptions): Promise<Worker> {
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
     ...(o.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: mainActivities(o.registry, o.incidents),
+    activities: mainActivities(o.registry, o.incidents, o.readiness),
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
     ...o.tuning,

@@ -1,3 +1,4 @@
 // The workflow bundle's entry point.
 export { incident } from './incident.ts';
 export { watch } from './watch.ts';
+export { readiness } from './readiness.ts';

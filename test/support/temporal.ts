@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporali
 import { inject } from 'vitest';
 import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';
 import type { ProviderRegistry } from '../../activities/providers/types.ts';
+import type { ReadinessDeps } from '../../activities/readiness/index.ts';
 
 let runtimeInstalled = false;
 /** Temporal's runtime logs only errors in tests (once per test process). */
@@ -40,6 +41,8 @@ export interface RunningWorker {
 export interface WorkerOptions {
   taskQueue?: string;
   shutdownGraceTime?: string;
+  /** The readiness workflow's checks (docs/readiness.md). */
+  readiness?: ReadinessDeps;
 }
 
 export async function startWorker(registry: ProviderRegistry, options: WorkerOptions = {}): Promise<RunningWorker> {
@@ -50,6 +53,7 @@ export async function startWorker(registry: ProviderRegistry, options: WorkerOpt
     connection,
     taskQueue,
     registry,
+    ...(options.readiness && { readiness: options.readiness }),
     workflows: testWorkflows(),
     tuning: { shutdownGraceTime: options.shutdownGraceTime ?? '10s' },
   });

@@ -3,6 +3,7 @@ import { defineProvider } from '../../descriptor.ts';
 import { GOOGLE_CALL_TIMEOUT_MS, alertPolicyClient, googleTimeoutMs } from '../clients.ts';
 import { AlertPolicyMonitor } from './adapter.ts';
 import { alertPolicyMonitorSchema } from './schema.ts';
+import { monitoringPermissions } from './readiness.ts';
 
 export const alertPolicyMonitor = defineProvider({
   kind: 'monitor',
@@ -17,4 +18,5 @@ export const alertPolicyMonitor = defineProvider({
   // A read and a write; off the critical path, so a wider margin than the others (30 s in all).
   callProfile: { calls: 2, callTimeoutMs: GOOGLE_CALL_TIMEOUT_MS, marginMs: 10_000, firstRetryMs: 1000 },
   permissions: { google: ['monitoring.alertPolicies.get', 'monitoring.alertPolicies.update'] },
+  readiness: async (m) => [monitoringPermissions(m.alertPolicy)],
 });
