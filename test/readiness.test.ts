@@ -17,6 +17,7 @@ import { readyAttribute } from '../workflows/search-attributes.ts';
 import { type RunningWorker, startWorker, testClient } from './support/temporal.ts';
 
 const site = uniqueSite('rd');
+const lbSite = uniqueSite('rdlb');
 let world: SandboxWorld;
 let config: Config;
 let client: Client;
@@ -24,13 +25,18 @@ let worker: RunningWorker;
 let run = 0;
 
 beforeAll(async () => {
-  world = await startSandboxWorld({ sites: [{ name: site, traffic: 'page-rule' }] });
+  world = await startSandboxWorld({
+    sites: [
+      { name: site, traffic: 'page-rule' },
+      { name: lbSite, traffic: 'load-balancer' },
+    ],
+  });
   // The worker's ID tokens come from the simulated metadata server, as on Google Cloud.
   process.env.GCE_METADATA_HOST = world.env.GCE_METADATA_HOST;
   const raw = world.rawConfig as { sites: Record<string, Record<string, unknown>> };
   config = configSchema.parse({
     ...raw,
-    sites: { [site]: { ...raw.sites[site], readiness: { version: { header: VERSION_HEADER } } } },
+    sites: { ...raw.sites, [site]: { ...raw.sites[site], readiness: { version: { header: VERSION_HEADER } } } },
   });
   client = await testClient();
   const registry = buildRegistry(config, { env: world.env });
@@ -44,12 +50,12 @@ afterAll(async () => {
   await world?.stop();
 });
 
-async function check(): Promise<ReadinessResult> {
+async function check(which = site): Promise<ReadinessResult> {
   const before = world.snapshot();
   const result = await client.workflow.execute('readiness', {
-    workflowId: `readiness-${site}-test-${++run}`,
+    workflowId: `readiness-${which}-test-${++run}`,
     taskQueue: worker.taskQueue,
-    args: [{ site }],
+    args: [{ site: which }],
   });
   expect(world.diff(before, world.snapshot()), 'a readiness run changes nothing').toEqual([]);
   return result as ReadinessResult;
@@ -181,6 +187,23 @@ describe('readiness', () => {
       ]);
     } finally {
       world.api.state.writeBindings(svc, bindings);
+    }
+  });
+
+  test('a load-balanced site: the URL map permissions through urlMaps.testIamPermissions', async () => {
+    const r = await check(lbSite);
+    expect(failed(r)).toEqual([]);
+    expect(r.checks).toContainEqual(
+      expect.objectContaining({ check: 'permissions', status: 'ok', subject: expect.stringMatching(/\/urlMaps\//) }),
+    );
+    await world.control.changeIam({ revokePermissions: ['compute.urlMaps.update'] });
+    try {
+      const n = await check(lbSite);
+      expect(failed(n)).toEqual([
+        expect.objectContaining({ check: 'permissions', reason: expect.stringContaining('compute.urlMaps.update') }),
+      ]);
+    } finally {
+      await world.control.changeIam({ reset: true });
     }
   });
 });
