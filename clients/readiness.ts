@@ -16,6 +16,7 @@ export function readinessTarget(config: Config, site: string): ReadinessTarget |
     standbyExpectStatus: s.standby.expectStatus,
     primaryUrl: s.primary.url,
     standbyAlwaysOpen: s.standby.access.type === 'always-open',
+    inMemory: s.standby.access.type === 'in-memory' || s.traffic.type === 'in-memory',
     probeTimeoutMs: s.probe.timeout,
     ...(s.readiness?.version && { version: s.readiness.version }),
   };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildRegistry } from '../clients/providers.ts';
 import { readinessHistory, readinessTarget } from '../clients/readiness.ts';
 import { type Config, configSchema } from '../config/schema.ts';
-import { uniqueSite } from '../harness/sites.ts';
+import { inMemoryConfig, testWorld, uniqueSite } from '../harness/sites.ts';
 import { ALL_CF_PERMISSIONS } from '../sandbox/cloud-api/cloudflare.ts';
 import { API_TOKENS_READ } from '../sandbox/cloud-api/cloudflare-tokens.ts';
 import { VERSION_HEADER } from '../sandbox/sites.ts';
@@ -204,6 +204,29 @@ describe('readiness', () => {
       ]);
     } finally {
       await world.control.changeIam({ reset: true });
+    }
+  });
+
+  test('an in-memory site (tests, demo): checked through its levers, its URLs not probed', async () => {
+    const mem = uniqueSite('rdmem');
+    const memConfig = inMemoryConfig([mem]);
+    const registry = buildRegistry(memConfig, { world: testWorld() });
+    const w = await startWorker(registry, {
+      readiness: { registry, target: (s) => readinessTarget(memConfig, s), history: readinessHistory(client) },
+    });
+    try {
+      const r = (await client.workflow.execute('readiness', {
+        workflowId: `readiness-${mem}-test`,
+        taskQueue: w.taskQueue,
+        args: [{ site: mem }],
+      })) as ReadinessResult;
+      expect(failed(r)).toEqual([]);
+      expect(r.checks).toContainEqual(
+        expect.objectContaining({ check: 'standby_serves', status: 'ok', reason: 'in-memory site: not probed' }),
+      );
+      expect(r.checks.filter((c) => c.check === 'idle_position')).toHaveLength(3);
+    } finally {
+      await w.shutdown();
     }
   });
 });

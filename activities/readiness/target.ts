@@ -15,6 +15,8 @@ export interface ReadinessTarget {
   primaryUrl: string;
   /** The standby is configured always open: being open is its idle position. */
   standbyAlwaysOpen: boolean;
+  /** Its standby or traffic is in-memory (tests, demo): its URLs are not real, so not probed. */
+  inMemory: boolean;
   probeTimeoutMs: number;
   /** Where primary and standby expose their version; absent: not compared. */
   version?: VersionSource;
