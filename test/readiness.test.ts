@@ -1,13 +1,16 @@
-// The readiness workflow (docs/readiness.md) against the sandbox through the real SDKs: a ready
-// site is ready; a revoked permission, an expired or narrowed token, a deleted rule, a drifted
-// position, a standby behind the primary and a standby that does not serve each turn it not
-// ready, with the right check and reason; the world is never changed by a check.
-import type { Client } from '@temporalio/client';
+// The readiness workflow (docs/readiness.md) against the sandbox through the real SDKs, each run
+// started by the site's schedule (triggered: what the next interval does): a ready site is ready;
+// a revoked permission, an expired or narrowed token, a deleted rule, a drifted position, a
+// standby behind the primary and a standby that does not serve each turn it not ready at the
+// next run, with the right check and reason; the world is never changed by a check.
+import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildRegistry } from '../clients/providers.ts';
 import { readinessHistory, readinessTarget } from '../clients/readiness.ts';
 import { type Config, configSchema } from '../config/schema.ts';
 import { inMemoryConfig, testWorld, uniqueSite } from '../harness/sites.ts';
+import { waitFor } from '../harness/wait.ts';
+import { ensureReadinessSchedules, readinessScheduleId } from '../worker/readiness-schedules.ts';
 import { ALL_CF_PERMISSIONS } from '../sandbox/cloud-api/cloudflare.ts';
 import { API_TOKENS_READ } from '../sandbox/cloud-api/cloudflare-tokens.ts';
 import { VERSION_HEADER } from '../sandbox/sites.ts';
@@ -22,7 +25,7 @@ let world: SandboxWorld;
 let config: Config;
 let client: Client;
 let worker: RunningWorker;
-let run = 0;
+let lastWorkflowId = '';
 
 beforeAll(async () => {
   world = await startSandboxWorld({
@@ -43,20 +46,33 @@ beforeAll(async () => {
   worker = await startWorker(registry, {
     readiness: { registry, target: (s) => readinessTarget(config, s), history: readinessHistory(client) },
   });
+  // The sites' schedules, as the worker makes them at start: each check below is one scheduled run.
+  await ensureReadinessSchedules(client, config, worker.taskQueue);
 });
 
 afterAll(async () => {
+  for (const s of [site, lbSite])
+    await client?.schedule
+      .getHandle(readinessScheduleId(s))
+      .delete()
+      .catch(() => {});
   await worker?.shutdown();
   await world?.stop();
 });
 
+/** What the next interval does: the site's schedule starts a run; its result. Nothing changes. */
 async function check(which = site): Promise<ReadinessResult> {
   const before = world.snapshot();
-  const result = await client.workflow.execute('readiness', {
-    workflowId: `readiness-${which}-test-${++run}`,
-    taskQueue: worker.taskQueue,
-    args: [{ site: which }],
+  const schedule = client.schedule.getHandle(readinessScheduleId(which));
+  const taken = (await schedule.describe()).info.numActionsTaken;
+  // ALLOW_ALL: an interval's own run may be under way (it would skip the trigger).
+  await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  const action = await waitFor('the scheduled run', async () => {
+    const d = await schedule.describe();
+    return d.info.numActionsTaken > taken && d.info.recentActions.at(-1);
   });
+  lastWorkflowId = action.action.workflow.workflowId;
+  const result = await client.workflow.getHandle(lastWorkflowId).result();
   expect(world.diff(before, world.snapshot()), 'a readiness run changes nothing').toEqual([]);
   return result as ReadinessResult;
 }
@@ -81,7 +97,7 @@ describe('readiness', () => {
       'last_failover',
     ])
       expect(names, n).toContain(n);
-    const d = await client.workflow.getHandle(`readiness-${site}-test-${run}`).describe();
+    const d = await client.workflow.getHandle(lastWorkflowId).describe();
     expect(d.typedSearchAttributes.get(readyAttribute)).toBe('ready');
   });
 
