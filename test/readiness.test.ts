@@ -116,6 +116,22 @@ describe('readiness', () => {
     }
   });
 
+  test('monitoring.alertPolicies.update revoked: not ready, through the project-level testIamPermissions', async () => {
+    await world.control.changeIam({ revokePermissions: ['monitoring.alertPolicies.update'] });
+    try {
+      const r = await check();
+      expect(failed(r)).toEqual([
+        expect.objectContaining({
+          check: 'permissions',
+          subject: world.sites[site]!.alertPolicy,
+          reason: expect.stringContaining('monitoring.alertPolicies.update'),
+        }),
+      ]);
+    } finally {
+      await world.control.changeIam({ reset: true });
+    }
+  });
+
   test('an expired token, then a narrowed one: not ready, each named', async () => {
     const all = [...ALL_CF_PERMISSIONS, API_TOKENS_READ];
     await world.control.setCloudflareToken(all, { expiresOn: new Date(Date.now() - 60_000).toISOString() });

@@ -6,6 +6,7 @@ import { cloudflareApi } from './cloudflare.ts';
 import { computeApi } from './url-maps.ts';
 import { metadataApi } from './metadata.ts';
 import { monitoringApi } from './monitoring.ts';
+import { resourceManagerApi } from './resource-manager.ts';
 
 export const APIS = [
   cloudRunApi,
@@ -13,6 +14,7 @@ export const APIS = [
   cloudflareApi,
   computeApi,
   metadataApi,
+  resourceManagerApi,
 ] as const satisfies readonly SimulatedApi[];
 
 /** The name of a simulated API (in routes, fault rules and the audit log). */
