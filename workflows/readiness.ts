@@ -54,7 +54,7 @@ function record(site: string, ready: boolean, checks: ReadinessCheck[]): void {
 export async function readiness(input: ReadinessInput): Promise<ReadinessResult> {
   const { site } = input;
   const checkedAt = new Date(workflowInfo().startTime).toISOString();
-  upsertSearchAttributes([{ key: siteAttribute, value: site }] as never);
+  upsertSearchAttributes([{ key: siteAttribute, value: site }]);
   const groups = await Promise.all([
     run('reachable', () => acts.checkLevers(site)),
     run('permissions', () => acts.checkPermissions(site)),
@@ -65,7 +65,7 @@ export async function readiness(input: ReadinessInput): Promise<ReadinessResult>
   const checks = groups.flat();
   const ready = checks.every((c) => c.status !== 'fail');
   const previousReady = await acts.previousReadiness(site).catch(() => undefined);
-  upsertSearchAttributes([{ key: readyAttribute, value: ready ? READY_VALUE.ready : READY_VALUE.notReady }] as never);
+  upsertSearchAttributes([{ key: readyAttribute, value: ready ? READY_VALUE.ready : READY_VALUE.notReady }]);
   record(site, ready, checks);
   // Hook for the notification "site turned not ready / ready again": `changed` (issue 18, later).
   return {
