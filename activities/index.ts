@@ -4,3 +4,4 @@ export type { IncidentActivities } from './incident.ts';
 export type { NotificationActivities } from './notify.ts';
 export type { WatchProbeActivities } from './watch-probe.ts';
 export type { WatchTriggerActivities } from './watch-trigger.ts';
+export type { ReadinessActivities } from './readiness/index.ts';

@@ -8,6 +8,7 @@ import { providerFor } from '../activities/providers/registry.ts';
 import type { ProbeRegistry, Prober, ProviderRegistry, SiteProviders } from '../activities/providers/types.ts';
 import type { Config, SiteConfig } from '../config/schema.ts';
 import { buildWarmup } from './warmup.ts';
+import type { ReadinessCheck } from '../workflows/readiness-types.ts';
 
 export interface RegistryDeps {
   /** Backs the sites whose providers are `in-memory` (demo, tests, benchmarks). */
@@ -23,19 +24,24 @@ export function buildRegistry(config: Config, deps: RegistryDeps = {}): Provider
     if (!clients.has(key)) clients.set(key, make());
     return clients.get(key) as T;
   };
+  const context = (site: string): BuildContext => ({
+    site,
+    apis: config.apis ?? {},
+    env: deps.env ?? process.env,
+    shared,
+    inMemory: inMemorySite(site, deps),
+  });
+  const siteConfig = (site: string): SiteConfig => {
+    const cfg = config.sites[site];
+    if (!cfg) throw new ProviderError('invalid_config', `unknown site "${site}": not in the worker's config`);
+    return cfg;
+  };
   return {
     forSite(site) {
       let providers = built.get(site);
       if (!providers) {
-        const cfg = config.sites[site];
-        if (!cfg) throw new ProviderError('invalid_config', `unknown site "${site}": not in the worker's config`);
-        const ctx = {
-          site,
-          apis: config.apis ?? {},
-          env: deps.env ?? process.env,
-          shared,
-          inMemory: inMemorySite(site, deps),
-        };
+        const cfg = siteConfig(site);
+        const ctx = context(site);
         providers = buildSite(cfg, ctx);
         const warmup = buildWarmup(cfg, ctx, deps.world);
         if (warmup) providers = { ...providers, warmup };
@@ -43,7 +49,19 @@ export function buildRegistry(config: Config, deps: RegistryDeps = {}): Provider
       }
       return providers;
     },
+    readiness: (site) => leverReadiness(siteConfig(site), context(site)),
   };
+}
+
+/** Each lever's provider `readiness` hook (docs/readiness.md), in lever order. */
+async function leverReadiness(cfg: SiteConfig, ctx: BuildContext): Promise<ReadinessCheck[]> {
+  const levers: Array<[LeverKind, { type: string }]> = [
+    ['standbyAccess', cfg.standby.access],
+    ['traffic', cfg.traffic],
+    ['monitor', cfg.monitor],
+  ];
+  const found = await Promise.all(levers.map(([kind, c]) => providerFor(kind, c.type)?.readiness?.(c, ctx) ?? []));
+  return found.flat();
 }
 
 function build<K extends LeverKind>(kind: K, cfg: { type: string }, ctx: BuildContext): LeverOf[K] {

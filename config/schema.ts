@@ -137,6 +137,18 @@ export const configSchema = z
     alerts: alerts.optional(),
     watcher: watcher.optional(),
     notifications: notifications.optional(),
+    /** The readiness schedule of every site (docs/readiness.md). */
+    readiness: z
+      .strictObject({
+        intervalMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(5),
+        enabled: z.boolean().default(true),
+      })
+      .prefault({}),
   })
   .check(z.superRefine(checkTriggerReferences));
 

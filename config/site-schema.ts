@@ -82,6 +82,17 @@ const failover = z
   })
   .prefault({});
 
+/** The readiness checks' own settings for a site (docs/readiness.md). */
+const siteReadiness = z.strictObject({
+  /** Where primary and standby expose their deployed version: the standby must not be behind. */
+  version: z
+    .strictObject({ header: z.string().min(1).optional(), jsonField: z.string().min(1).optional() })
+    .refine((v) => (v.header === undefined) !== (v.jsonField === undefined), {
+      error: 'name exactly one of header or jsonField',
+    })
+    .optional(),
+});
+
 export const site = z
   .strictObject({
     publicUrl: httpUrl,
@@ -96,6 +107,7 @@ export const site = z
     probe,
     failover,
     failback,
+    readiness: siteReadiness.optional(),
   })
   .check(z.superRefine(checkSiteUrls), z.superRefine(checkWarmup));
 

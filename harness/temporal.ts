@@ -3,7 +3,7 @@
 // benchmarks), or a dev server as a child process, optionally with its Web UI (the drill, the
 // browser tests). `npm start` runs a persistent one with the same arguments.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTES, phaseAttribute, siteAttribute } from '../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTES, phaseAttribute, readyAttribute, siteAttribute } from '../workflows/search-attributes.ts';
 import { freePort, waitForPort } from './ports.ts';
 import { type Proc, spawnProc } from './processes.ts';
 
@@ -27,7 +27,7 @@ export async function startLocalTemporal(extraArgs: string[] = []): Promise<Test
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
-      searchAttributes: [siteAttribute, phaseAttribute],
+      searchAttributes: [siteAttribute, phaseAttribute, readyAttribute],
       extraArgs: ['--log-level', 'error', ...DEV_SERVER_TUNING, ...extraArgs],
     },
   });

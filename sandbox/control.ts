@@ -1,6 +1,7 @@
 // The sandbox's control surface, the same in-process (world.control) and from another process
 // (SandboxClient over the simulator's /_sandbox/ HTTP endpoints): kill and revive the primary,
 // inject faults, hold and release requests, read the audit log, snapshot the state.
+import type { TokenMeta } from './cloud-api/cloudflare-tokens.ts';
 import type { IamChange, IamInfo } from './cloud-api/iam.ts';
 import type { AuditEntry, CallRecord, FaultInfo, FaultRule, HeldRequest, StateSnapshot } from './cloud-api/types.ts';
 import type { KillMode } from './sites.ts';
@@ -50,8 +51,8 @@ export interface SandboxControl {
   iam(): Promise<IamInfo>;
   /** Grants, revokes a role or a permission, sets domain-restricted sharing (cloud-api/iam.ts). */
   changeIam(change: IamChange): Promise<IamInfo>;
-  /** Narrows (or widens) the world's Cloudflare token to these permission groups, e.g. ["DNS Write"]. */
-  setCloudflareToken(groups: string[]): Promise<void>;
+  /** Narrows (or widens) the world's Cloudflare token to these permission groups, e.g. ["DNS Write"]; `meta`: its expiry or disabling. */
+  setCloudflareToken(groups: string[], meta?: TokenMeta): Promise<void>;
 }
 
 /** The control API of a sandbox running in another process, e.g. `new SandboxClient('http://127.0.0.1:8790')`. */
@@ -94,7 +95,8 @@ export class SandboxClient implements SandboxControl {
   setPropagationDelay = async (ms: number) => void (await this.call('POST', 'propagation', { delayMs: ms }));
   iam = () => this.call<IamInfo>('GET', 'iam');
   changeIam = (change: IamChange) => this.call<IamInfo>('POST', 'iam', change);
-  setCloudflareToken = async (groups: string[]) => void (await this.call('POST', 'cloudflare-token', { groups }));
+  setCloudflareToken = async (groups: string[], meta?: TokenMeta) =>
+    void (await this.call('POST', 'cloudflare-token', { groups, ...(meta && { meta }) }));
 
   async waitForHeld(filter: HeldFilter, timeoutMs = 30_000): Promise<HeldRequest> {
     const deadline = Date.now() + timeoutMs;

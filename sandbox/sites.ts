@@ -11,13 +11,16 @@ export const MARKER: Record<SiteRole, string> = { primary: 'served-by: primary',
 
 export type KillMode = 'refuse' | '503';
 
+/** The header a site's version is sent in (sites' `readiness.version.header` in the sandbox). */
+export const VERSION_HEADER = 'x-app-version';
+
 export interface SiteServerOptions {
   site: string;
   role: SiteRole;
   host?: string;
   port?: number;
   /** Consulted on every request: a status to answer instead of the page (the standby's 403). */
-  gate?: () => number | undefined;
+  gate?: (req: IncomingMessage) => number | undefined;
   /** Consulted on every request that gets the page: how long it waits for an instance (a cold start), ms. */
   coldStart?: () => number;
 }
@@ -30,12 +33,14 @@ export class SiteServer {
   readonly role: SiteRole;
   private readonly host: string;
   private port: number;
-  private readonly gate: (() => number | undefined) | undefined;
+  private readonly gate: ((req: IncomingMessage) => number | undefined) | undefined;
   private readonly coldStart: (() => number) | undefined;
   private server: Server | undefined;
   private down: KillMode | undefined;
   /** A status every request gets, whatever the state (tests: "the standby is broken"). */
   override: number | undefined;
+  /** The deployed version, sent as VERSION_HEADER when set (the readiness check compares them). */
+  version: string | undefined;
   requests = 0;
 
   constructor(opts: SiteServerOptions) {
@@ -101,7 +106,7 @@ export class SiteServer {
   private answer(req: IncomingMessage, res: ServerResponse): void {
     this.requests++;
     const path = req.url ?? '/';
-    const status = this.override ?? (this.down === '503' ? 503 : this.gate?.());
+    const status = this.override ?? (this.down === '503' ? 503 : this.gate?.(req));
     if (status === 403) {
       res.writeHead(403, { 'content-type': 'text/html; charset=utf-8' });
       res.end(FORBIDDEN.replace('<code>/</code>', `<code>${path.replace(/[<>&"]/g, '')}</code>`));
@@ -116,7 +121,11 @@ export class SiteServer {
       return;
     }
     const page = () => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        ...(this.version !== undefined && { [VERSION_HEADER]: this.version }),
+      });
       res.end(
         `<html><body><h1>${this.site}</h1><p>${MARKER[this.role]}</p><p>path: ${path.replace(/[<>&"]/g, '')}</p></body></html>\n`,
       );

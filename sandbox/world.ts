@@ -14,7 +14,10 @@ import { stringify } from 'yaml';
 import { type Config, configSchema } from '../config/schema.ts';
 import { ALL_CF_PERMISSIONS } from './cloud-api/cloudflare.ts';
 import { diff } from './cloud-api/audit.ts';
+import { API_TOKENS_READ, type TokenMeta, setTokenMeta } from './cloud-api/cloudflare-tokens.ts';
 import { iamOf } from './cloud-api/iam.ts';
+import { ORCHESTRATOR_EMAIL } from './cloud-api/metadata.ts';
+import { invokedWithIdToken } from './standby-auth.ts';
 import type { ApiResponse } from './cloud-api/http.ts';
 import { CloudApi } from './cloud-api/server.ts';
 import { INVOKER_ROLE } from './cloud-api/state.ts';
@@ -98,8 +101,8 @@ export interface SandboxWorld {
   config: Config;
   /** The same config as a plain object, before schema defaults (what configYaml writes). */
   rawConfig: Record<string, unknown>;
-  /** What a worker process needs in its environment (the Cloudflare token). */
-  env: { CLOUDFLARE_API_TOKEN: string };
+  /** What a worker process needs in its environment (the Cloudflare token; the metadata server, for ID tokens). */
+  env: { CLOUDFLARE_API_TOKEN: string; GCE_METADATA_HOST: string };
   configYaml(extra?: Record<string, unknown>): string;
   writeConfig(path: string, extra?: Record<string, unknown>): void;
   control: SandboxControl;
@@ -153,7 +156,7 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
   const api = new CloudApi({ host, port: options.apiPort ?? 0, seed: options.seed ?? 1 });
   const state = api.state;
   state.propagationDelayMs = options.propagationDelayMs ?? 0;
-  state.tokens.set(token, new Set(ALL_CF_PERMISSIONS));
+  state.tokens.set(token, new Set([...ALL_CF_PERMISSIONS, API_TOKENS_READ]));
   await api.start();
 
   const sites: Record<string, SandboxSite> = {};
@@ -174,7 +177,10 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         role: 'standby',
         host,
         ...(spec.ports?.standby && { port: spec.ports.standby }),
-        gate: () => (spec.access === 'always-open' || state.isPublic(serviceName) ? undefined : 403),
+        gate: (req) =>
+          spec.access === 'always-open' || state.isPublic(serviceName) || invokedWithIdToken(state, serviceName, req)
+            ? undefined
+            : 403,
         ...(options.coldStartMs && { coldStart: coldStarts(options.coldStartMs, () => state.service(serviceName)) }),
       });
       await primary.start();
@@ -190,7 +196,13 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
         uri: `https://${runHost}`,
         invokerIamDisabled: spec.invokerIamDisabled ?? false,
         bindings: spec.bindings ?? [
-          { role: INVOKER_ROLE, members: [`serviceAccount:uptime-checker@${project}.iam.gserviceaccount.com`] },
+          {
+            role: INVOKER_ROLE,
+            members: [
+              `serviceAccount:uptime-checker@${project}.iam.gserviceaccount.com`,
+              `serviceAccount:${ORCHESTRATOR_EMAIL}`,
+            ],
+          },
           { role: 'roles/run.developer', members: ['user:ops@example.test'] },
         ],
       });
@@ -353,7 +365,10 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
       iamOf(state).change(change);
       return iamOf(state).info();
     },
-    setCloudflareToken: async (groups) => void state.tokens.set(token, new Set(groups)),
+    setCloudflareToken: async (groups, meta) => {
+      state.tokens.set(token, new Set(groups));
+      if (meta) setTokenMeta(state, token, meta);
+    },
   };
 
   // The same controls over HTTP, for the demo, drills and the CLI in other processes.
@@ -361,7 +376,12 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
     const ok = (b: unknown = {}): ApiResponse => ({ status: 200, body: b });
     if (method === 'GET' && parts.join('/') === 'world') return ok(info());
     if (method === 'POST' && parts.join('/') === 'cloudflare-token')
-      return ok(await control.setCloudflareToken((body as { groups?: string[] } | undefined)?.groups ?? []));
+      return ok(
+        await control.setCloudflareToken(
+          (body as { groups?: string[] } | undefined)?.groups ?? [],
+          (body as { meta?: TokenMeta } | undefined)?.meta,
+        ),
+      );
     if (method === 'GET' && parts.join('/') === 'config')
       return ok({ yaml: configYaml(), env: ['CLOUDFLARE_API_TOKEN'] });
     if (parts[0] !== 'sites' || !parts[1] || !sites[parts[1]]) return undefined;
@@ -396,7 +416,7 @@ export async function startSandboxWorld(options: SandboxWorldOptions = {}): Prom
     },
     config,
     rawConfig,
-    env: { CLOUDFLARE_API_TOKEN: token },
+    env: { CLOUDFLARE_API_TOKEN: token, GCE_METADATA_HOST: `${host}:${port}` },
     configYaml,
     writeConfig: (path, extra) => writeFileSync(path, configYaml(extra)),
     control,

@@ -23,6 +23,7 @@ import {
 import { startLocalTemporal } from '../harness/temporal.ts';
 import type { Client } from '@temporalio/client';
 import { type IncidentHandle, Incidents } from '../clients/incidents.ts';
+import { readinessHistory, readinessTarget } from '../clients/readiness.ts';
 import { inMemoryConfig, trigger, waitForPhase } from '../harness/sites.ts';
 import type { IncidentStatus } from '../workflows/incident-types.ts';
 import { NOTIFIED_PHASES, type NotifyPolicy } from '../workflows/notification-types.ts';
@@ -374,6 +375,17 @@ Object.assign(scenarios, {
 // Since issue 16: every trigger source, Pub/Sub with the confirm-outage and bounded-failback
 // markers, a rollback with the primary serving, and continue-as-new with its carried run.
 Object.assign(scenarios, {
+  // One readiness run of a ready in-memory site (issue 18): the checks, FailoverReady, the gauges.
+  readiness: async ({ client, world, site }) => {
+    world.addSite(site);
+    const h = await client.workflow.start('readiness', {
+      workflowId: `readiness-${site}-recorded`,
+      taskQueue: TASK_QUEUE,
+      args: [{ site }],
+    });
+    await h.result();
+    return { workflowId: h.workflowId, runIds: [h.firstExecutionRunId] };
+  },
   'source-pubsub': fromSource('pubsub'),
   'source-watcher': fromSource('watcher'),
   'source-cli': fromSource('cli'),
@@ -585,11 +597,13 @@ async function main(): Promise<void> {
     { ...config, notifications: { ...NOTIFICATIONS, channels: { ops: { type: 'webhook', urlEnv: 'OPS_URL' } } } },
     { env: { OPS_URL: `${receiver.url}/webhook` } },
   );
+  const registry = buildRegistry(config, { world });
   const worker = await createMainWorker({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
-    registry: buildRegistry(config, { world }),
+    registry,
     ...(notifiers && { notifiers }),
+    readiness: { registry, target: (s) => readinessTarget(config, s), history: readinessHistory(env.client) },
   });
   mkdirSync(OUT, { recursive: true });
   await worker.runUntil(async () => {

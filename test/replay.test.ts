@@ -58,6 +58,8 @@ test('the required scenarios are recorded', () => {
       // (watch-retrigger-needs-quorum). scripts/record-watch-histories.ts.
       'watch-reconfigure-down-i16.json',
       'watch-silent-no-retrigger-i16.json',
+      // One readiness run (issue 18).
+      'readiness.json',
       'i16-cancel-during-pause-wait.json',
       'i16-attention-continue-as-new-run1.json',
       'i16-attention-continue-as-new-run2.json',

@@ -78,8 +78,8 @@ describe('search attributes at worker start', () => {
     );
     const worker = startWorkerProcess(file, { TEMPORAL_ADDRESS: inject('temporalAddress') });
     await worker.started;
-    expect(worker.output()).toMatch(/registered the search attributes FailoverSite and FailoverPhase/);
-    expect(await customOf(namespace)).toMatchObject({ FailoverSite: 2, FailoverPhase: 2 });
+    expect(worker.output()).toMatch(/registered the search attributes FailoverSite, FailoverPhase and FailoverReady/);
+    expect(await customOf(namespace)).toMatchObject({ FailoverSite: 2, FailoverPhase: 2, FailoverReady: 2 });
     await worker.kill();
   }, 60_000);
 });

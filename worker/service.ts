@@ -14,6 +14,8 @@ import { buildRegistry } from '../clients/providers.ts';
 import { resolveTemporal } from '../clients/temporal.ts';
 import { ensureWatchers } from '../clients/watchers.ts';
 import { ConfigError, configWarnings, loadConfig } from '../config/load.ts';
+import { readinessHistory, readinessTarget } from '../clients/readiness.ts';
+import { ensureReadinessSchedules } from './readiness-schedules.ts';
 import { installRuntime } from './runtime.ts';
 import { ensureSearchAttributes, isDevServer } from './search-attributes.ts';
 import { connectWorker, createLocationWorker, createMainWorker } from './workers.ts';
@@ -45,14 +47,27 @@ export async function runWorker(configPath: string): Promise<void> {
   try {
     const sa = await ensureSearchAttributes(connection, namespace, { register: await isDevServer(connection) });
     if (sa === 'registered')
-      logger.info({ namespace }, 'registered the search attributes FailoverSite and FailoverPhase');
+      logger.info({ namespace }, 'registered the search attributes FailoverSite, FailoverPhase and FailoverReady');
   } catch (err) {
     await connection.close();
     throw err;
   }
   const client = new Client({ connection, namespace });
   const incidents = Incidents.of(client, config, taskQueue);
-  const worker = await createMainWorker({ connection, namespace, taskQueue, registry, incidents, notifiers });
+  const readiness = {
+    registry,
+    target: (site: string) => readinessTarget(config, site),
+    history: readinessHistory(client),
+  };
+  const worker = await createMainWorker({
+    connection,
+    namespace,
+    taskQueue,
+    registry,
+    incidents,
+    notifiers,
+    readiness,
+  });
   // Health watcher (docs/triggers.md): this process probes from its own location, and makes sure
   // every watched site has its watch workflow, with the current policy.
   const location = config.watcher && (process.env.FAILOVER_WATCH_LOCATION ?? config.watcher.locations[0]);
@@ -60,6 +75,7 @@ export async function runWorker(configPath: string): Promise<void> {
     ? await createLocationWorker({ connection, namespace, taskQueue, location, registry })
     : undefined;
   if (config.watcher) await ensureWatchers(client, config, taskQueue);
+  logger.info(await ensureReadinessSchedules(client, config, taskQueue), 'readiness schedules');
   logger.info({ address: temporal.address, namespace, taskQueue, sites: Object.keys(config.sites) }, 'worker started');
   try {
     await Promise.all([worker.run(), probes?.run()]); // return after a shutdown signal once in-flight work is settled

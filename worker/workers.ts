@@ -7,6 +7,7 @@ import { createIncidentActivities } from '../activities/incident.ts';
 import type { Notifiers } from '../activities/notifications/channel.ts';
 import { createNotificationActivities } from '../activities/notify.ts';
 import type { ProbeRegistry, ProviderRegistry } from '../activities/providers/types.ts';
+import { type ReadinessDeps, createReadinessActivities } from '../activities/readiness/index.ts';
 import { createWatchProbeActivities } from '../activities/watch-probe.ts';
 import { type IncidentControl, createWatchTriggerActivities } from '../activities/watch-trigger.ts';
 import { watchTaskQueue } from '../config/policies.ts';
@@ -21,12 +22,18 @@ export function connectWorker(t: ResolvedTemporal): Promise<NativeConnection> {
 /** The workflows a worker runs: from source (bundled at start), or an already built bundle (tests). */
 export type WorkflowSource = { workflowsPath: string } | { workflowBundle: { code: string } };
 
-/** The activities of the main worker: every step, the notifications, and the watcher's triggers when it has incidents to reach. */
-function mainActivities(registry: ProviderRegistry, incidents?: IncidentControl, notifiers?: Notifiers) {
+/** The activities of the main worker: every step, the notifications, readiness checks, and the watcher's triggers when it has incidents to reach. */
+function mainActivities(
+  registry: ProviderRegistry,
+  incidents?: IncidentControl,
+  notifiers?: Notifiers,
+  readiness?: ReadinessDeps,
+) {
   return {
     ...createIncidentActivities(registry),
     ...createNotificationActivities(notifiers),
     ...(incidents && createWatchTriggerActivities(incidents)),
+    ...(readiness && createReadinessActivities(readiness)),
   };
 }
 
@@ -39,6 +46,8 @@ export interface MainWorkerOptions {
   incidents?: IncidentControl;
   /** The notification channels (clients/notifiers.ts); without them a notification fails, and is given up. */
   notifiers?: Notifiers;
+  /** Needed by the readiness workflow's checks (docs/readiness.md). */
+  readiness?: ReadinessDeps;
   workflows?: WorkflowSource;
   /** Anything else (slots, pollers, grace time) for benchmarks and tests. */
   tuning?: Partial<WorkerOptions>;
@@ -60,7 +69,7 @@ export function createMainWorker(o: MainWorkerOptions): Promise<Worker> {
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
     ...(o.workflows ?? { workflowsPath: WORKFLOWS_PATH }),
-    activities: mainActivities(o.registry, o.incidents, o.notifiers),
+    activities: mainActivities(o.registry, o.incidents, o.notifiers, o.readiness),
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: ACTIVITY_SLOTS,
     ...o.tuning,

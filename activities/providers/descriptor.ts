@@ -2,6 +2,7 @@
 // says which lever it moves, its config `type` and schema, how to build its adapter, and what the
 // rest of the system derives from it (step timeouts, drain, warnings, permissions).
 import type { z } from 'zod';
+import type { ReadinessCheck } from '../../workflows/readiness-types.ts';
 import type { Monitor, SiteProviders, StandbyAccess, TrafficRouter } from './types.ts';
 
 /** The three levers of a site, as named in `SiteProviders` and in the incident's policy. */
@@ -84,8 +85,8 @@ export interface ProviderDescriptor<K extends LeverKind = LeverKind, S extends P
   permissions: Permissions;
   // The hooks below are declared for the next issues (checks before an incident, a standby kept
   // warm); nothing calls them yet.
-  /** Checks that the lever can act (credentials, permissions, the resource exists): problems found. */
-  readiness?(cfg: z.output<S>, ctx: BuildContext): Promise<string[]>;
+  /** Whether the credentials may make every change of this lever (docs/readiness.md): read-only. */
+  readiness?(cfg: z.output<S>, ctx: BuildContext): Promise<ReadinessCheck[]>;
   /** Prepares the target before traffic is switched to it (e.g. scale up from zero). */
   warmUp?(cfg: z.output<S>, ctx: BuildContext): Promise<void>;
 }

@@ -2,6 +2,7 @@
 // so in-process, simulated and real adapters plug in without touching workflows.
 import type { Snapshot, Target } from '../../workflows/types.ts';
 import type { CallBudget } from './budget.ts';
+import type { ReadinessCheck } from '../../workflows/readiness-types.ts';
 
 export type { CallBudget } from './budget.ts';
 
@@ -68,6 +69,8 @@ export interface SiteProviders {
 export interface ProviderRegistry {
   /** Throws ProviderError('invalid_config') for an unknown site. */
   forSite(site: string): SiteProviders;
+  /** Each lever's permission check (its provider's `readiness` hook); absent: the registry has none (tests). */
+  readiness?(site: string): Promise<ReadinessCheck[]>;
 }
 
 /** What the watcher's probes need of a site: its prober only (no levers, no credentials). */

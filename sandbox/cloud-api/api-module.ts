@@ -47,7 +47,8 @@ export function googleDialect(service: string): Dialect {
         );
       }
       // Checked before the resource is looked up, as IAM does: a 403 does not tell whether it exists.
-      iamOf(state).require(route.permission, route.resource);
+      // An empty permission: a call anyone authenticated may make (testIamPermissions).
+      if (route.permission) iamOf(state).require(route.permission, route.resource);
     },
     injectedError: (route, status, retryAfterSeconds) => ({
       ...googleError(status, googleMessage(route, status, service), googleDetails(route, status, retryAfterSeconds)),

@@ -4,9 +4,18 @@ import type { SimulatedApi } from './api-module.ts';
 import { cloudRunApi } from './cloud-run.ts';
 import { cloudflareApi } from './cloudflare.ts';
 import { computeApi } from './url-maps.ts';
+import { metadataApi } from './metadata.ts';
 import { monitoringApi } from './monitoring.ts';
+import { resourceManagerApi } from './resource-manager.ts';
 
-export const APIS = [cloudRunApi, monitoringApi, cloudflareApi, computeApi] as const satisfies readonly SimulatedApi[];
+export const APIS = [
+  cloudRunApi,
+  monitoringApi,
+  cloudflareApi,
+  computeApi,
+  metadataApi,
+  resourceManagerApi,
+] as const satisfies readonly SimulatedApi[];
 
 /** The name of a simulated API (in routes, fault rules and the audit log). */
 export type Api = (typeof APIS)[number]['name'];

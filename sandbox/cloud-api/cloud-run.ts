@@ -6,6 +6,7 @@ import { googleDialect, type SimulatedApi } from './api-module.ts';
 import { GoogleApiError, isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import { iamOf, memberDomainRefusal } from './iam.ts';
 import { scalingRoute } from './cloud-run-scaling.ts';
+import { testIamPermissions } from './test-iam-permissions.ts';
 import { sortedBindings, type CloudState, type RunService } from './state.ts';
 import type { FaultRule, IamBinding } from './types.ts';
 
@@ -159,6 +160,15 @@ export function cloudRunRoute(state: CloudState, method: string, path: string): 
         state.writeBindings(s, bindings, Math.max(version, bindings.some((b) => b.condition) ? 3 : 1));
         return { status: 200, body: policyJson(state, s) };
       },
+    };
+  }
+  if (verb === 'testIamPermissions' && method === 'POST') {
+    return {
+      ...base,
+      op: 'testIamPermissions',
+      mutating: false,
+      permission: '',
+      handle: (req: ApiRequest): ApiResponse => (svc(), testIamPermissions(iamOf(state), name, req, 'run')),
     };
   }
   return {

@@ -10,6 +10,7 @@ import {
   type ApiResponse,
   type Route,
 } from './http.ts';
+import { tokenStatus, userTokensRoute } from './cloudflare-tokens.ts';
 import { iamOf } from './iam.ts';
 import type { CloudState, Json, Zone } from './state.ts';
 
@@ -53,6 +54,8 @@ export function checkToken(state: CloudState, req: ApiRequest, permission: strin
   if (!m) throw new CloudflareApiError(400, 6111, 'Invalid format for Authorization header');
   const perms = state.tokens.get(m[1]!);
   if (!perms) throw new CloudflareApiError(401, 10000, 'Authentication error');
+  if (permission === '') return; // /user/tokens/verify: any token the API knows may ask about itself
+  if (tokenStatus(state, m[1]!) !== 'active') throw new CloudflareApiError(401, 10000, 'Authentication error');
   const write = permission.replace(/ Read$/, ' Write');
   const granted = perms.has(permission) || perms.has(write);
   iamOf(state).record({ system: 'cloudflare', permission, resource, granted });
@@ -63,6 +66,7 @@ export function cloudflareRoute(state: CloudState, method: string, rawPath: stri
   if (!rawPath.startsWith(`${PREFIX}/`)) return undefined;
   const path = decodeURIComponent(rawPath.slice(PREFIX.length));
   const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'user') return userTokensRoute(state, method, parts);
   if (parts[0] !== 'zones' || !parts[1]) return undefined;
   const zoneId = parts[1];
   const rest = parts.slice(2);

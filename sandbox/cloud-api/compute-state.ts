@@ -148,6 +148,12 @@ export class ComputeState {
   }
 
   /** Whether the caller lacks `permission` on `resource`: denied here, or outside its roles (iam.ts). */
+  /** Whether the caller holds `permission` on `resource`, unrecorded (testIamPermissions). */
+  holds(permission: string, resource: string): boolean {
+    if (this.denied.has(permission) || this.denied.has(`${permission} on ${resource}`)) return false;
+    return this.iam ? this.iam.holds(permission, resource) : true;
+  }
+
   lacks(permission: string, resource: string): boolean {
     if (this.denied.has(permission) || this.denied.has(`${permission} on ${resource}`)) return true;
     return this.iam ? !this.iam.allows(permission, resource) : false;

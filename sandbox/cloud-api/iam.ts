@@ -136,11 +136,17 @@ export class Iam {
 
   /** Whether the identity holds `permission` on `resource`; the check is recorded. */
   allows(permission: string, resource: string): boolean {
-    const granted =
-      !this.revoked.has(permission) &&
-      this.grants.some((g) => covers(g.on, resource) && (permissionsOfRole(g.role) ?? []).includes(permission));
+    const granted = this.holds(permission, resource);
     this.record({ system: 'google', permission, resource, granted });
     return granted;
+  }
+
+  /** Whether the identity holds `permission` on `resource`, unrecorded (testIamPermissions). */
+  holds(permission: string, resource: string): boolean {
+    return (
+      !this.revoked.has(permission) &&
+      this.grants.some((g) => covers(g.on, resource) && (permissionsOfRole(g.role) ?? []).includes(permission))
+    );
   }
 
   /** Keeps a check (the latest MAX_CHECKS: a demo or drill runs for hours). */

@@ -19,6 +19,7 @@ import {
 import type { FaultEffect } from './faults.ts';
 import { isRecord, type ApiRequest, type ApiResponse, type Route } from './http.ts';
 import type { CloudState, Json } from './state.ts';
+import { urlMapTestIamRoute } from './url-map-iam.ts';
 
 const URL_MAP = /^\/compute\/v1\/(projects\/([^/]+)\/global\/urlMaps\/([^/]+))$/;
 const OPERATION = /^\/compute\/v1\/(projects\/([^/]+)\/global\/operations\/([^/]+?))(\/wait)?$/;
@@ -273,6 +274,7 @@ export const computeApi = {
   name: 'compute',
   prefix: '/compute/',
   dialect: computeDialect,
-  route: (state, method, path) => urlMapsRoute(computeOf(state), method, path),
+  route: (state: CloudState, method: string, path: string): Route | undefined =>
+    urlMapTestIamRoute(computeOf(state), method, path) ?? urlMapsRoute(computeOf(state), method, path),
   concurrentEdit: concurrentMapEdit,
 } as const satisfies SimulatedApi;

@@ -91,7 +91,7 @@ function runningSandbox(): Record<string, string> | undefined {
   return values;
 }
 
-function temporalOf(config: Config, opts: GlobalOptions): ResolvedTemporal {
+export function temporalOf(config: Config, opts: GlobalOptions): ResolvedTemporal {
   registerSecret(process.env.TEMPORAL_API_KEY);
   return resolveTemporal(config.temporal, {
     ...process.env,

@@ -4,6 +4,7 @@ import { parseDuration as durationMs } from '../../activities/duration.ts';
 import { ConfigError } from '../../config/load.ts';
 import { CliError, DEFAULT_CONFIG, EXIT, type GlobalOptions, err } from './context.ts';
 import { history, status, validate } from './inspect.ts';
+import { readinessCmd } from './readiness.ts';
 import { abortCmd, failback, start, steerAttention } from './steer.ts';
 import { errorMessage } from '../../workflows/error-text.ts';
 
@@ -39,10 +40,24 @@ Examples:
   failover start www
   failover history www
   failover failback www
-  failover retry www            (an incident in needs_attention)`,
+  failover retry www            (an incident in needs_attention)
+  failover readiness www        (exit 0 ready, 1 not ready)`,
     );
   inspectCommands(p);
   steerCommands(p);
+  p.command('readiness')
+    .description('run the readiness checks of every site, or of one, now (exit 0 ready, 1 not ready)')
+    .argument('[site]', 'a site from the config')
+    .option('--json', 'machine-readable output')
+    .option('--last', 'print the latest finished run instead of running the checks now')
+    .addOption(
+      new Option('--timeout <duration>', 'how long to wait for the run')
+        .argParser(parseDuration)
+        .default(60_000, '60s'),
+    )
+    .action((site: string | undefined, o: { json?: boolean; last?: boolean; timeout: number }, cmd: Command) =>
+      readinessCmd(globals(cmd), site, { json: o.json === true, last: o.last === true, timeout: o.timeout }),
+    );
   p.command('validate')
     .description('check a config file and summarise it (no connection needed)')
     .argument('<config>', 'path to the YAML config')

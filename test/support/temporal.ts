@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { type WorkflowSource, createMainWorker } from '../../worker/workers.ts';
 import type { ProviderRegistry } from '../../activities/providers/types.ts';
 import type { Notifiers } from '../../activities/notifications/channel.ts';
+import type { ReadinessDeps } from '../../activities/readiness/index.ts';
 
 let runtimeInstalled = false;
 /** Temporal's runtime logs only errors in tests (once per test process). */
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   taskQueue?: string;
   shutdownGraceTime?: string;
   notifiers?: Notifiers;
+  /** The readiness workflow's checks (docs/readiness.md). */
+  readiness?: ReadinessDeps;
 }
 
 export async function startWorker(registry: ProviderRegistry, options: WorkerOptions = {}): Promise<RunningWorker> {
@@ -53,6 +56,7 @@ export async function startWorker(registry: ProviderRegistry, options: WorkerOpt
     taskQueue,
     registry,
     ...(options.notifiers && { notifiers: options.notifiers }),
+    ...(options.readiness && { readiness: options.readiness }),
     workflows: testWorkflows(),
     tuning: { shutdownGraceTime: options.shutdownGraceTime ?? '10s' },
   });

@@ -5,6 +5,7 @@ import { CLOUDFLARE_CALL_TIMEOUT_MS, sharedCloudflareClient } from '../client.ts
 import { CloudflareDnsTraffic } from './adapter.ts';
 import { dnsDrainMs } from './drain.ts';
 import { dnsTrafficSchema } from './schema.ts';
+import { cloudflareTokenCheck } from '../token-readiness.ts';
 
 function warnings(t: z.output<typeof dnsTrafficSchema>): string[] {
   const found: string[] = [];
@@ -40,4 +41,5 @@ export const dnsTraffic = defineProvider({
   drainAfterFailbackMs: (t) => t.drainAfterFailback ?? dnsDrainMs(t.ttl),
   warnings,
   permissions: { cloudflare: ['DNS Write'] },
+  readiness: async (t, ctx) => [await cloudflareTokenCheck(sharedCloudflareClient(ctx), t.zoneId, ['DNS Write'])],
 });

@@ -3,6 +3,7 @@ import { defineProvider } from '../../descriptor.ts';
 import { CLOUDFLARE_CALL_TIMEOUT_MS, sharedCloudflareClient } from '../client.ts';
 import { CloudflareRedirectRuleTraffic } from './adapter.ts';
 import { redirectRuleTrafficSchema } from './schema.ts';
+import { cloudflareTokenCheck } from '../token-readiness.ts';
 
 export const redirectRuleTraffic = defineProvider({
   kind: 'traffic',
@@ -18,4 +19,7 @@ export const redirectRuleTraffic = defineProvider({
   // A read of the ruleset and a write of the rule; 429s carry Retry-After.
   callProfile: { calls: 2, callTimeoutMs: CLOUDFLARE_CALL_TIMEOUT_MS, firstRetryMs: 500 },
   permissions: { cloudflare: ['Dynamic URL Redirects Write'] },
+  readiness: async (t, ctx) => [
+    await cloudflareTokenCheck(sharedCloudflareClient(ctx), t.zoneId, ['Dynamic URL Redirects Write']),
+  ],
 });

@@ -5,6 +5,7 @@ import { GOOGLE_CALL_TIMEOUT_MS, googleTimeoutMs } from '../clients.ts';
 import { LB_DEFAULTS, LoadBalancerTraffic, maxCallsOf } from './adapter.ts';
 import { globalOperationsClient, urlMapsClient } from './clients.ts';
 import { googleLoadBalancerSchema } from './schema.ts';
+import { urlMapPermissions } from './readiness.ts';
 
 export const googleLoadBalancerTraffic = defineProvider({
   kind: 'traffic',
@@ -42,4 +43,5 @@ export const googleLoadBalancerTraffic = defineProvider({
       'compute.globalOperations.get',
     ],
   },
+  readiness: async (t, ctx) => [await urlMapPermissions(urlMapsClient(ctx), t.project, t.urlMap, googleTimeoutMs(ctx))],
 });
