@@ -3,6 +3,7 @@
 import type { CallProfile } from '../activities/providers/descriptor.ts';
 import type { IncidentPolicy, LeverStepPolicy } from '../workflows/incident-types.ts';
 import type { NotifyPolicy } from '../workflows/notification-types.ts';
+import type { ReadinessInput } from '../workflows/readiness-types.ts';
 import type { WatchPolicy } from '../workflows/watch-types.ts';
 import { leverConfigs, leverProvider } from './levers.ts';
 import { ConfigError, siteConfig } from './load.ts';
@@ -34,6 +35,11 @@ export function incidentPolicy(site: SiteConfig, notifications?: NotificationsCo
     ...(site.standby.warmup && { warmStandby: true }),
     ...(notifications && { notify: notifyPolicy(notifications) }),
   };
+}
+
+/** The readiness workflow's input for a site: where a change of its verdict is notified. */
+export function readinessInput(config: Config, site: string): ReadinessInput {
+  return { site, ...(config.notifications && { notify: notifyPolicy(config.notifications) }) };
 }
 
 /** Channel names and bounds only: the URLs stay with the worker. */

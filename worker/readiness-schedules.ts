@@ -10,7 +10,8 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config/schema.ts';
 import type { readiness } from '../workflows/readiness.ts';
-import { readinessWorkflowId } from '../workflows/readiness-types.ts';
+import { readinessInput } from '../config/policies.ts';
+import { type ReadinessInput, readinessWorkflowId } from '../workflows/readiness-types.ts';
 
 export const SCHEDULE_PREFIX = 'failover-readiness-';
 const OWNER_MEMO = { owner: 'failover', purpose: 'readiness' } as const;
@@ -23,13 +24,13 @@ export interface ScheduleChanges {
   removed: string[];
 }
 
-function action(site: string, taskQueue: string): ScheduleOptionsStartWorkflowAction<typeof readiness> {
+function action(input: ReadinessInput, taskQueue: string): ScheduleOptionsStartWorkflowAction<typeof readiness> {
   return {
     type: 'startWorkflow',
     workflowType: 'readiness',
-    workflowId: readinessWorkflowId(site),
+    workflowId: readinessWorkflowId(input.site),
     taskQueue,
-    args: [{ site }],
+    args: [input],
     workflowExecutionTimeout: '5m',
   };
 }
@@ -38,16 +39,17 @@ const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m', pau
 
 async function ensureOne(
   client: Client,
-  site: string,
+  input: ReadinessInput,
   taskQueue: string,
   everyMinutes: number,
 ): Promise<'created' | 'updated'> {
+  const { site } = input;
   const spec = { intervals: [{ every: `${everyMinutes}m` as const }] };
   try {
     await client.schedule.create({
       scheduleId: readinessScheduleId(site),
       spec,
-      action: action(site, taskQueue),
+      action: action(input, taskQueue),
       policies,
       memo: { ...OWNER_MEMO, site, taskQueue },
       state: { note: `readiness checks of ${site} (docs/readiness.md)` },
@@ -58,7 +60,7 @@ async function ensureOne(
   }
   await client.schedule
     .getHandle(readinessScheduleId(site))
-    .update((prev) => ({ ...prev, spec, action: action(site, taskQueue), policies, state: prev.state }));
+    .update((prev) => ({ ...prev, spec, action: action(input, taskQueue), policies, state: prev.state }));
   return 'updated';
 }
 
@@ -86,7 +88,7 @@ export async function ensureReadinessSchedules(
   const sites = enabled ? Object.keys(config.sites) : [];
   const changes: ScheduleChanges = { created: [], updated: [], removed: [] };
   for (const site of sites) {
-    const done = await ensureOne(client, site, taskQueue, config.readiness.intervalMinutes);
+    const done = await ensureOne(client, readinessInput(config, site), taskQueue, config.readiness.intervalMinutes);
     changes[done].push(readinessScheduleId(site));
   }
   for (const id of await strays(client, new Set(sites), taskQueue)) {

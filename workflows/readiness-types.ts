@@ -1,5 +1,6 @@
 // What a readiness run reports (workflows/readiness.ts): each check's verdict with its reason and
 // fix, and whether the site is ready (no check failed). Read-only: nothing here changes the world.
+import type { NotifyPolicy } from './notification-types.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -20,6 +21,8 @@ export interface ReadinessCheck {
 
 export interface ReadinessInput {
   site: string;
+  /** Where a change of the site's verdict is notified (absent: nowhere). */
+  notify?: NotifyPolicy;
 }
 
 export interface ReadinessResult {

@@ -1,7 +1,9 @@
 // The readiness workflow (docs/readiness.md): one read-only run of every check of a site, started
 // by the site's schedule (worker/readiness-schedules.ts) or by `failover readiness`. It changes
 // nothing in the world; it reports, sets FailoverReady and the readiness metrics.
-import { metricMeter, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { metricMeter, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { notify } from './notification.ts';
+import type { NotificationEvent } from './notification-types.ts';
 import type { ReadinessActivities } from '../activities/index.ts';
 import { errorMessage } from './error-text.ts';
 import {
@@ -10,7 +12,11 @@ import {
   type ReadinessCheck,
   type ReadinessInput,
   type ReadinessResult,
+  readinessWorkflowId,
 } from './readiness-types.ts';
+
+/** A change of the verdict is notified (runs started before it replay without the child start). */
+const READINESS_NOTIFY = 'readiness-notify';
 import { readyAttribute, siteAttribute } from './search-attributes.ts';
 
 // A check that cannot run within a minute is reported as failed: the next run is minutes away.
@@ -51,6 +57,24 @@ function record(site: string, ready: boolean, checks: ReadinessCheck[]): void {
   for (const [check, value] of worst) perCheck.set(value, { site, check });
 }
 
+/** A site turned not ready (or was never ready), or ready again: one event per run, its ID the run's. */
+function readinessEvent(site: string, ready: boolean, checks: ReadinessCheck[]): NotificationEvent {
+  const info = workflowInfo();
+  const failed = checks.filter((c) => c.status === 'fail');
+  return {
+    // The site's readiness ID, not info.workflowId: a replayer may name the run otherwise.
+    id: `${readinessWorkflowId(site)}/${info.runId}`,
+    kind: 'readiness',
+    site,
+    state: ready ? 'ready' : 'not_ready',
+    previous: ready ? 'not_ready' : 'ready',
+    ...(failed.length > 0 && { cause: failed.map((c) => `${c.check}: ${c.reason} (fix: ${c.fix ?? '—'})`).join('; ') }),
+    at: Date.now(),
+    timings: {},
+    workflow: { namespace: info.namespace, workflowId: info.workflowId, runId: info.runId },
+  };
+}
+
 export async function readiness(input: ReadinessInput): Promise<ReadinessResult> {
   const { site } = input;
   const checkedAt = new Date(workflowInfo().startTime).toISOString();
@@ -67,7 +91,9 @@ export async function readiness(input: ReadinessInput): Promise<ReadinessResult>
   const previousReady = await acts.previousReadiness(site).catch(() => undefined);
   upsertSearchAttributes([{ key: readyAttribute, value: ready ? READY_VALUE.ready : READY_VALUE.notReady }]);
   record(site, ready, checks);
-  // Hook for the notification "site turned not ready / ready again": `changed` (issue 18, later).
+  const turned = previousReady === undefined ? !ready : previousReady !== ready;
+  if (input.notify && turned && patched(READINESS_NOTIFY))
+    await notify(readinessEvent(site, ready, checks), input.notify);
   return {
     site,
     ready,

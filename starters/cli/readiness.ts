@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config/schema.ts';
 import type { readiness } from '../../workflows/readiness.ts';
-import { type ReadinessResult, readinessWorkflowId } from '../../workflows/readiness-types.ts';
+import { readinessInput } from '../../config/policies.ts';
+import { type ReadinessInput, type ReadinessResult, readinessWorkflowId } from '../../workflows/readiness-types.ts';
 import { errorMessage } from '../../workflows/error-text.ts';
 import {
   CliError,
@@ -27,11 +28,18 @@ export interface ReadinessOptions {
   timeout: number;
 }
 
-async function fresh(client: Client, taskQueue: string, site: string, timeoutMs: number): Promise<ReadinessResult> {
+async function fresh(
+  client: Client,
+  taskQueue: string,
+  input: ReadinessInput,
+  timeoutMs: number,
+): Promise<ReadinessResult> {
+  const { site } = input;
   const handle = await client.workflow.start<typeof readiness>('readiness', {
     workflowId: `${readinessWorkflowId(site)}-cli-${randomUUID().slice(0, 8)}`,
     taskQueue,
-    args: [{ site }],
+    // As the schedule's: a change this run finds is notified (the next scheduled run will not see it as one).
+    args: [input],
     workflowExecutionTimeout: timeoutMs,
   });
   try {
@@ -72,7 +80,9 @@ export async function readinessCmd(opts: GlobalOptions, site: string | undefined
   const { taskQueue } = temporalOf(config, opts);
   const sites = site ? [site] : Object.keys(config.sites);
   const results = await Promise.all(
-    sites.map((s) => (o.last ? last(incidents.client, s) : fresh(incidents.client, taskQueue, s, o.timeout))),
+    sites.map((s) =>
+      o.last ? last(incidents.client, s) : fresh(incidents.client, taskQueue, readinessInput(config, s), o.timeout),
+    ),
   );
   if (o.json) out(JSON.stringify(site ? results[0] : results, null, 2));
   else print(results);
