@@ -386,6 +386,19 @@ Object.assign(scenarios, {
     await h.result();
     return { workflowId: h.workflowId, runIds: [h.firstExecutionRunId] };
   },
+  // A first readiness run that finds the site not ready (traffic left on the standby): notified.
+  'readiness-notify': async ({ client, world, site }) => {
+    world.addSite(site);
+    world.state(site).traffic = 'standby';
+    const notify = { channels: ['ops'], phases: [], deliverForMs: 60_000, attemptTimeoutMs: 5000 };
+    const h = await client.workflow.start('readiness', {
+      workflowId: `readiness-${site}-recorded`,
+      taskQueue: TASK_QUEUE,
+      args: [{ site, notify }],
+    });
+    if ((await h.result()).ready) throw new Error('readiness-notify: the site was ready; nothing was notified');
+    return { workflowId: h.workflowId, runIds: [h.firstExecutionRunId] };
+  },
   'source-pubsub': fromSource('pubsub'),
   'source-watcher': fromSource('watcher'),
   'source-cli': fromSource('cli'),
