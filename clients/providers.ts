@@ -7,7 +7,7 @@ import type { InMemoryWorld } from '../activities/providers/in-memory/world.ts';
 import { providerFor } from '../activities/providers/registry.ts';
 import type { ProbeRegistry, Prober, ProviderRegistry, SiteProviders } from '../activities/providers/types.ts';
 import type { Config, SiteConfig } from '../config/schema.ts';
-import { buildWarmup } from './warmup.ts';
+import { buildWarmup, warmupReadiness } from './warmup.ts';
 import type { ReadinessCheck } from '../workflows/readiness-types.ts';
 
 export interface RegistryDeps {
@@ -49,7 +49,13 @@ export function buildRegistry(config: Config, deps: RegistryDeps = {}): Provider
       }
       return providers;
     },
-    readiness: (site) => leverReadiness(siteConfig(site), context(site)),
+    readiness: async (site) => {
+      const [levers, warmup] = await Promise.all([
+        leverReadiness(siteConfig(site), context(site)),
+        warmupReadiness(siteConfig(site), context(site)),
+      ]);
+      return [...levers, ...warmup];
+    },
   };
 }
 

@@ -7,12 +7,15 @@
 #
 #   PROJECT=my-project REGION=europe-west1 SERVICE=blog-standby LOCAL_IMAGE=blog:latest \
 #     sh docs/production-setup.sh
+#
+# WARM_STANDBY=yes also creates and grants the warm-up's role, for a site with standby.warmup.
 set -eu
 : "${PROJECT:?the project of the Cloud Run standby}"
 : "${REGION:?the standby region, e.g. europe-west1}"
 : "${SERVICE:?the standby Cloud Run service, e.g. blog-standby}"
 : "${LOCAL_IMAGE:?the site image built locally, as for the primary}"
 SA=${SA:-failover-orchestrator}
+WARM_STANDBY=${WARM_STANDBY:-no}
 IMAGE=${IMAGE:-$REGION-docker.pkg.dev/$PROJECT/site/blog:initial}
 PROJECT_NUMBER=$(gcloud projects describe "$PROJECT" --format='value(projectNumber)')
 
@@ -47,6 +50,16 @@ gcloud iam roles create failoverAlertToggle --project="$PROJECT" \
   --permissions=monitoring.alertPolicies.get,monitoring.alertPolicies.update
 gcloud projects add-iam-policy-binding "$PROJECT" \
   --member="serviceAccount:$SA_EMAIL" --role="projects/$PROJECT/roles/failoverAlertToggle"
+
+# Only for a site with standby.warmup: raising the standby's minimum instances and polling the
+# update's operation. Project level: Cloud Run operations have no IAM policy of their own.
+if [ "$WARM_STANDBY" = yes ]; then
+  gcloud iam roles create failoverStandbyWarmup --project="$PROJECT" \
+    --title="failover: keep the standby warm while failed over" \
+    --permissions=run.services.get,run.services.update,run.operations.get
+  gcloud projects add-iam-policy-binding "$PROJECT" \
+    --member="serviceAccount:$SA_EMAIL" --role="projects/$PROJECT/roles/failoverStandbyWarmup"
+fi
 
 # --- 4. Alerts: Cloud Monitoring -> Pub/Sub -> the bridge
 

@@ -111,10 +111,12 @@ export async function rehearseScenario(s: Scenario, outDir: string, progress: Pr
       }
     }
     if (s.warmStandby > 0) {
-      // standby.warmup; its calls need run.services.update and run.operations.get beyond the documented grants.
+      // standby.warmup: its own role (docs/production.md), beyond the grants every site needs.
       const standby = (w.rawConfig.sites as Record<string, { standby: Record<string, unknown> }>)[SITE]!.standby;
       standby.warmup = { minInstances: s.warmStandby };
-      await w.control.changeIam({ grants: [...DOCUMENTED_GRANTS, { role: 'roles/run.developer' }] });
+      await w.control.changeIam({
+        grants: [...DOCUMENTED_GRANTS, { role: 'projects/$PROJECT/roles/failoverStandbyWarmup' }],
+      });
     }
     const endpoint = await startSandboxNotifications();
     cleanups.push(() => endpoint.stop());

@@ -3,13 +3,15 @@
 // through the workflow and the real SDKs with exactly the documented grants, every permission
 // check the simulated services made covered by a declaration (and every declaration used); and
 // the other direction: each documented grant, and each declared permission, removed, the lever
-// fails with a permission error.
+// fails with a permission error. The warm-up (standby.warmup) is not a lever type but has its own
+// row, declaration (WARMUP_PERMISSIONS) and role, only for a site that sets it.
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildRegistry } from '../clients/providers.ts';
 import type { Config } from '../config/schema.ts';
 import { ProviderError } from '../activities/errors.ts';
+import { WARMUP_PERMISSIONS } from '../activities/providers/google/cloud-run/warmup.ts';
 import { PROVIDERS } from '../activities/providers/registry.ts';
 import type { Lever, ProviderRegistry } from '../activities/providers/types.ts';
 import { computeOf } from '../sandbox/cloud-api/compute-state.ts';
@@ -67,7 +69,12 @@ function customRoleCommands(): Map<string, string[]> {
   return out;
 }
 
+/** The warm-up's row in the table: not a lever type, a step of a site with standby.warmup. */
+const WARMUP = 'standby.warmup';
+const googleOf = (type: string): readonly string[] | undefined =>
+  type === WARMUP ? WARMUP_PERMISSIONS : PROVIDERS.find((d) => d.type === type)!.permissions.google;
 const declaredOf = (type: string) => {
+  if (type === WARMUP) return [...WARMUP_PERMISSIONS];
   const p = PROVIDERS.find((d) => d.type === type)!.permissions;
   return [...(p.google ?? []), ...(p.cloudflare ?? [])];
 };
@@ -80,22 +87,25 @@ const customId = (grant: string) => /^projects\/\$PROJECT\/roles\/(\w+)$/.exec(g
 describe("docs/production.md's role table", () => {
   const rows = roleTable();
 
-  test('one row per provider that calls an API, with exactly its declared permissions', () => {
-    const calling = PROVIDERS.filter((p) => declaredOf(p.type).length > 0).map((p) => p.type);
+  test('one row per provider that calls an API, and one for the warm-up, with exactly its declared permissions', () => {
+    const calling = [...PROVIDERS.filter((p) => declaredOf(p.type).length > 0).map((p) => p.type), WARMUP];
     expect(sorted(rows.map((r) => r.type))).toEqual(sorted(calling));
     for (const r of rows) expect(sorted(r.permissions), r.type).toEqual(sorted(declaredOf(r.type)));
   });
 
   test('its custom roles are the ones the guide creates and the simulator grants by default', () => {
     const commands = customRoleCommands();
-    const google = rows.filter((r) => PROVIDERS.find((p) => p.type === r.type)!.permissions.google);
+    const google = rows.filter((r) => googleOf(r.type));
     for (const r of google) {
       const id = customId(r.grant);
       expect(id, `${r.type}: a custom role projects/$PROJECT/roles/<id>`).toBeDefined();
       expect(sorted(CUSTOM_ROLES[id!] ?? []), `sandbox/cloud-api/iam.ts ${id}`).toEqual(sorted(r.permissions));
       expect(sorted(commands.get(id!) ?? []), `gcloud iam roles create ${id}`).toEqual(sorted(r.permissions));
     }
-    expect(sorted(DOCUMENTED_GRANTS.map((g) => g.role))).toEqual(sorted(google.map((r) => r.grant)));
+    // The simulator's default world: every grant but the warm-up's, which only a site with standby.warmup needs.
+    expect(sorted(DOCUMENTED_GRANTS.map((g) => g.role))).toEqual(
+      sorted(google.filter((r) => r.type !== WARMUP).map((r) => r.grant)),
+    );
   });
 
   test('each predefined role it names holds every permission of its lever', () => {
@@ -116,7 +126,9 @@ const MODES: Record<string, TrafficMode> = {
   redirect: 'redirect-rule',
   dns: 'dns',
   lb: 'load-balancer',
+  warm: 'redirect-rule', // with standby.warmup
 };
+const WARMED = new Set(['warm']);
 const name: Record<string, string> = Object.fromEntries(Object.keys(MODES).map((k) => [k, uniqueSite(`lp-${k}`)]));
 
 let world: SandboxWorld;
@@ -131,6 +143,7 @@ beforeAll(async () => {
   });
   // Operations that take a moment, so that the load balancer's step polls them (globalOperations.get).
   computeOf(world.api.state).operationDelayMs = 300;
+  for (const k of WARMED) world.config.sites[name[k]!]!.standby.warmup = { minInstances: 2 };
   worker = await startWorker(buildRegistry(world.config, { env: world.env }));
   client = await testClient();
 });
@@ -142,13 +155,20 @@ afterAll(async () => {
 const site = (k: string): SandboxSite => world.sites[name[k]!]!;
 const cfg = (k: string): Config['sites'][string] => world.config.sites[name[k]!]!;
 const projectOf = (resource: string) => /^projects\/[^/]+/.exec(resource)![0];
-const leverTypes = (k: string): string[] => [cfg(k).standby.access.type, cfg(k).traffic.type, cfg(k).monitor.type];
+const leverTypes = (k: string): string[] => [
+  cfg(k).standby.access.type,
+  cfg(k).traffic.type,
+  cfg(k).monitor.type,
+  ...(cfg(k).standby.warmup ? [WARMUP] : []),
+];
 
 /** Where the guide grants each custom role, for one site's resources. */
 const SCOPE: Record<string, (s: SandboxSite) => string> = {
   'cloud-run': (s) => s.serviceName,
   'cloud-monitoring': (s) => projectOf(s.alertPolicy!),
   'google-load-balancer': (s) => projectOf(s.urlMap!),
+  // The update's long-running operation is a project resource: run.operations.get is not granted by a service binding.
+  [WARMUP]: (s) => projectOf(s.serviceName),
 };
 
 /** The documented grants for site `k`, each on its documented scope; `role` maps a row to the role granted. */
@@ -235,6 +255,15 @@ describe('an incident outside the documented grants', () => {
     });
   });
 
+  test('without the warm-up role the failover is undone at warm_standby, naming run.services.update', async () => {
+    const end = await undoneFailover('warm', async () => {
+      await world.control.changeIam({ grants: grantsFor('warm', (r) => (r.type === WARMUP ? undefined : r.grant)) });
+    });
+    expect(end.cause).toMatch(/warm_standby: .*run\.services\.update/);
+    expect(end.steps.find((st) => st.name === 'warm_standby')).toMatchObject({ outcome: 'failed', attempts: 1 });
+    expect(end.steps.some((st) => st.name === 'enable_standby_access')).toBe(false);
+  });
+
   test('domain-restricted sharing: the failover is undone, naming the org policy and always-open', async () => {
     const end = await undoneFailover('dns', async () => {
       await world.control.changeIam({ restrictMemberDomains: true });
@@ -257,6 +286,7 @@ function leverOf(k: string, type: string): { lever: Lever<string>; to: string } 
   const providers = (registry ??= buildRegistry(world.config, { env: world.env })).forSite(name[k]!);
   if (type === 'cloud-run') return { lever: providers.standbyAccess, to: 'open' };
   if (type === 'cloud-monitoring') return { lever: providers.monitor, to: 'paused' };
+  if (type === WARMUP) return { lever: providers.warmup!, to: 'warm' };
   return { lever: providers.traffic, to: 'standby' };
 }
 const siteWith = (type: string) => Object.keys(MODES).find((k) => leverTypes(k).includes(type))!;

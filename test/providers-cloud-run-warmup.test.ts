@@ -103,9 +103,17 @@ describe('Cloud Run warm-up (service-level minimum instances)', () => {
       expect(err.message).toContain(permission);
       service('warm-c').minInstanceCount = 0; // an update that landed before its operation's read was refused
     }
-    // The documented grants of today (standby access alone) do not cover it: the guide must add a role.
+    // The grants every site needs (standby access) do not cover it; the warm-up's own role, on the
+    // project (docs/production.md, the standby.warmup row), does.
     await world.control.changeIam({ reset: true });
     expect((await providerError(w.set('warm'))).message).toContain('run.services.update');
+    const warmupRole = { role: 'projects/sandbox-project/roles/failoverStandbyWarmup', on: 'projects/sandbox-project' };
+    await world.control.changeIam({ reset: true, grants: [warmupRole] });
+    await w.restore((await w.set('warm')).before);
+    // On the service alone it is not enough: the update's operation is a project resource.
+    await world.control.changeIam({ reset: true, grants: [{ ...warmupRole, on: world.sites['warm-c']!.serviceName }] });
+    expect((await providerError(w.set('warm'))).message).toContain('run.operations.get');
+    service('warm-c').minInstanceCount = 0;
   });
 
   test('refuses a minimum that is not a whole number of at least one', () => {

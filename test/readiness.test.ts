@@ -2,7 +2,8 @@
 // started by the site's schedule (triggered: what the next interval does): a ready site is ready;
 // a revoked permission, an expired or narrowed token, a deleted rule, a drifted position, a
 // standby behind the primary and a standby that does not serve each turn it not ready at the
-// next run, with the right check and reason; the world is never changed by a check.
+// next run, with the right check and reason; a warmed standby's permissions are tested and its
+// minimum instances left raised is a warning; the world is never changed by a check.
 import { type Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildRegistry } from '../clients/providers.ts';
@@ -13,6 +14,7 @@ import { waitFor } from '../harness/wait.ts';
 import { ensureReadinessSchedules, readinessScheduleId } from '../worker/readiness-schedules.ts';
 import { ALL_CF_PERMISSIONS } from '../sandbox/cloud-api/cloudflare.ts';
 import { API_TOKENS_READ } from '../sandbox/cloud-api/cloudflare-tokens.ts';
+import { DOCUMENTED_GRANTS } from '../sandbox/cloud-api/iam.ts';
 import { VERSION_HEADER } from '../sandbox/sites.ts';
 import { type SandboxWorld, startSandboxWorld } from '../sandbox/world.ts';
 import type { ReadinessCheck, ReadinessResult } from '../workflows/readiness-types.ts';
@@ -21,6 +23,9 @@ import { type RunningWorker, startWorker, testClient } from './support/temporal.
 
 const site = uniqueSite('rd');
 const lbSite = uniqueSite('rdlb');
+const warmSite = uniqueSite('rdwarm');
+/** The documented grants with the warm-up's role (docs/production.md, its standby.warmup row). */
+const WITH_WARMUP = [...DOCUMENTED_GRANTS, { role: 'projects/$PROJECT/roles/failoverStandbyWarmup' }];
 let world: SandboxWorld;
 let config: Config;
 let client: Client;
@@ -32,6 +37,7 @@ beforeAll(async () => {
     sites: [
       { name: site, traffic: 'page-rule' },
       { name: lbSite, traffic: 'load-balancer' },
+      { name: warmSite, traffic: 'redirect-rule' },
     ],
   });
   // The worker's ID tokens come from the simulated metadata server, as on Google Cloud.
@@ -39,7 +45,14 @@ beforeAll(async () => {
   const raw = world.rawConfig as { sites: Record<string, Record<string, unknown>> };
   config = configSchema.parse({
     ...raw,
-    sites: { ...raw.sites, [site]: { ...raw.sites[site], readiness: { version: { header: VERSION_HEADER } } } },
+    sites: {
+      ...raw.sites,
+      [site]: { ...raw.sites[site], readiness: { version: { header: VERSION_HEADER } } },
+      [warmSite]: {
+        ...raw.sites[warmSite],
+        standby: { ...(raw.sites[warmSite]!.standby as object), warmup: { minInstances: 2 } },
+      },
+    },
   });
   client = await testClient();
   const registry = buildRegistry(config, { env: world.env });
@@ -51,7 +64,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of [site, lbSite])
+  for (const s of [site, lbSite, warmSite])
     await client?.schedule
       .getHandle(readinessScheduleId(s))
       .delete()
@@ -235,6 +248,74 @@ describe('readiness', () => {
         expect.objectContaining({ check: 'permissions', reason: expect.stringContaining('compute.urlMaps.update') }),
       ]);
     } finally {
+      await world.control.changeIam({ reset: true });
+    }
+  });
+
+  test('a warmed standby: its permissions tested; without run.services.update, not ready naming it and its role', async () => {
+    const service = world.sites[warmSite]!.serviceName;
+    await world.control.changeIam({ grants: WITH_WARMUP });
+    try {
+      const r = await check(warmSite);
+      expect(failed(r)).toEqual([]);
+      expect(r.checks).toContainEqual(
+        expect.objectContaining({
+          check: 'permissions',
+          status: 'ok',
+          subject: service,
+          reason: expect.stringContaining('run.services.update, run.operations.get'),
+        }),
+      );
+      expect(r.checks).toContainEqual(
+        expect.objectContaining({
+          check: 'idle_position',
+          status: 'ok',
+          reason: 'minimum instances 0 (service-level)',
+        }),
+      );
+      await world.control.changeIam({ revokePermissions: ['run.services.update'] });
+      const n = await check(warmSite);
+      expect(n.ready).toBe(false);
+      expect(failed(n)).toEqual([
+        expect.objectContaining({
+          check: 'permissions',
+          subject: service,
+          reason: "the worker's identity lacks run.services.update on the standby service",
+          fix: expect.stringContaining('failoverStandbyWarmup'),
+        }),
+      ]);
+      // The grants every site needs, without the warm-up's role: both of its own permissions missing.
+      await world.control.changeIam({ reset: true });
+      expect(failed(await check(warmSite))).toEqual([
+        expect.objectContaining({
+          check: 'permissions',
+          reason: expect.stringContaining('run.services.update, run.operations.get'),
+        }),
+      ]);
+    } finally {
+      await world.control.changeIam({ reset: true });
+    }
+  });
+
+  test('a warmed standby left warm outside an incident: a warning with the fix, not corrected', async () => {
+    const svc = world.api.state.service(world.sites[warmSite]!.serviceName)!;
+    await world.control.changeIam({ grants: WITH_WARMUP });
+    svc.minInstanceCount = 2;
+    try {
+      const r = await check(warmSite); // check() also asserts nothing changed
+      expect(r.ready).toBe(true);
+      expect(r.checks.filter((c) => c.status !== 'ok')).toEqual([
+        expect.objectContaining({
+          check: 'idle_position',
+          status: 'warn',
+          subject: svc.name,
+          reason: expect.stringMatching(/a warm-up not put back \(found \{"minInstanceCount":2\}\)/),
+          fix: expect.stringContaining('--min=0'),
+        }),
+      ]);
+      expect(svc.minInstanceCount).toBe(2);
+    } finally {
+      svc.minInstanceCount = 0;
       await world.control.changeIam({ reset: true });
     }
   });

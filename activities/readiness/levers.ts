@@ -1,9 +1,11 @@
 // Checks (a) and (c) of docs/readiness.md through each lever's own read: the provider answers
 // with the orchestrator's credentials and the resource exists (reachable), and the world is in
-// the idle position (idle_position). A drift is reported, never corrected.
+// the idle position (idle_position), the warmed standby's minimum instances included (a warning:
+// it costs, it does not stop a failover). A drift is reported, never corrected.
 import { ProviderError } from '../errors.ts';
 import type { Lever, SiteProviders } from '../providers/types.ts';
-import type { ReadinessCheck } from '../../workflows/readiness-types.ts';
+import type { Snapshot } from '../../workflows/types.ts';
+import type { CheckStatus, ReadinessCheck } from '../../workflows/readiness-types.ts';
 import { errorMessage } from '../../workflows/error-text.ts';
 import type { ReadinessTarget } from './target.ts';
 
@@ -16,10 +18,15 @@ const FIX: Record<string, string> = {
 
 interface Idle<P extends string> {
   lever: Lever<P>;
-  idle: P;
+  /** The idle position, as the ok check names it. */
+  idle: string;
+  /** Whether a snapshot is idle; default: the lever is at `idle`. */
+  isIdle?: (s: Snapshot) => boolean;
   /** What the drift means and what to do, when the lever is not idle. */
   drift: string;
   fix: string;
+  /** How bad a drift is; default fail. */
+  status?: CheckStatus;
 }
 
 async function one<P extends string>(i: Idle<P>, alwaysIdle = false): Promise<ReadinessCheck[]> {
@@ -45,13 +52,14 @@ async function one<P extends string>(i: Idle<P>, alwaysIdle = false): Promise<Re
     subject,
     reason: "read with the worker's credentials",
   };
-  if (alwaysIdle || i.lever.isAt(i.idle, snapshot))
+  const isIdle = i.isIdle ?? ((s: Snapshot) => i.lever.isAt(i.idle as P, s));
+  if (alwaysIdle || isIdle(snapshot))
     return [reachable, { check: 'idle_position', status: 'ok', subject, reason: `${i.idle}` }];
   return [
     reachable,
     {
       check: 'idle_position',
-      status: 'fail',
+      status: i.status ?? 'fail',
       subject,
       reason: `${i.drift} (found ${JSON.stringify(snapshot)})`,
       fix: i.fix,
@@ -82,6 +90,23 @@ export async function checkLevers(p: SiteProviders, t: ReadinessTarget): Promise
       drift: 'the alert policy is paused: an outage of the primary would not be noticed',
       fix: 'enable the alert policy again (Cloud Monitoring → Alerting), unless an incident is running',
     }),
+    ...(p.warmup ? [warmupIdle(p.warmup)] : []),
   ]);
   return found.flat();
+}
+
+/**
+ * The warmed standby rests at a service-level minimum of 0 (the setup deploys it so): a higher one
+ * outside an incident is a warm-up whose undo did not run, and instances billed for nothing. Read
+ * with the warm-up's own read (run.services.get), the same as the incident's warm_standby step.
+ */
+function warmupIdle(warmup: Lever<'warm'>): Promise<ReadinessCheck[]> {
+  return one({
+    lever: warmup,
+    idle: 'minimum instances 0 (service-level)',
+    isIdle: (s) => s.minInstanceCount === 0,
+    drift: 'the standby service keeps instances running outside an incident: a warm-up not put back',
+    fix: 'if no incident is running (`failover status`), put the service-level minimum back: `gcloud run services update <service> --region <region> --min=0` (--min, not --min-instances: that is the revision-level one); a minimum kept on purpose: leave it (standby.warmup only raises it when lower)',
+    status: 'warn',
+  });
 }

@@ -70,6 +70,8 @@ export const CUSTOM_ROLES: Readonly<Record<string, readonly string[]>> = {
     'compute.backendServices.use',
     'compute.globalOperations.get',
   ],
+  // Only for a site with standby.warmup (granted on the project: Cloud Run operations have no IAM of their own).
+  failoverStandbyWarmup: ['run.services.get', 'run.services.update', 'run.operations.get'],
 };
 
 /** A role held by the identity; `on`: the resource it is granted on (or an ancestor, e.g. `projects/p`); omitted: everywhere. */
@@ -79,7 +81,10 @@ export interface IamGrant {
   on?: string;
 }
 
-/** What the documented set-up grants (docs/production.md, its role table): the default world. */
+/**
+ * What the documented set-up grants (docs/production.md, its role table): the default world. The
+ * warm-up's role (failoverStandbyWarmup) is not among them: only a site with standby.warmup needs it.
+ */
 export const DOCUMENTED_GRANTS: readonly IamGrant[] = [
   { role: 'projects/$PROJECT/roles/failoverStandbyAccess' },
   { role: 'projects/$PROJECT/roles/failoverAlertToggle' },

@@ -1,6 +1,7 @@
 // Readiness of Cloud Run standby access (docs/readiness.md): may the worker's identity make the
-// changes a failover and failback make? Asked with services:testIamPermissions, which needs no
-// permission of its own and answers the subset held: no change is made to find out.
+// changes a failover and failback make (and, for a warmed standby, the warm-up's)? Asked with
+// services:testIamPermissions, which needs no permission of its own and answers the subset held
+// (those granted on the service and those inherited from its project): no change is made to find out.
 import type { ServicesClient } from '@google-cloud/run';
 import type { ReadinessCheck } from '../../../../workflows/readiness-types.ts';
 import { errorMessage } from '../../../../workflows/error-text.ts';
@@ -11,6 +12,8 @@ export async function cloudRunPermissions(
   resource: string,
   needed: readonly string[],
   timeoutMs: number,
+  /** The grant that gives them, for the fix. */
+  grant = 'the custom role failoverStandbyAccess (docs/production.md) on the service or its project',
 ): Promise<ReadinessCheck> {
   const subject = resource;
   try {
@@ -29,7 +32,7 @@ export async function cloudRunPermissions(
       status: 'fail',
       subject,
       reason: `the worker's identity lacks ${missing.join(', ')} on the standby service`,
-      fix: `grant it the custom role failoverStandbyAccess (docs/production.md) on the service or its project`,
+      fix: `grant it ${grant}`,
     };
   } catch (err) {
     return {
