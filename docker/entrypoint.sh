@@ -21,13 +21,14 @@ config() {
   echo "no config: mount your sites file at /config/sites.yaml or set FAILOVER_CONFIG" >&2
   exit 64
 }
-# The sandbox's simulated Cloudflare token (not a real secret) and its Pub/Sub emulator, for a
+# The sandbox's simulated Cloudflare token (not a real secret), its Pub/Sub emulator and metadata server, for a
 # process on the sandbox's config; a production config never reads these.
 sandbox_env() {
   case "$1" in
     /sandbox/*)
       if [ -z "${CLOUDFLARE_API_TOKEN:-}" ] && [ -f /sandbox/cloudflare-token ]; then CLOUDFLARE_API_TOKEN=$(cat /sandbox/cloudflare-token); export CLOUDFLARE_API_TOKEN; fi
       if [ -z "${PUBSUB_EMULATOR_HOST:-}" ] && [ -f /sandbox/pubsub-emulator-host ]; then PUBSUB_EMULATOR_HOST=$(cat /sandbox/pubsub-emulator-host); export PUBSUB_EMULATOR_HOST; fi
+      if [ -z "${GCE_METADATA_HOST:-}" ] && [ -f /sandbox/gce-metadata-host ]; then GCE_METADATA_HOST=$(cat /sandbox/gce-metadata-host); export GCE_METADATA_HOST; fi
       ;;
   esac
   return 0

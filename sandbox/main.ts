@@ -74,6 +74,8 @@ if (emulator) {
 mkdirSync(dirname(configPath), { recursive: true });
 writeFileSync(join(dirname(configPath), 'cloudflare-token'), token, { mode: 0o644 });
 if (emulator) writeFileSync(join(dirname(configPath), 'pubsub-emulator-host'), emulator);
+// The simulated metadata server: a worker's readiness probe of the closed standby gets its ID token there.
+writeFileSync(join(dirname(configPath), 'gce-metadata-host'), world.env.GCE_METADATA_HOST);
 world.writeConfig(`${configPath}.tmp`, extra);
 renameSync(`${configPath}.tmp`, configPath);
 console.log(

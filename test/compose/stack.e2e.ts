@@ -194,6 +194,38 @@ async function tearDown(engine: Engine): Promise<void> {
 }
 
 test(
+  'readiness in the stack: the worker scheduled it at start; `failover readiness` finds every site ready (an ID token from the sandbox)',
+  { timeout: 180_000 },
+  async () => {
+    // Described, not listed (the list is eventually consistent); made just after the worker is healthy.
+    for (const site of ['www', 'shop']) {
+      const d = await waitFor(`the readiness schedule of ${site}`, () =>
+        client.schedule
+          .getHandle(`failover-readiness-${site}`)
+          .describe()
+          .catch(() => undefined),
+      );
+      expect(d.action.workflowType).toBe('readiness');
+    }
+    // Not ready exits 1: the error then carries the checks, and the assertion shows them.
+    const out = await compose(['exec', '-T', 'worker', 'failover', 'readiness', '--json'], 120_000).catch(
+      (err: Error) => err.message,
+    );
+    expect(out.trimStart().startsWith('['), out).toBe(true);
+    const results = JSON.parse(out) as Array<{ site: string; ready: boolean; checks: { status: string }[] }>;
+    expect(
+      results.map((r) => [r.site, r.ready]),
+      out,
+    ).toEqual(
+      expect.arrayContaining([
+        ['www', true],
+        ['shop', true],
+      ]),
+    );
+  },
+);
+
+test(
   'failover with the Temporal server killed in the middle, failback through the CLI: completes, nothing applied twice',
   { timeout: 600_000 },
   async () => {
