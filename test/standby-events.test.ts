@@ -80,15 +80,18 @@ describe('on standby with an automatic failback', () => {
     // Each signal is at least one event: the dev server suggests continue-as-new past the limit.
     for (let i = 0; i < CONTINUE_AS_NEW_AFTER_EVENTS; i++) await handle.signal(primaryRecovered, { by: `w-${i}` });
     const latest = client.workflow.getHandle(handle.workflowId);
+    // The flood may continue the run more than once: each run cuts its hold-down, the latest holds down.
     const carried = await waitUntil(
       latest,
-      'a second hold-down',
-      (s) => steps(s, 'await_primary_healthy').length === 2,
+      'a hold-down in a later run',
+      (s) => steps(s, 'await_primary_healthy').length >= 2 && steps(s, 'await_primary_healthy', 'running').length === 1,
     );
-    const [cut, again] = steps(carried, 'await_primary_healthy');
-    expect(cut).toMatchObject({ outcome: 'cancelled', error: expect.stringContaining('continue-as-new') });
-    expect(cut!.endedAt).toBeGreaterThanOrEqual(cut!.startedAt);
-    expect(again!.outcome).toBe('running');
+    const holdDowns = steps(carried, 'await_primary_healthy');
+    for (const cut of holdDowns.slice(0, -1)) {
+      expect(cut).toMatchObject({ outcome: 'cancelled', error: expect.stringContaining('continue-as-new') });
+      expect(cut.endedAt).toBeGreaterThanOrEqual(cut.startedAt);
+    }
+    expect(holdDowns.at(-1)!.outcome).toBe('running');
     h.world.state(site).primaryUp = true;
     const end = (await latest.result()) as IncidentStatus;
     expect(end.phase).toBe('resolved');
