@@ -82,6 +82,17 @@ function observed(o: Partial<Observed>): Observed {
 
 describe('passes what keeps the invariants', () => {
   test('resolved, world as before', () => expect(checkIncident(observed({}))).toEqual([]));
+  test('a new incident the watcher started for an outage the chain ended in', () =>
+    expect(
+      checkIncident(
+        observed({
+          endedAt: 1,
+          watcherRan: true,
+          downAtOrAfterEnd: true,
+          mutations: [{ ...mutation('traffic', 'primary', 'standby', { ...ON_STANDBY, primaryUp: true }), at: 5 }],
+        }),
+      ),
+    ).toEqual([]));
   test('resolved, the primary down again after traffic moved back (a new outage)', () =>
     expect(
       checkIncident(

@@ -42,6 +42,10 @@ export interface Observed {
   startedFailbackMode?: string;
   /** Triggers from the site's watcher after its locations went silent (it heard nothing since). */
   watcherTriggersAfterSilence?: number;
+  /** The site's health watcher ran beside the incident (it may start a new one for an outage the chain did not see). */
+  watcherRan?: boolean;
+  /** The primary was down when the chain ended, or went down after. */
+  downAtOrAfterEnd?: boolean;
 }
 
 const FAILOVER = new Set<string>(FAILOVER_STEPS);
@@ -146,7 +150,9 @@ export function checkIncident(o: Observed): string[] {
           .map((m) => `${m.op} ${m.from}→${m.to} attempt ${m.by!.attempt}`)
           .join('; ')}`,
       );
-  if (o.endedAt !== undefined) {
+  // A watcher that saw the primary down when the chain ended starts a new incident: not a stale trigger.
+  const newOutageSeen = o.watcherRan === true && o.downAtOrAfterEnd === true;
+  if (o.endedAt !== undefined && !newOutageSeen) {
     const after = o.mutations.filter((m) => m.at > o.endedAt!);
     for (const m of after)
       if (m.after.primaryUp)

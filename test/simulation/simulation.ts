@@ -266,6 +266,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     let outages = 0;
     /** When the schedule last took the primary down, while it is down (a new outage after a failback is no failback's fault). */
     let primaryDownSince: number | undefined = t0;
+    /** When the schedule took the primary down, each time. */
+    const downs: number[] = [t0];
 
     /** Whatever a human or a source sends may meet an ended workflow: noted, never fatal. */
     async function attempt(what: string, call: () => Promise<unknown>): Promise<void> {
@@ -295,6 +297,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
           );
         case 'primary':
           world.state(site).primaryUp = e.up;
+          if (!e.up) downs.push(Date.now());
           primaryDownSince = e.up ? undefined : Date.now();
           return note(`primary ${e.up ? 'up' : 'down'}`);
         case 'standby':
@@ -534,6 +537,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       ...(cancelled && { cancelRequested: true, cancelledIn: cancelled }),
       startedFailbackMode,
       watcherTriggersAfterSilence: triggersAfterSilence(status, watcher?.silenceTakenAt),
+      ...(watcher && { watcherRan: true }),
+      ...(end && { downAtOrAfterEnd: end.downSince !== undefined || downs.some((t) => t >= end!.at) }),
     };
     return { schedule, site, observed, problems: checkIncident(observed), journal, ms: Date.now() - t0, hits };
   }
