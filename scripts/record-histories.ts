@@ -491,16 +491,6 @@ Object.assign(scenarios, {
     await latest.result();
     return { workflowId: h.workflowId, runIds: [first, (await latest.describe()).runId] };
   },
-  // A warmed standby (standby.warmup): warm_standby before the standby is opened, cool_standby after the failback.
-  'i18-warm-standby': async ({ client, world, site }) => {
-    world.addSite(site, { primaryUp: false, minInstances: 1 });
-    const h = await trigger(client, config, TASK_QUEUE, site);
-    await waitForPhase(h, 'on_standby');
-    world.state(site).primaryUp = true;
-    await h.executeUpdate(requestFailback, { args: [{ by: 'recorder' }] });
-    await h.result();
-    return h;
-  },
 } satisfies Record<string, Scenario>);
 
 /** Floods an incident in needs_attention until it continues as new, then clears the faults and retries. */
